@@ -1,0 +1,195 @@
+"""The wire contract: the seed's System object, Model object and envelope, plus the probe report.
+
+Every field the seed lists is here under the seed's name and type. Fields the seed does not list are
+marked "extra" in their description; they are additions a user gains from, never renames.
+The OpenAPI document is generated from these models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Backend = Literal["CUDA", "ROCm", "Metal", "CPU (x86)", "CPU (ARM)", "Vulkan", "SYCL"]
+FitLevel = Literal["perfect", "good", "marginal", "too_tight"]
+RunMode = Literal["gpu", "moe_offload", "cpu_offload", "cpu_only"]
+Runtime = Literal["mlx", "llamacpp"]
+UseCase = Literal["General", "Coding", "Reasoning", "Chat", "Multimodal", "Embedding"]
+
+FIT_LABELS: dict[str, str] = {
+    "perfect": "Perfect",
+    "good": "Good",
+    "marginal": "Marginal",
+    "too_tight": "Too Tight",
+}
+RUN_MODE_LABELS: dict[str, str] = {
+    "gpu": "GPU",
+    "moe_offload": "MoE Offload",
+    "cpu_offload": "CPU Offload",
+    "cpu_only": "CPU Only",
+}
+RUNTIME_LABELS: dict[str, str] = {"mlx": "MLX", "llamacpp": "llama.cpp"}
+
+
+class _Contract(BaseModel):
+    # Unknown fields are ignored on input so newer probes can talk to older servers (seed: forward compatibility).
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class Gpu(_Contract):
+    """One group of identical GPUs on a node."""
+
+    name: str = Field(min_length=1, description="GPU name as the driver prints it")
+    vram_gb: float = Field(ge=0, description="Memory of one card in GiB")
+    backend: Backend
+    count: int = Field(default=1, ge=1, description="Number of identical cards in this group")
+    unified_memory: bool = False
+    free_vram_gb: float | None = Field(
+        default=None, ge=0, description="extra: free memory of one card when the probe ran (GiB)"
+    )
+    memory_bandwidth_gbps: float | None = Field(
+        default=None, gt=0, description="extra: peak memory bandwidth of one card in GB/s, when known"
+    )
+
+
+class System(_Contract):
+    """A node's hardware, as the seed's System object."""
+
+    total_ram_gb: float = Field(gt=0, description="Total system RAM in GiB (2 decimals)")
+    available_ram_gb: float = Field(ge=0, description="Currently available system RAM in GiB")
+    cpu_cores: int = Field(ge=1, description="Number of logical CPU cores")
+    cpu_name: str = Field(description="CPU model name")
+    has_gpu: bool
+    gpu_vram_gb: float | None = Field(description="Total VRAM across all GPUs in GiB (null if no GPU)")
+    gpu_name: str | None = Field(description="Primary GPU name (null if no GPU)")
+    gpu_count: int = Field(ge=0)
+    unified_memory: bool
+    backend: Backend
+    gpus: list[Gpu] = Field(default_factory=list)
+    ram_bandwidth_gbps: float | None = Field(
+        default=None, gt=0, description="extra: system RAM bandwidth in GB/s, when known or measured"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> System:
+        if self.available_ram_gb > self.total_ram_gb + 0.01:
+            raise ValueError("available_ram_gb cannot exceed total_ram_gb")
+        if self.has_gpu and not self.gpus:
+            raise ValueError("gpus must list the GPUs when has_gpu is true")
+        if not self.has_gpu and self.gpus:
+            raise ValueError("has_gpu is false but gpus is not empty")
+        counted = sum(g.count for g in self.gpus)
+        if self.gpus and self.gpu_count != counted:
+            raise ValueError(f"gpu_count is {self.gpu_count} but gpus lists {counted} cards")
+        return self
+
+
+class ScoreComponents(_Contract):
+    quality: float
+    speed: float
+    fit: float
+    context: float
+
+
+class MemoryBreakdown(_Contract):
+    """extra: where memory_required_gb goes (GiB)."""
+
+    weights_gb: float
+    kv_cache_gb: float
+    overhead_gb: float
+
+
+class EstimateBasis(_Contract):
+    """extra: the inputs behind estimated_tps, so a user can check them."""
+
+    method: Literal["bandwidth_roofline", "cpu_bandwidth", "unknown_gpu_fallback"]
+    gpu_bandwidth_gbps: float | None
+    ram_bandwidth_gbps: float | None
+    efficiency: float
+    bytes_per_token_gb: float
+    context_tokens: int
+
+
+class ModelFit(_Contract):
+    """The seed's Model object: a full fit analysis of one model on one node."""
+
+    name: str
+    provider: str
+    parameter_count: str
+    params_b: float
+    context_length: int
+    release_date: str | None
+    is_moe: bool
+    use_case: UseCase
+    category: UseCase
+    fit_level: FitLevel
+    fit_label: str
+    run_mode: RunMode
+    run_mode_label: str
+    score: float
+    score_components: ScoreComponents
+    estimated_tps: float
+    runtime: Runtime
+    runtime_label: str
+    best_quant: str
+    memory_required_gb: float
+    memory_available_gb: float
+    utilization_pct: float
+    notes: list[str]
+    gguf_sources: list[str]
+    # extras
+    memory_breakdown: MemoryBreakdown
+    effective_context_length: int = Field(description="extra: context the memory estimate assumes")
+    estimated_tps_full_context: float = Field(
+        description="extra: decode tok/s once the effective context is full (KV read each token)"
+    )
+    moe_offloaded_gb: float | None = Field(
+        default=None, description="extra: expert weights kept in system RAM (moe_offload only)"
+    )
+    gpu_layers_fraction: float | None = Field(
+        default=None, description="extra: share of the weights on the GPU (cpu_offload only)"
+    )
+    estimate_confidence: Literal["high", "medium", "low"] = Field(
+        description="extra: how complete the facts behind this estimate are"
+    )
+    estimate_basis: EstimateBasis
+    license: str | None = None
+    capabilities: list[str] = Field(default_factory=list)
+
+
+class Node(_Contract):
+    name: str
+    os: str
+
+
+class Envelope(_Contract):
+    """What every model-listing endpoint returns."""
+
+    node: Node
+    system: System
+    total_models: int
+    returned_models: int
+    filters: dict[str, object]
+    models: list[ModelFit]
+    catalog_version: str | None = Field(default=None, description="extra: content hash of the catalog used")
+
+
+class Report(_Contract):
+    """A probe's report of one node: what POST /api/v1/reports takes."""
+
+    node_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
+    report_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    probe_version: str = Field(min_length=1, max_length=32)
+    collected_at: datetime
+    hostname: str | None = Field(default=None, max_length=255)
+    os: str | None = Field(default=None, max_length=64)
+    system: System
+
+    @field_validator("collected_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("collected_at must carry a timezone (ISO 8601 with Z or an offset)")
+        return value

@@ -1,0 +1,1 @@
+"""fleetfit node agent: detects this node's hardware and reports it to the fleetfit API."""
