@@ -1,0 +1,148 @@
+"""The fleet store interface: what the API needs from DynamoDB or SQLite, and nothing more.
+
+Both backends keep, per node, the latest report (newer-wins by ``collected_at``, then ``report_id``) and a
+history of every report received (idempotent per ``report_id``). Every read is a key lookup or an index
+range; no backend ever scans the whole store. Pages carry an opaque ``next_token``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from fleetfit.contract import Report
+from fleetfit.store.keys import hardware_class
+
+T = TypeVar("T")
+
+Outcome = Literal["latest", "older", "duplicate"]
+"""What ingesting a report did: it became the node's latest; it was stored in history but an equal-or-newer
+report stays latest; or its ``report_id`` was already stored for this node (nothing changed)."""
+
+
+class StoreError(Exception):
+    """The backend failed (I/O, throttling); the API answers 503, never 500 with details."""
+
+
+class BadPageToken(ValueError):
+    """A ``next_token`` that this store did not issue for this listing."""
+
+
+def iso(ts: datetime) -> str:
+    """UTC timestamp with fixed width, so that string order is time order (both stores compare strings)."""
+    if ts.tzinfo is None:
+        raise ValueError("timestamps must carry a timezone")
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    report: Report
+    received_at: datetime
+    hw_class: str
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    """A node as the listing indexes see it: the summary of its latest report."""
+
+    node_id: str
+    report_id: str
+    collected_at: datetime
+    received_at: datetime
+    hw_class: str
+    backend: str
+    gpu_name: str | None
+    gpu_count: int
+    gpu_vram_gb: float | None
+    hostname: str | None
+    os: str | None
+    probe_version: str
+
+    @classmethod
+    def of(cls, stored: StoredReport) -> NodeRecord:
+        r, s = stored.report, stored.report.system
+        return cls(
+            node_id=r.node_id,
+            report_id=r.report_id,
+            collected_at=r.collected_at.astimezone(UTC),
+            received_at=stored.received_at,
+            hw_class=stored.hw_class,
+            backend=s.backend,
+            gpu_name=s.gpu_name,
+            gpu_count=s.gpu_count,
+            gpu_vram_gb=s.gpu_vram_gb,
+            hostname=r.hostname,
+            os=r.os,
+            probe_version=r.probe_version,
+        )
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_token: str | None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: Outcome
+    latest: StoredReport
+
+
+def encode_token(kind: str, position: dict[str, Any]) -> str:
+    raw = json.dumps({"k": kind, "p": position}, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str, kind: str) -> dict[str, Any]:
+    """The position inside a token of ``kind``; BadPageToken for anything else (never trust its content)."""
+    if len(token) > 2048:
+        raise BadPageToken("next_token is too long")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise BadPageToken("next_token is not a token this API issued") from exc
+    if not isinstance(data, dict) or data.get("k") != kind or not isinstance(data.get("p"), dict):
+        raise BadPageToken("next_token belongs to another listing")
+    position: dict[str, Any] = data["p"]
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in position.items()):
+        raise BadPageToken("next_token is not a token this API issued")
+    return position
+
+
+class Store(ABC):
+    """One implementation per backend: ``DynamoStore`` (AWS) and ``SqliteStore`` (one machine)."""
+
+    def put_report(self, report: Report, *, received_at: datetime) -> IngestResult:
+        """Store ``report``: idempotent per (node_id, report_id); the latest changes only to a newer one."""
+        return self._put(report, received_at=received_at, hw_class=hardware_class(report.system))
+
+    @abstractmethod
+    def _put(self, report: Report, *, received_at: datetime, hw_class: str) -> IngestResult: ...
+
+    @abstractmethod
+    def latest(self, node_id: str) -> StoredReport | None:
+        """The node's latest report, or None for a node never seen."""
+
+    @abstractmethod
+    def list_nodes(self, *, limit: int, token: str | None = None) -> Page[NodeRecord]:
+        """Every node, ordered by node id."""
+
+    @abstractmethod
+    def history(self, node_id: str, *, limit: int, token: str | None = None) -> Page[StoredReport]:
+        """The node's reports, newest ``collected_at`` first (while history retention keeps them)."""
+
+    @abstractmethod
+    def nodes_in_class(self, hw_class: str, *, limit: int, token: str | None = None) -> Page[NodeRecord]:
+        """Nodes whose latest report is of class ``hw_class``, ordered by node id (an index query)."""

@@ -1,0 +1,239 @@
+"""The embedded store: one SQLite file, for `fleetfit serve` and `fleetfit probe --local`.
+
+Good for a lab of a few dozen nodes (and far beyond: every read is an index range). WAL mode, one
+connection guarded by a lock, so the threaded local server can share it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from fleetfit.contract import Report
+from fleetfit.store.base import (
+    BadPageToken,
+    IngestResult,
+    NodeRecord,
+    Outcome,
+    Page,
+    Store,
+    StoredReport,
+    StoreError,
+    decode_token,
+    encode_token,
+    iso,
+    parse_iso,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS nodes (
+    node_id       TEXT PRIMARY KEY,
+    report_id     TEXT NOT NULL,
+    collected_at  TEXT NOT NULL,
+    received_at   TEXT NOT NULL,
+    hw_class      TEXT NOT NULL,
+    backend       TEXT NOT NULL,
+    gpu_name      TEXT,
+    gpu_count     INTEGER NOT NULL,
+    gpu_vram_gb   REAL,
+    hostname      TEXT,
+    os            TEXT,
+    probe_version TEXT NOT NULL,
+    report        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nodes_by_class ON nodes (hw_class, node_id);
+CREATE TABLE IF NOT EXISTS reports (
+    node_id      TEXT NOT NULL,
+    report_id    TEXT NOT NULL,
+    collected_at TEXT NOT NULL,
+    received_at  TEXT NOT NULL,
+    hw_class     TEXT NOT NULL,
+    report       TEXT NOT NULL,
+    PRIMARY KEY (node_id, report_id)
+);
+CREATE INDEX IF NOT EXISTS reports_by_time ON reports (node_id, collected_at DESC, report_id DESC);
+"""
+
+_NODE_COLS = (
+    "node_id, report_id, collected_at, received_at, hw_class, backend, gpu_name, gpu_count, gpu_vram_gb, "
+    "hostname, os, probe_version"
+)
+
+# Newer-wins: a stored latest is replaced only by a report collected later (ties broken by report_id).
+_UPSERT_LATEST = f"""
+INSERT INTO nodes ({_NODE_COLS}, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (node_id) DO UPDATE SET
+    report_id = excluded.report_id, collected_at = excluded.collected_at, received_at = excluded.received_at,
+    hw_class = excluded.hw_class, backend = excluded.backend, gpu_name = excluded.gpu_name,
+    gpu_count = excluded.gpu_count, gpu_vram_gb = excluded.gpu_vram_gb, hostname = excluded.hostname,
+    os = excluded.os, probe_version = excluded.probe_version, report = excluded.report
+WHERE excluded.collected_at > nodes.collected_at
+   OR (excluded.collected_at = nodes.collected_at AND excluded.report_id > nodes.report_id)
+"""
+
+
+class SqliteStore(Store):
+    """``Store`` on SQLite. History older than ``history_days`` is pruned as reports arrive."""
+
+    def __init__(self, path: str | Path, *, history_days: int = 90) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.path = str(Path(self.path).expanduser())
+        self.history_days = history_days
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the fleet database {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- writes -----------------------------------------------------------------------------------------
+    def _put(self, report: Report, *, received_at: datetime, hw_class: str) -> IngestResult:
+        s = report.system
+        collected, received = iso(report.collected_at), iso(received_at)
+        body = report.model_dump_json()
+        cutoff = iso(received_at - timedelta(days=self.history_days))
+        outcome: Outcome
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO reports VALUES (?, ?, ?, ?, ?, ?)",
+                    (report.node_id, report.report_id, collected, received, hw_class, body),
+                )
+                if cur.rowcount == 0:
+                    outcome = "duplicate"
+                else:
+                    cur = self._db.execute(
+                        _UPSERT_LATEST,
+                        (
+                            report.node_id, report.report_id, collected, received, hw_class, s.backend,
+                            s.gpu_name, s.gpu_count, s.gpu_vram_gb, report.hostname, report.os,
+                            report.probe_version, body,
+                        ),
+                    )  # fmt: skip
+                    outcome = "latest" if cur.rowcount else "older"
+                    self._db.execute(
+                        "DELETE FROM reports WHERE node_id = ? AND collected_at < ? AND report_id != ?",
+                        (report.node_id, cutoff, report.report_id),
+                    )
+                self._db.execute("COMMIT")
+                latest = self._latest_locked(report.node_id)
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"fleet database write failed: {exc}") from exc
+        assert latest is not None  # the node row exists once a report was inserted
+        return IngestResult(outcome=outcome, latest=latest)
+
+    # -- reads ------------------------------------------------------------------------------------------
+    def latest(self, node_id: str) -> StoredReport | None:
+        with self._lock:
+            return self._latest_locked(node_id)
+
+    def _latest_locked(self, node_id: str) -> StoredReport | None:
+        row = self._query_one("SELECT report, received_at, hw_class FROM nodes WHERE node_id = ?", (node_id,))
+        return None if row is None else _stored(row)
+
+    def list_nodes(self, *, limit: int, token: str | None = None) -> Page[NodeRecord]:
+        after = decode_token(token, "nodes")["after"] if token else ""
+        rows = self._query(
+            f"SELECT {_NODE_COLS} FROM nodes WHERE node_id > ? ORDER BY node_id LIMIT ?", (after, limit + 1)
+        )
+        return self._node_page(rows, limit, "nodes", {})
+
+    def nodes_in_class(self, hw_class: str, *, limit: int, token: str | None = None) -> Page[NodeRecord]:
+        pos = decode_token(token, "class") if token else {"c": hw_class, "after": ""}
+        if pos.get("c") != hw_class:
+            raise BadPageToken("next_token belongs to another hardware class")
+        rows = self._query(
+            f"SELECT {_NODE_COLS} FROM nodes WHERE hw_class = ? AND node_id > ? ORDER BY node_id LIMIT ?",
+            (hw_class, pos.get("after", ""), limit + 1),
+        )
+        return self._node_page(rows, limit, "class", {"c": hw_class})
+
+    def history(self, node_id: str, *, limit: int, token: str | None = None) -> Page[StoredReport]:
+        if token:
+            pos = decode_token(token, "history")
+            if pos.get("n") != node_id or "c" not in pos or "r" not in pos:
+                raise BadPageToken("next_token belongs to another node")
+            rows = self._query(
+                "SELECT report, received_at, hw_class, collected_at, report_id FROM reports "
+                "WHERE node_id = ? AND (collected_at, report_id) < (?, ?) "
+                "ORDER BY collected_at DESC, report_id DESC LIMIT ?",
+                (node_id, pos["c"], pos["r"], limit + 1),
+            )
+        else:
+            rows = self._query(
+                "SELECT report, received_at, hw_class, collected_at, report_id FROM reports "
+                "WHERE node_id = ? ORDER BY collected_at DESC, report_id DESC LIMIT ?",
+                (node_id, limit + 1),
+            )
+        items = [_stored(r) for r in rows[:limit]]
+        next_token = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_token = encode_token("history", {"n": node_id, "c": last[3], "r": last[4]})
+        return Page(items=items, next_token=next_token)
+
+    # -- helpers ----------------------------------------------------------------------------------------
+    def _query(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"fleet database read failed: {exc}") from exc
+
+    def _query_one(self, sql: str, args: tuple[object, ...]) -> tuple[object, ...] | None:
+        try:
+            row: tuple[object, ...] | None = self._db.execute(sql, args).fetchone()
+            return row
+        except sqlite3.Error as exc:
+            raise StoreError(f"fleet database read failed: {exc}") from exc
+
+    def _node_page(
+        self, rows: list[tuple[object, ...]], limit: int, kind: str, extra: dict[str, str]
+    ) -> Page[NodeRecord]:
+        items = [_node(r) for r in rows[:limit]]
+        next_token = None
+        if len(rows) > limit and items:
+            next_token = encode_token(kind, {**extra, "after": items[-1].node_id})
+        return Page(items=items, next_token=next_token)
+
+
+def _stored(row: tuple[object, ...]) -> StoredReport:
+    return StoredReport(
+        report=Report.model_validate_json(str(row[0])),
+        received_at=parse_iso(str(row[1])),
+        hw_class=str(row[2]),
+    )
+
+
+def _node(row: tuple[object, ...]) -> NodeRecord:
+    (node_id, report_id, collected, received, hw_class, backend, gpu_name, gpu_count, vram, host, os_, pv) = (
+        row
+    )
+    return NodeRecord(
+        node_id=str(node_id),
+        report_id=str(report_id),
+        collected_at=parse_iso(str(collected)),
+        received_at=parse_iso(str(received)),
+        hw_class=str(hw_class),
+        backend=str(backend),
+        gpu_name=None if gpu_name is None else str(gpu_name),
+        gpu_count=int(gpu_count),  # type: ignore[call-overload]
+        gpu_vram_gb=None if vram is None else float(vram),  # type: ignore[arg-type]
+        hostname=None if host is None else str(host),
+        os=None if os_ is None else str(os_),
+        probe_version=str(pv),
+    )

@@ -1,0 +1,74 @@
+"""DynamoDB: how many requests each operation makes, and that none is a Scan."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fleetfit.store import hardware_class
+from fleetfit.store.dynamodb import DynamoStore
+from fleetfit.store.samples import sample_report
+
+T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def test_request_counts_and_no_scan(counted_dynamo: tuple[DynamoStore, Any]) -> None:
+    store, calls = counted_dynamo
+    for i in range(30):
+        store.put_report(sample_report(f"n{i:02d}", collected_at=T0), received_at=T0)
+    assert calls == {"TransactWriteItems": 30}  # the common case: one request per report
+
+    calls.clear()
+    store.put_report(sample_report("n00", collected_at=T0 - timedelta(hours=1)), received_at=T0)
+    assert calls == {"TransactWriteItems": 2, "GetItem": 1}  # older: history only, then read the latest
+
+    calls.clear()
+    token = None
+    pages = 0
+    while True:
+        page = store.list_nodes(limit=10, token=token)
+        pages += 1
+        token = page.next_token
+        if token is None:
+            break
+    assert calls == {"Query": pages} and pages == 3
+
+    calls.clear()
+    klass = hardware_class(sample_report("x").system)
+    assert len(store.nodes_in_class(klass, limit=100).items) == 30
+    store.latest("n05")
+    store.history("n00", limit=10)
+    assert calls == {"Query": 2, "GetItem": 1}
+    assert "Scan" not in calls
+
+
+def test_duplicate_repairs_a_latest_that_an_earlier_attempt_never_wrote(
+    counted_dynamo: tuple[DynamoStore, Any],
+) -> None:
+    store, _ = counted_dynamo
+    report = sample_report("n1", collected_at=T0)
+    # Simulate a crash after guard + history were written but before the latest was: write only those two.
+    store.client.put_item(
+        TableName=store.table,
+        Item={"PK": {"S": "NODE#n1"}, "SK": {"S": f"RID#{report.report_id}"}, "collected_at": {"S": "x"}},
+    )
+    result = store.put_report(report, received_at=T0)
+    assert result.outcome == "duplicate"
+    latest = store.latest("n1")
+    assert latest is not None and latest.report == report
+
+
+def test_items_carry_ttl_and_the_latest_carries_no_ttl(counted_dynamo: tuple[DynamoStore, Any]) -> None:
+    store, _ = counted_dynamo
+    store.put_report(sample_report("n1", collected_at=T0), received_at=T0)
+    items = store.client.query(
+        TableName=store.table,
+        KeyConditionExpression="PK = :p",
+        ExpressionAttributeValues={":p": {"S": "NODE#n1"}},
+    )["Items"]
+    by_kind = {i["SK"]["S"].split("#")[0]: i for i in items}
+    assert set(by_kind) == {"LATEST", "REPORT", "RID"}
+    assert "expires_at" not in by_kind["LATEST"]
+    ninety_days = int((T0 + timedelta(days=90)).timestamp())
+    assert int(by_kind["REPORT"]["expires_at"]["N"]) == ninety_days
+    assert int(by_kind["RID"]["expires_at"]["N"]) == ninety_days
