@@ -186,6 +186,11 @@ class Report(_Contract):
     hostname: str | None = Field(default=None, max_length=255)
     os: str | None = Field(default=None, max_length=64)
     system: System
+    notes: list[str] = Field(
+        default_factory=list,
+        max_length=64,
+        description="extra: how the probe read the hardware (fallback sources used, devices ignored, caveats)",
+    )
 
     @field_validator("collected_at")
     @classmethod
