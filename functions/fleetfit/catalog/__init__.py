@@ -1,0 +1,124 @@
+"""The model catalog: loading, validation and lookup.
+
+The bundled catalog ships inside the package as gzip-compressed JSON; the same bytes are what
+`fleetfit catalog publish` uploads to S3. Its version is the SHA-256 of those bytes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import gzip
+import hashlib
+import json
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from fleetfit.catalog.schema import CatalogEntry, CatalogFile
+
+BUNDLED_CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.gz"
+
+
+class CatalogError(ValueError):
+    """The catalog cannot be used; the message names the entry and field at fault."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    version: str
+    loaded_from: str
+    entries: tuple[CatalogEntry, ...]
+    built_from: str = ""
+    _by_name: dict[str, CatalogEntry] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = self._by_name
+        for entry in self.entries:
+            for alias in entry.aliases:
+                index.setdefault(alias.lower(), entry)
+        for entry in self.entries:
+            index[entry.name.lower()] = entry
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[CatalogEntry]:
+        return iter(self.entries)
+
+    def find(self, name: str) -> CatalogEntry | None:
+        """Exact name (or alias) match, case-insensitive."""
+        return self._by_name.get(name.strip().lower())
+
+    def suggest(self, name: str, limit: int = 5) -> list[str]:
+        """Catalog names close to `name`, for "did you mean" messages."""
+        wanted = name.strip().lower()
+        basename = wanted.rsplit("/", 1)[-1]
+        names = [e.name for e in self.entries]
+        contains = [n for n in names if basename and basename in n.lower()]
+        close = difflib.get_close_matches(wanted, [n.lower() for n in names], n=limit, cutoff=0.6)
+        by_lower = {n.lower(): n for n in names}
+        ordered = list(dict.fromkeys(sorted(contains, key=len)[:limit] + [by_lower[c] for c in close]))
+        return ordered[:limit]
+
+
+def _describe(error: ValidationError, models: Sequence[object]) -> str:
+    first = error.errors()[0]
+    location = list(first["loc"])
+    where = "catalog"
+    if len(location) >= 2 and location[0] == "models" and isinstance(location[1], int):
+        index = location[1]
+        raw = models[index] if index < len(models) else None
+        name = raw.get("name") if isinstance(raw, dict) else None
+        where = f"entry {index} ({name!r})" if name else f"entry {index}"
+        location = location[2:]
+    field_path = ".".join(str(part) for part in location) or "(entry)"
+    return f"invalid catalog: {where}, field {field_path}: {first['msg']}"
+
+
+def load_catalog_bytes(data: bytes, source: str) -> Catalog:
+    """Parse and validate a gzip-compressed catalog; raise CatalogError naming the entry and field."""
+    try:
+        text = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise CatalogError(f"invalid catalog from {source}: not gzip data ({exc})") from exc
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise CatalogError(f"invalid catalog from {source}: not JSON ({exc})") from exc
+    if not isinstance(document, dict):
+        raise CatalogError(f"invalid catalog from {source}: expected a JSON object")
+    models = document.get("models") if isinstance(document.get("models"), list) else []
+    try:
+        parsed = CatalogFile.model_validate(document)
+    except ValidationError as exc:
+        raise CatalogError(f"{_describe(exc, models)} (from {source})") from exc
+    names = [entry.name.lower() for entry in parsed.models]
+    if len(set(names)) != len(names):
+        duplicate = next(n for n in names if names.count(n) > 1)
+        raise CatalogError(f"invalid catalog from {source}: duplicate model name {duplicate!r}")
+    return Catalog(
+        version=hashlib.sha256(data).hexdigest()[:16],
+        loaded_from=source,
+        entries=parsed.models,
+        built_from=parsed.built_from,
+    )
+
+
+@functools.cache
+def load_bundled() -> Catalog:
+    """The catalog shipped with the package (cached per process)."""
+    return load_catalog_bytes(BUNDLED_CATALOG_PATH.read_bytes(), source="bundled")
+
+
+__all__ = [
+    "BUNDLED_CATALOG_PATH",
+    "Catalog",
+    "CatalogEntry",
+    "CatalogError",
+    "load_bundled",
+    "load_catalog_bytes",
+]
