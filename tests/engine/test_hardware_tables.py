@@ -1,0 +1,420 @@
+"""Table-driven tests for the hardware fact tables (GPU + CPU memory bandwidth) and their name matching."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import pytest
+from fleetfit.engine.hardware_tables import (
+    CPU_MEMORY_SPECS,
+    DEFAULT_CPU_BANDWIDTH_GBPS,
+    GPU_SPECS,
+    match_cpu,
+    match_gpu,
+)
+
+GPU_BY_KEY = {spec.key: spec for spec in GPU_SPECS}
+
+# The 73 rows of /work/shared/reference/gpu_specs.json -> our key and the reference bandwidth (GB/s).
+REFERENCE_BANDWIDTH = {
+    "nvidia-rtx-5090": 1792,
+    "nvidia-rtx-5080": 960,
+    "nvidia-rtx-5070-ti": 896,
+    "nvidia-rtx-5070": 672,
+    "nvidia-rtx-5060-ti-16gb": 448,
+    "nvidia-rtx-5060": 448,
+    "nvidia-rtx-4090": 1008,
+    "nvidia-rtx-4080-super": 736,
+    "nvidia-rtx-4080": 717,
+    "nvidia-rtx-4070-ti-super": 672,
+    "nvidia-rtx-4070-ti": 504,
+    "nvidia-rtx-4070-super": 504,
+    "nvidia-rtx-4070": 504,
+    "nvidia-rtx-4060-ti-16gb": 288,
+    "nvidia-rtx-4060-ti": 288,
+    "nvidia-rtx-4060": 272,
+    "nvidia-rtx-3090-ti": 1008,
+    "nvidia-rtx-3090": 936,
+    "nvidia-rtx-3080-ti": 912,
+    "nvidia-rtx-3080-12gb": 912,
+    "nvidia-rtx-3080": 760,
+    "nvidia-rtx-3070-ti": 608,
+    "nvidia-rtx-3070": 448,
+    "nvidia-rtx-3060-ti": 448,
+    "nvidia-rtx-3060": 360,
+    "nvidia-rtx-2080-ti": 616,
+    "nvidia-rtx-4090-laptop": 576,
+    "nvidia-rtx-pro-6000-blackwell": 1792,
+    "nvidia-rtx-6000-ada": 960,
+    "nvidia-rtx-5000-ada": 800,
+    "nvidia-rtx-a6000": 768,
+    "nvidia-rtx-a4000": 448,
+    "nvidia-b200": 8000,
+    "nvidia-h200-sxm": 4800,
+    "nvidia-h100-sxm": 3350,
+    "nvidia-h100-pcie": 2000,
+    "nvidia-gh200-96gb": 4000,
+    "nvidia-a100-sxm4-80gb": 2039,
+    "nvidia-a100-40gb": 1555,
+    "nvidia-l40s": 864,
+    "nvidia-l40": 864,
+    "nvidia-l4": 300,
+    "nvidia-a10": 600,
+    "nvidia-a10g": 600,
+    "nvidia-t4": 320,
+    "nvidia-v100-32gb": 900,
+    "nvidia-tesla-p40": 346,
+    "nvidia-gb10": 273,
+    "amd-instinct-mi300x": 5300,
+    "amd-instinct-mi250x": 3200,
+    "amd-instinct-mi250": 3200,
+    "amd-rx-7900-xtx": 960,
+    "amd-rx-7900-xt": 800,
+    "amd-rx-7800-xt": 624,
+    "amd-rx-9070-xt": 640,
+    "amd-ryzen-ai-max-plus-395": 256,
+    "intel-arc-a770-16gb": 560,
+    "apple-m1": 68,
+    "apple-m1-pro": 200,
+    "apple-m1-max": 400,
+    "apple-m1-ultra": 800,
+    "apple-m2": 100,
+    "apple-m2-pro": 200,
+    "apple-m2-max": 400,
+    "apple-m2-ultra": 800,
+    "apple-m3": 100,
+    "apple-m3-pro": 150,
+    "apple-m3-max": 400,
+    "apple-m3-ultra": 819.2,
+    "apple-m4": 120,
+    "apple-m4-pro": 273,
+    "apple-m4-max": 546,
+    "apple-m5": 153,
+}
+# Reference values this table deliberately does not keep, each with a cited reason in the row's source.
+CORRECTED_REFERENCE_ROWS = {"nvidia-rtx-5000-ada": 576.0}  # NVIDIA datasheet: 576 GB/s, reference said 800
+
+GPU_NAME_CASES = [
+    # NVIDIA data centre, as nvidia-smi / NVML print them
+    ("NVIDIA H100 80GB HBM3", None, "nvidia-h100-sxm"),
+    ("NVIDIA H100 PCIe", None, "nvidia-h100-pcie"),
+    ("NVIDIA H100 NVL", None, "nvidia-h100-nvl"),
+    ("NVIDIA H100NVL", None, "nvidia-h100-nvl"),
+    ("NVIDIA A100-SXM4-80GB", None, "nvidia-a100-sxm4-80gb"),
+    ("NVIDIA A100-SXM4-40GB", None, "nvidia-a100-sxm4-40gb"),
+    ("NVIDIA A100-PCIE-40GB", None, "nvidia-a100-pcie-40gb"),
+    ("NVIDIA A100 80GB PCIe", None, "nvidia-a100-pcie-80gb"),
+    ("NVIDIA A100", 80, "nvidia-a100-sxm4-80gb"),
+    ("NVIDIA A100", 40, "nvidia-a100-40gb"),
+    ("Tesla T4", None, "nvidia-t4"),
+    ("Tesla V100-SXM2-32GB", None, "nvidia-v100-32gb"),
+    ("Tesla V100-PCIE-16GB", None, "nvidia-v100-16gb"),
+    ("Tesla P40", None, "nvidia-tesla-p40"),
+    ("Tesla P100-PCIE-16GB", None, "nvidia-p100-16gb"),
+    ("Tesla P100-PCIE-12GB", None, "nvidia-p100-12gb"),
+    ("NVIDIA L40S", None, "nvidia-l40s"),
+    ("NVIDIA L40", None, "nvidia-l40"),
+    ("NVIDIA L4", None, "nvidia-l4"),
+    ("NVIDIA L20", None, "nvidia-l20"),
+    ("NVIDIA A10", None, "nvidia-a10"),
+    ("NVIDIA A10G", None, "nvidia-a10g"),
+    ("NVIDIA A40", None, "nvidia-a40"),
+    ("NVIDIA A30", None, "nvidia-a30"),
+    ("NVIDIA A2", None, "nvidia-a2"),
+    ("NVIDIA H200", None, "nvidia-h200-sxm"),
+    ("NVIDIA H200 NVL", None, "nvidia-h200-nvl"),
+    ("NVIDIA H800", None, "nvidia-h800-sxm"),
+    ("NVIDIA H20", None, "nvidia-h20"),
+    ("NVIDIA GH200 480GB", None, "nvidia-gh200-96gb"),
+    ("NVIDIA GB10", None, "nvidia-gb10"),
+    ("NVIDIA B200", None, "nvidia-b200"),
+    ("NVIDIA B100", None, "nvidia-b100"),
+    # NVIDIA consumer / laptop / workstation
+    ("NVIDIA GeForce RTX 4090", None, "nvidia-rtx-4090"),
+    ("NVIDIA GeForce RTX 4090 Laptop GPU", None, "nvidia-rtx-4090-laptop"),
+    ("NVIDIA GeForce RTX 4060 Laptop GPU", None, "nvidia-rtx-4060-laptop"),
+    ("NVIDIA GeForce RTX 5090 Laptop GPU", None, "nvidia-rtx-5090-laptop"),
+    ("NVIDIA GeForce RTX 3080", None, "nvidia-rtx-3080"),
+    ("NVIDIA GeForce RTX 3080", 10, "nvidia-rtx-3080"),
+    ("NVIDIA GeForce RTX 3080", 12, "nvidia-rtx-3080-12gb"),
+    ("NVIDIA GeForce RTX 3080", 11.99, "nvidia-rtx-3080-12gb"),  # GiB as NVML reports it
+    ("NVIDIA GeForce RTX 3080 Ti", None, "nvidia-rtx-3080-ti"),
+    ("NVIDIA GeForce RTX 3080 Ti", 12, "nvidia-rtx-3080-ti"),
+    ("NVIDIA GeForce RTX 4060 Ti", None, "nvidia-rtx-4060-ti"),
+    ("NVIDIA GeForce RTX 4060 Ti", 16, "nvidia-rtx-4060-ti-16gb"),
+    ("NVIDIA GeForce RTX 4060 Ti", 15.6, "nvidia-rtx-4060-ti-16gb"),
+    ("NVIDIA GeForce RTX 4070 Ti SUPER", None, "nvidia-rtx-4070-ti-super"),
+    ("NVIDIA GeForce RTX 4070 SUPER", None, "nvidia-rtx-4070-super"),
+    ("NVIDIA GeForce RTX 2080 SUPER", None, "nvidia-rtx-2080-super"),
+    ("NVIDIA GeForce RTX 2060", 12, "nvidia-rtx-2060-12gb"),
+    ("NVIDIA GeForce GTX 1080 Ti", None, "nvidia-gtx-1080-ti"),
+    ("NVIDIA GeForce GTX 1660 SUPER", None, "nvidia-gtx-1660-super"),
+    ("NVIDIA RTX A6000", None, "nvidia-rtx-a6000"),
+    ("NVIDIA RTX A5000", None, "nvidia-rtx-a5000"),
+    ("NVIDIA RTX 6000 Ada Generation", None, "nvidia-rtx-6000-ada"),
+    ("NVIDIA RTX 4000 Ada Generation", None, "nvidia-rtx-4000-ada"),
+    ("NVIDIA RTX 4000 SFF Ada Generation", None, "nvidia-rtx-4000-sff-ada"),
+    ("NVIDIA RTX PRO 6000 Blackwell Workstation Edition", None, "nvidia-rtx-pro-6000-blackwell"),
+    ("NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition", None, "nvidia-rtx-pro-6000-blackwell"),
+    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", None, "nvidia-rtx-pro-6000-blackwell-server"),
+    ("Quadro RTX 6000", None, "nvidia-quadro-rtx-6000"),
+    ("Quadro RTX 8000", None, "nvidia-quadro-rtx-8000"),
+    # AMD (rocm-smi / amdsmi / sysfs marketing names)
+    ("AMD Instinct MI300X", None, "amd-instinct-mi300x"),
+    ("AMD Instinct MI300X VF", None, "amd-instinct-mi300x"),
+    ("AMD Instinct MI250X/MI250", None, "amd-instinct-mi250x"),
+    ("AMD Instinct MI250", None, "amd-instinct-mi250"),
+    ("AMD Instinct MI210", None, "amd-instinct-mi210"),
+    ("AMD Instinct MI100", None, "amd-instinct-mi100"),
+    ("AMD Instinct MI325X", None, "amd-instinct-mi325x"),
+    ("AMD Radeon RX 7900 XTX", None, "amd-rx-7900-xtx"),
+    ("AMD Radeon RX 7900 XT", None, "amd-rx-7900-xt"),
+    ("Radeon RX 7900 GRE", None, "amd-rx-7900-gre"),
+    ("AMD Radeon RX 9070", None, "amd-rx-9070"),
+    ("AMD Radeon RX 9070 XT", None, "amd-rx-9070-xt"),
+    ("AMD Radeon PRO W7900", None, "amd-radeon-pro-w7900"),
+    ("AMD Radeon PRO W7800", None, "amd-radeon-pro-w7800"),
+    ("AMD Radeon PRO W7800", 48, "amd-radeon-pro-w7800-48gb"),
+    ("AMD Radeon AI PRO R9700", None, "amd-radeon-ai-pro-r9700"),
+    ("Radeon 8060S Graphics", None, "amd-ryzen-ai-max-plus-395"),
+    ("AMD Ryzen AI Max+ 395 w/ Radeon 8060S", None, "amd-ryzen-ai-max-plus-395"),
+    # Apple (system_profiler)
+    ("Apple M3 Max", None, "apple-m3-max"),
+    ("Apple M2 Ultra", None, "apple-m2-ultra"),
+    ("Apple M1", None, "apple-m1"),
+    ("Apple M4 Pro", None, "apple-m4-pro"),
+    ("Apple M3", None, "apple-m3"),
+    ("Apple M3 Ultra", None, "apple-m3-ultra"),
+    # Intel
+    ("Intel(R) Arc(TM) A770 Graphics", None, "intel-arc-a770-16gb"),
+    ("Intel(R) Arc(TM) A770 Graphics", 8, "intel-arc-a770-8gb"),
+    ("Intel(R) Arc(TM) B580 Graphics", None, "intel-arc-b580"),
+    ("Intel(R) Arc(TM) Pro B60 Graphics", None, "intel-arc-pro-b60"),
+    ("Intel(R) Data Center GPU Max 1550", None, "intel-data-center-gpu-max-1550"),
+    # punctuation / case / spacing do not matter
+    ("nvidia geforce rtx-4090", None, "nvidia-rtx-4090"),
+    ("  NVIDIA   L40S  ", None, "nvidia-l40s"),
+    ("GeForce RTX 3090", None, "nvidia-rtx-3090"),
+]
+
+# Names that look close to a table row but are another part (or a generic/unknown device).
+UNKNOWN_GPU_NAMES = [
+    "AMD Radeon Graphics",  # generic APU name: no way to tell which
+    "Intel(R) UHD Graphics 770",
+    "NVIDIA H800 PCIe",  # only the SXM H800 is in the table
+    "NVIDIA GeForce RTX 4090 D",
+    "Intel(R) Arc(TM) A770M Graphics",  # laptop part must not get the desktop row
+    "AMD Radeon RX 7600M XT",
+    "NVIDIA RTX A5000 Laptop GPU",
+    "NVIDIA GeForce RTX 2080 with Max-Q Design",
+    "",
+    "Matrox G200eR2",
+    "llvmpipe (LLVM 15.0.7, 256 bits)",
+]
+
+
+@pytest.mark.parametrize(("name", "vram", "key"), GPU_NAME_CASES)
+def test_match_gpu(name: str, vram: float | None, key: str) -> None:
+    spec = match_gpu(name, vram)
+    assert spec is not None, name
+    assert spec.key == key
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("NVIDIA L4", "nvidia-l4"),
+        ("NVIDIA L40", "nvidia-l40"),
+        ("NVIDIA L40S", "nvidia-l40s"),
+        ("NVIDIA A10", "nvidia-a10"),
+        ("NVIDIA A10G", "nvidia-a10g"),
+        ("NVIDIA A100", "nvidia-a100-sxm4-80gb"),
+        ("AMD Radeon RX 7900 XT", "amd-rx-7900-xt"),
+        ("AMD Radeon RX 7900 XTX", "amd-rx-7900-xtx"),
+        ("Apple M3", "apple-m3"),
+        ("Apple M3 Max", "apple-m3-max"),
+        ("Apple M3 Ultra", "apple-m3-ultra"),
+        ("Quadro RTX 6000", "nvidia-quadro-rtx-6000"),
+        ("NVIDIA RTX 6000 Ada Generation", "nvidia-rtx-6000-ada"),
+        ("NVIDIA H100 80GB HBM3", "nvidia-h100-sxm"),
+        ("NVIDIA H100 PCIe", "nvidia-h100-pcie"),
+        ("NVIDIA H100 NVL", "nvidia-h100-nvl"),
+    ],
+)
+def test_near_miss_names_pick_the_right_part(name: str, key: str) -> None:
+    spec = match_gpu(name)
+    assert spec is not None and spec.key == key
+
+
+@pytest.mark.parametrize("name", UNKNOWN_GPU_NAMES)
+def test_unknown_gpu_names_return_none(name: str) -> None:
+    assert match_gpu(name) is None
+
+
+def test_printed_memory_size_is_used_when_no_hint() -> None:
+    assert match_gpu("NVIDIA GeForce RTX 3080 12GB").key == "nvidia-rtx-3080-12gb"  # type: ignore[union-attr]
+    assert match_gpu("NVIDIA GeForce RTX 3080 12GB", 10).key == "nvidia-rtx-3080"  # type: ignore[union-attr]
+
+
+def test_matching_is_deterministic_and_cheap() -> None:
+    first = [match_gpu(name, vram) for name, vram, _ in GPU_NAME_CASES]
+    start = time.perf_counter()
+    for _ in range(20):
+        again = [match_gpu(name, vram) for name, vram, _ in GPU_NAME_CASES]
+    per_call_s = (time.perf_counter() - start) / (20 * len(GPU_NAME_CASES))
+    assert again == first
+    assert per_call_s < 1e-3
+
+
+def test_gpu_rows_are_well_formed() -> None:
+    keys = [spec.key for spec in GPU_SPECS]
+    assert len(keys) == len(set(keys))
+    categories = {
+        "consumer",
+        "consumer-laptop",
+        "workstation",
+        "datacenter",
+        "desktop-unified",
+        "apu-unified",
+        "apple-unified",
+    }
+    for spec in GPU_SPECS:
+        assert spec.source.startswith("http"), spec.key
+        assert math.isfinite(spec.bandwidth_gbps) and spec.bandwidth_gbps > 0, spec.key
+        assert spec.vendor in {"NVIDIA", "AMD", "Intel", "Apple"}, spec.key
+        assert spec.category in categories, spec.key
+        assert spec.memory_type, spec.key
+        assert spec.vram_gb is None or spec.vram_gb > 0, spec.key
+        assert spec.fp16_tflops is None or spec.fp16_tflops > 0, spec.key
+        assert spec.key == spec.key.lower() and " " not in spec.key
+
+
+def test_every_gpu_row_is_reachable_by_its_own_name() -> None:
+    for spec in GPU_SPECS:
+        found = match_gpu(spec.name, spec.vram_gb)
+        assert found is not None and found.key == spec.key, (spec.name, found and found.key)
+
+
+def test_all_reference_rows_present_with_bandwidth_unchanged() -> None:
+    assert len(REFERENCE_BANDWIDTH) == 73
+    for key, bandwidth in REFERENCE_BANDWIDTH.items():
+        spec = GPU_BY_KEY[key]
+        assert spec.bandwidth_gbps == CORRECTED_REFERENCE_ROWS.get(key, bandwidth), key
+    for key in CORRECTED_REFERENCE_ROWS:
+        assert "CORRECTED" in GPU_BY_KEY[key].source
+
+
+REFERENCE_FILE = Path("/work/shared/reference/gpu_specs.json")
+
+
+@pytest.mark.skipif(not REFERENCE_FILE.exists(), reason="shared reference data not mounted")
+def test_reference_file_agrees_with_embedded_copy() -> None:
+    rows = json.loads(REFERENCE_FILE.read_text())
+    assert sorted(row["bandwidth_gb_s"] for row in rows) == sorted(REFERENCE_BANDWIDTH.values())
+    by_name = {spec.name: spec for spec in GPU_SPECS}
+    for row in rows:
+        spec = by_name[row["name"]]
+        assert REFERENCE_BANDWIDTH[spec.key] == row["bandwidth_gb_s"]
+        assert spec.vram_gb == (None if row["vram_gb"] is None else float(row["vram_gb"]))
+        assert spec.fp16_tflops == row["fp16_tflops"]
+
+
+CPU_NAME_CASES = [
+    ("AMD EPYC 7601 32-Core Processor", "amd-epyc-7001"),
+    ("AMD EPYC 7742 64-Core Processor", "amd-epyc-7002"),
+    ("AMD EPYC 7502P 32-Core Processor", "amd-epyc-7002"),
+    ("AMD EPYC 7763 64-Core Processor", "amd-epyc-7003"),
+    ("AMD EPYC 7773X 64-Core Processor", "amd-epyc-7003"),
+    ("AMD EPYC 9654 96-Core Processor", "amd-epyc-9004"),
+    ("AMD EPYC 9754 128-Core Processor", "amd-epyc-9004"),
+    ("AMD EPYC 9965 192-Core Processor", "amd-epyc-9005"),
+    ("Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", "intel-xeon-scalable-gen1"),
+    ("Intel(R) Xeon(R) Platinum 8168 CPU @ 2.70GHz", "intel-xeon-scalable-gen1"),
+    ("Intel(R) Xeon(R) Platinum 8480+", "intel-xeon-scalable-gen4"),
+    ("Intel(R) Xeon(R) Gold 6448Y", "intel-xeon-scalable-gen4"),
+    ("Intel(R) Xeon(R) 6980P", "intel-xeon-6900p"),
+    ("AWS Graviton2", "aws-graviton2"),
+    ("AWS Graviton3", "aws-graviton3"),
+    ("AWS Graviton4", "aws-graviton4"),
+    ("Ampere(R) Altra(R) Processor Q80-30", "ampere-altra"),
+    ("NVIDIA Grace", "nvidia-grace-superchip"),
+    ("AMD Ryzen 5 3600X 6-Core Processor", "amd-ryzen-3000"),
+    ("AMD Ryzen 9 7950X 16-Core Processor", "amd-ryzen-7000"),
+    ("AMD Ryzen 7 7800X3D 8-Core Processor", "amd-ryzen-7000"),
+    ("AMD Ryzen 9 9950X 16-Core Processor", "amd-ryzen-9000"),
+    ("AMD RYZEN AI MAX+ 395 w/ Radeon 8060S", "amd-ryzen-ai-max"),
+    ("AMD Ryzen AI Max+ PRO 395", "amd-ryzen-ai-max"),
+    ("12th Gen Intel(R) Core(TM) i9-12900K", "intel-core-12th-desktop"),
+    ("12th Gen Intel(R) Core(TM) i5-12400F", "intel-core-12th-desktop"),
+    ("Apple M1", "apple-m1"),
+    ("Apple M2 Pro", "apple-m2-pro"),
+    ("Apple M3 Max", "apple-m3-max"),
+    ("Apple M4", "apple-m4"),
+    ("Apple M2 Ultra", "apple-m2-ultra"),
+]
+
+UNKNOWN_CPU_NAMES = [
+    "",
+    "AMD Ryzen 7 7840U w/ Radeon 780M Graphics",  # mobile Zen 4: LPDDR5X platform, not the desktop row
+    "AMD Ryzen 5 3400G with Radeon Vega Graphics",  # Zen+ APU, not Matisse
+    "12th Gen Intel(R) Core(TM) i7-1260P",  # mobile Alder Lake
+    "Neoverse-V2",  # core name alone: Graviton4 and Grace both use it
+    "Intel(R) Pentium(R) CPU G4560",
+    # benchmark hosts in ground-truth/tps_measured.dev.json whose memory no public source was found for
+    "Intel Core i3-1315U (Framework 12), CPU only",
+    "Intel Core i5-4278U (2014 MacBook Pro, 8GB DDR3L-1600), CPU only",
+    "Cix CP8180 (MetaComputing AI PC Framework 13 Mainboard), CPU only",
+    "Radxa Dragon Q6A, CPU only",
+    "Radxa Dragon Q8B, CPU only",
+    "Dell XPS 13 (DX13260), CPU only",
+]
+
+
+@pytest.mark.parametrize(("name", "key"), CPU_NAME_CASES)
+def test_match_cpu(name: str, key: str) -> None:
+    spec = match_cpu(name)
+    assert spec is not None, name
+    assert spec.key == key
+
+
+@pytest.mark.parametrize("name", UNKNOWN_CPU_NAMES)
+def test_unknown_cpu_names_return_none(name: str) -> None:
+    assert match_cpu(name) is None
+
+
+def test_cpu_rows_are_well_formed() -> None:
+    keys = [spec.key for spec in CPU_MEMORY_SPECS]
+    assert len(keys) == len(set(keys))
+    for spec in CPU_MEMORY_SPECS:
+        assert spec.source.startswith("http"), spec.key
+        assert spec.bandwidth_gbps > 0 and spec.memory, spec.key
+
+
+@pytest.mark.parametrize(
+    ("key", "channels", "mts"),
+    [
+        ("amd-epyc-7002", 8, 3200),
+        ("amd-epyc-9004", 12, 4800),
+        ("amd-epyc-9005", 12, 6000),
+        ("intel-xeon-scalable-gen4", 8, 4800),
+        ("aws-graviton3", 8, 4800),
+        ("amd-ryzen-7000", 2, 5200),
+        ("amd-ryzen-9000", 2, 5600),
+        ("intel-core-12th-desktop", 2, 4800),
+    ],
+)
+def test_derived_cpu_bandwidth_is_channels_times_rate_times_8_bytes(
+    key: str, channels: int, mts: int
+) -> None:
+    spec = next(s for s in CPU_MEMORY_SPECS if s.key == key)
+    assert spec.bandwidth_gbps == pytest.approx(channels * mts * 8 / 1000, abs=0.1)
+    assert f"{channels} x" in spec.memory
+
+
+def test_default_cpu_bandwidths() -> None:
+    assert set(DEFAULT_CPU_BANDWIDTH_GBPS) == {"x86 desktop/laptop", "x86 server", "arm"}
+    assert all(value > 0 for value in DEFAULT_CPU_BANDWIDTH_GBPS.values())
+    assert DEFAULT_CPU_BANDWIDTH_GBPS["x86 server"] > DEFAULT_CPU_BANDWIDTH_GBPS["x86 desktop/laptop"]
