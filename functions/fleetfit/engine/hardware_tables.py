@@ -1458,6 +1458,7 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         None,
         "HBM2",
         _CANIRUN
+        + " "
         + (
             '("Tesla V100": 16 GB, 900 GB/s) ; '
             "https://github.com/winston-zhang-orz/gpu-specs/blob/main/specs.md (V100 PCIe / SXM2 "
@@ -1804,7 +1805,9 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         448,
         None,
         "GDDR6",
-        _CANIRUN + "; https://github.com/winston-zhang-orz/gpu-specs/blob/main/specs.md agrees (448 GB/s)",
+        _CANIRUN
+        + " "
+        + "; https://github.com/winston-zhang-orz/gpu-specs/blob/main/specs.md agrees (448 GB/s)",
         aliases=("quadro rtx 5000",),
     ),
     _gpu(
@@ -1883,7 +1886,9 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         496,
         None,
         "GDDR6",
-        _CANIRUN + "; https://www.techpowerup.com/gpu-specs/geforce-rtx-2080-super.c3439 lists 495.9 GB/s",
+        _CANIRUN
+        + " "
+        + "; https://www.techpowerup.com/gpu-specs/geforce-rtx-2080-super.c3439 lists 495.9 GB/s",
         aliases=("rtx 2080 super",),
     ),
     _gpu(
@@ -1907,7 +1912,7 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         448,
         None,
         "GDDR6",
-        _CANIRUN + "; https://www.techpowerup.com/gpu-specs/geforce-rtx-2070-super.c3440 agrees",
+        _CANIRUN + " " + "; https://www.techpowerup.com/gpu-specs/geforce-rtx-2070-super.c3440 agrees",
         aliases=("rtx 2070 super",),
     ),
     _gpu(
@@ -1956,7 +1961,7 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         336,
         None,
         "GDDR6",
-        _CANIRUN + "; https://www.techpowerup.com/gpu-specs/geforce-rtx-2060-12-gb.c3836 agrees",
+        _CANIRUN + " " + "; https://www.techpowerup.com/gpu-specs/geforce-rtx-2060-12-gb.c3836 agrees",
         aliases=("rtx 2060",),
     ),
     _gpu(
