@@ -1,0 +1,383 @@
+"""Every route of the fleetfit API, on one Powertools resolver (the Lambda and `fleetfit serve` share it).
+
+Handlers stay thin: parse, authorise, call the store and the engine, answer. Errors are JSON
+``{"error": ...}`` naming what was wrong: 400 bad query or path value, 403 not allowed, 404 unknown node
+or route, 413 body too large, 415 not JSON, 422 invalid body, 503 store unavailable.
+"""
+
+from typing import Annotated, Any
+from urllib.parse import quote, unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from fleetfit import __version__
+from fleetfit.api.auth import Forbidden, Unauthenticated, caller_of, check_may_write
+from fleetfit.api.models import (
+    CatalogInfo,
+    ErrorBody,
+    Health,
+    HistoryEntry,
+    HistoryPage,
+    NodeDetail,
+    NodePage,
+    NodeRef,
+    NodeSummary,
+)
+from fleetfit.api.services import Services, current
+from fleetfit.api.telemetry import count, logger
+from fleetfit.contract import Envelope, Node, Report, System
+from fleetfit.store import BadPageToken, NodeRecord, StoredReport, StoreError
+from pydantic import BaseModel
+
+JSON = "application/json"
+app = APIGatewayRestResolver(enable_validation=True, debug=False)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def error_response(status: int, message: str) -> Response:
+    return Response(status_code=status, content_type=JSON, body=ErrorBody(error=message).model_dump_json())
+
+
+def _json(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=JSON, body=model.model_dump_json(), headers=headers)
+
+
+def _doc(model: type[BaseModel], description: str, *errors: int) -> dict[int, Any]:
+    """OpenAPI ``responses`` for a route: its model plus the error bodies it can answer with."""
+    out: dict[int, Any] = {200: {"description": description, "content": {JSON: {"model": model}}}}
+    for status in errors:
+        out[status] = {"description": _ERROR_DOCS[status], "content": {JSON: {"model": ErrorBody}}}
+    return out
+
+
+_ERROR_DOCS = {
+    400: "A query or path value is invalid (the message names it)",
+    403: "The caller may not do this",
+    404: "Unknown node",
+    413: "Body too large",
+    422: "The body is invalid (the message names the field)",
+    503: "The fleet store is unavailable; retry",
+}
+
+# -- errors ---------------------------------------------------------------------------------------------
+
+
+@app.exception_handler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    return error_response(exc.status, str(exc))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    parts, status = [], 422
+    for err in errors[:5]:
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("query", "path"):
+            status = 400
+        parts.append(f"{'.'.join(loc) or 'body'}: {err.get('msg', 'invalid')}")
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return error_response(status, "; ".join(parts) + more)
+
+
+@app.exception_handler(BadPageToken)
+def _bad_token(exc: BadPageToken) -> Response:
+    return error_response(400, f"invalid next_token: {exc}")
+
+
+@app.exception_handler(Forbidden)
+def _forbidden(exc: Forbidden) -> Response:
+    return error_response(403, str(exc))
+
+
+@app.exception_handler(Unauthenticated)
+def _unauthenticated(exc: Unauthenticated) -> Response:
+    return error_response(403, str(exc))
+
+
+@app.exception_handler(StoreError)
+def _store_down(exc: StoreError) -> Response:
+    logger.error("fleet store failure", reason=str(exc))
+    return error_response(503, "the fleet store is unavailable; retry later")
+
+
+@app.not_found
+def _no_route(_: NotFoundError) -> Response:
+    event = app.current_event
+    return error_response(404, f"no route {event.http_method} {event.path[:200]}")
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("unexpected error", error_type=type(exc).__name__)
+    return error_response(500, "internal error")
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+
+
+def _svc() -> Services:
+    return current()
+
+
+def _params() -> dict[str, str]:
+    return dict(app.current_event.query_string_parameters or {})
+
+
+def _node_id(raw: str | None) -> str | None:
+    return None if raw is None else unquote(raw)
+
+
+def _latest(svc: Services, node_id: str) -> StoredReport:
+    stored = svc.store.latest(node_id)
+    if stored is None:
+        raise ApiError(404, f"node {node_id!r} not found: no report was ever stored for it")
+    return stored
+
+
+def _query(svc: Services, params: dict[str, str], route: str, name: str | None = None) -> Any:
+    try:
+        return svc.engine.query(params, route, name)
+    except svc.engine.query_error as exc:
+        raise ApiError(400, str(exc)) from exc
+
+
+def _fit(svc: Services, system: System, query: Any, node: Node) -> Envelope:
+    envelope = svc.engine.fit_envelope(system, svc.catalogs.current(), query, node)
+    count("FitsComputed")
+    return envelope
+
+
+def _node_of(stored: StoredReport) -> Node:
+    return Node(name=stored.report.node_id, os=stored.report.os or "unknown")
+
+
+def _summary(svc: Services, rec: NodeRecord) -> dict[str, Any]:
+    age = (svc.now() - rec.collected_at).total_seconds()
+    return {
+        "node_id": rec.node_id,
+        "hostname": rec.hostname,
+        "os": rec.os,
+        "last_seen": rec.collected_at,
+        "received_at": rec.received_at,
+        "stale": age > svc.settings.stale_after_s,
+        "backend": rec.backend,
+        "gpu_name": rec.gpu_name,
+        "gpu_count": rec.gpu_count,
+        "gpu_vram_gb": rec.gpu_vram_gb,
+        "hw_class": rec.hw_class,
+        "report_id": rec.report_id,
+        "probe_version": rec.probe_version,
+    }
+
+
+def _models(route: str, path_node: str | None, name: str | None) -> Response:
+    svc = _svc()
+    params = _params()
+    node_id = _node_id(path_node)
+    given = params.get("node")
+    if node_id is None:
+        if not given:
+            raise ApiError(400, "node is required: pass node=ID, or use /api/v1/nodes/{node_id}/models")
+        node_id = given
+    elif given is not None and given != node_id:
+        raise ApiError(400, f"node={given!r} contradicts the path's node {node_id!r}")
+    query = _query(svc, params, route, name)
+    stored = _latest(svc, node_id)
+    return _json(_fit(svc, stored.report.system, query, _node_of(stored)))
+
+
+# -- routes: service ------------------------------------------------------------------------------------
+
+
+@app.get("/health", summary="Liveness", responses=_doc(Health, "Alive"))
+def health():  # no return annotation: Powertools would validate it as a model
+    return _json(Health(status="ok", node=NodeRef(name="fleetfit-api", os="linux"), version=__version__))
+
+
+_OPENAPI: dict[str, str] = {}
+
+
+@app.get("/api/v1/openapi.json", summary="This API's OpenAPI document, generated from its models")
+def openapi():  # no return annotation: Powertools would validate it as a model
+    if "doc" not in _OPENAPI:
+        _OPENAPI["doc"] = app.get_openapi_json_schema(
+            title="fleetfit API",
+            version=__version__,
+            description="Which open LLMs each machine of a fleet can run. Every route is signed with "
+            "SigV4 (AWS_IAM) on AWS, or takes a bearer token on `fleetfit serve`.",
+        )
+    return Response(status_code=200, content_type=JSON, body=_OPENAPI["doc"])
+
+
+@app.get("/api/v1/catalog", summary="The catalog in use", responses=_doc(CatalogInfo, "Catalog"))
+def catalog():  # no return annotation: Powertools would validate it as a model
+    return _json(_svc().catalogs.info())
+
+
+# -- routes: models (llmfit's query parameters and semantics; engine-owned) -------------------------------
+
+_MODELS_DESC = (
+    "The seed's envelope for the node's latest report. Query parameters as llmfit's API: limit (top, n), "
+    "min_fit, perfect, include_too_tight, use_case, provider, search, license, sort, max_context, runtime, "
+    "force_runtime, ram_gb, vram_gb, cpu_cores. A parameter given twice is a 400; unknown ones are ignored."
+)
+
+
+@app.get("/api/v1/models", summary="All models for a node", description=_MODELS_DESC,
+         responses=_doc(Envelope, "Envelope", 400, 404))  # fmt: skip
+def models():  # no return annotation: Powertools would validate it as a model
+    return _models("models", None, None)
+
+
+@app.get("/api/v1/models/top", summary="Best runnable models for a node (default 5)",
+         description=_MODELS_DESC, responses=_doc(Envelope, "Envelope", 400, 404))  # fmt: skip
+def models_top():  # no return annotation: Powertools would validate it as a model
+    return _models("top", None, None)
+
+
+@app.get("/api/v1/models/<name>", summary="Models matching a name (default 20)",
+         description=_MODELS_DESC + " Names with '/' work raw or %2F-encoded; no match gives 200 and [].",
+         responses=_doc(Envelope, "Envelope", 400, 404))  # fmt: skip
+def models_named(name: str):  # no return annotation: Powertools would validate it as a model
+    return _models("name", None, unquote(name))
+
+
+@app.get("/api/v1/nodes/<node_id>/models", summary="All models for a node", description=_MODELS_DESC,
+         responses=_doc(Envelope, "Envelope", 400, 404))  # fmt: skip
+def node_models(node_id: str):  # no return annotation: Powertools would validate it as a model
+    return _models("models", node_id, None)
+
+
+@app.get("/api/v1/nodes/<node_id>/models/top", summary="Best runnable models for a node",
+         description=_MODELS_DESC, responses=_doc(Envelope, "Envelope", 400, 404))  # fmt: skip
+def node_models_top(node_id: str):  # no return annotation: Powertools would validate it as a model
+    return _models("top", node_id, None)
+
+
+@app.get("/api/v1/nodes/<node_id>/models/<name>", summary="Models matching a name, for a node",
+         description=_MODELS_DESC, responses=_doc(Envelope, "Envelope", 400, 404))  # fmt: skip
+def node_models_named(
+    node_id: str, name: str
+):  # no return annotation: Powertools would validate it as a model
+    return _models("name", node_id, unquote(name))
+
+
+@app.post("/api/v1/fit", summary="What-if: the envelope for a System object; nothing is stored",
+          description=_MODELS_DESC.replace("for the node's latest report", "for the System in the body"),
+          responses=_doc(Envelope, "Envelope", 400, 413, 422))  # fmt: skip
+def what_if(system: System):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    query = _query(svc, _params(), "models")
+    return _json(_fit(svc, system, query, Node(name="what-if", os="unknown")))
+
+
+@app.get("/api/v1/system", summary="A node's System object (llmfit's /api/v1/system)")
+def system(
+    node: Annotated[str, Query(min_length=1, max_length=128)],
+):  # no return annotation: Powertools would validate it as a model
+    stored = _latest(_svc(), node)
+    body = {"node": _node_of(stored).model_dump(), "system": stored.report.system.model_dump(mode="json")}
+    return Response(status_code=200, content_type=JSON, body=body)
+
+
+# -- routes: ingest -------------------------------------------------------------------------------------
+
+
+def _ingest(report: Report, path_node: str | None) -> Response:
+    svc = _svc()
+    path_node_id = _node_id(path_node)
+    if path_node_id is not None and path_node_id != report.node_id:
+        raise ApiError(
+            400, f"node_id {report.node_id!r} in the body differs from the path's {path_node_id!r}"
+        )
+    check_may_write(
+        caller_of(app.current_event.raw_event, svc.settings.auth_mode),
+        report.node_id,
+        path_node_id=path_node_id,
+    )
+    now = svc.now()
+    skew = (report.collected_at - now).total_seconds()
+    if skew > svc.settings.max_clock_skew_s:
+        raise ApiError(422, f"collected_at is {skew:.0f} s in the future: check the node's clock")
+    result = svc.store.put_report(report, received_at=now)
+    count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
+    logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)
+    envelope = _fit(svc, result.latest.report.system, _query(svc, {}, "top"), _node_of(result.latest))
+    status = 200 if result.outcome == "duplicate" else 201
+    return _json(envelope, status, headers={"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"})
+
+
+_INGEST_DOC = {
+    201: {"description": "Stored; the node's top models", "content": {JSON: {"model": Envelope}}},
+    200: {
+        "description": "This report_id was already stored (a retry)",
+        "content": {JSON: {"model": Envelope}},
+    },
+    **{
+        s: {"description": _ERROR_DOCS[s], "content": {JSON: {"model": ErrorBody}}}
+        for s in (400, 403, 413, 422)
+    },
+}
+
+
+@app.post("/api/v1/reports", summary="Ingest a probe report (node bound to the signed caller)",
+          responses=_INGEST_DOC, status_code=201)  # fmt: skip
+def post_report(report: Report):  # no return annotation: Powertools would validate it as a model
+    return _ingest(report, None)
+
+
+@app.post("/api/v1/nodes/<node_id>/reports", summary="Ingest a report for the node named in the path",
+          responses=_INGEST_DOC, status_code=201)  # fmt: skip
+def post_node_report(
+    node_id: str, report: Report
+):  # no return annotation: Powertools would validate it as a model
+    return _ingest(report, node_id)
+
+
+# -- routes: nodes --------------------------------------------------------------------------------------
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
+Token = Annotated[str | None, Query(max_length=2048, description="next_token of the previous page")]
+
+
+@app.get("/api/v1/nodes", summary="Every node, by node id, paginated", responses=_doc(NodePage, "Nodes", 400))
+def list_nodes(
+    limit: Limit = 100, next_token: Token = None
+):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    page = svc.store.list_nodes(limit=limit, token=next_token)
+    nodes = [NodeSummary.model_validate(_summary(svc, n)) for n in page.items]
+    return _json(NodePage(nodes=nodes, next_token=page.next_token))
+
+
+@app.get("/api/v1/nodes/<node_id>", summary="A node and its latest report",
+         responses=_doc(NodeDetail, "Node", 404))  # fmt: skip
+def get_node(node_id: str):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    stored = _latest(svc, unquote(node_id))
+    detail = {**_summary(svc, NodeRecord.of(stored)), "report": stored.report}
+    return _json(NodeDetail.model_validate(detail))
+
+
+@app.get("/api/v1/nodes/<node_id>/history", summary="A node's reports, newest first, paginated",
+         responses=_doc(HistoryPage, "History", 400, 404))  # fmt: skip
+def node_history(
+    node_id: str, limit: Limit = 100, next_token: Token = None
+):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    node = unquote(node_id)
+    page = svc.store.history(node, limit=limit, token=next_token)
+    if not page.items and next_token is None and svc.store.latest(node) is None:
+        raise ApiError(404, f"node {node!r} not found: no report was ever stored for it")
+    entries = [
+        HistoryEntry(received_at=s.received_at, hw_class=s.hw_class, report=s.report) for s in page.items
+    ]
+    return _json(HistoryPage(node_id=node, reports=entries, next_token=page.next_token))

@@ -1,0 +1,43 @@
+"""The fit engine and catalog as the API sees them: a handful of callables, so tests can swap in a fake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from fleetfit.contract import Envelope, Node, System
+
+
+class CatalogLike(Protocol):
+    version: str
+    loaded_from: str
+
+    def __len__(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class EnginePort:
+    parse_query: Callable[..., Any]  # (params: Mapping[str, str], *, route, name=None) -> Query
+    fit_envelope: Callable[[System, Any, Any, Node], Envelope]
+    query_error: type[Exception]
+    load_bundled: Callable[[], CatalogLike]
+    load_catalog_bytes: Callable[[bytes, str], CatalogLike]
+    catalog_error: type[Exception]
+
+    def query(self, params: Mapping[str, str], route: str, name: str | None = None) -> Any:
+        return self.parse_query(params, route=route, name=name)
+
+
+def real_engine() -> EnginePort:
+    from fleetfit.catalog import CatalogError, load_bundled, load_catalog_bytes
+    from fleetfit.engine import QueryError, fit_envelope, parse_query
+
+    return EnginePort(
+        parse_query=parse_query,
+        fit_envelope=fit_envelope,
+        query_error=QueryError,
+        load_bundled=load_bundled,
+        load_catalog_bytes=load_catalog_bytes,
+        catalog_error=CatalogError,
+    )

@@ -1,0 +1,93 @@
+"""The Lambda entry point (``fleetfit.api.handler.lambda_handler``) and the checks every request passes
+before routing; `fleetfit serve` calls ``handle_event`` with the events it builds."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+from urllib.parse import quote, unquote
+
+from aws_lambda_powertools.logging import correlation_paths
+from fleetfit.api.app import app
+from fleetfit.api.auth import Unauthenticated, caller_of, require_identity
+from fleetfit.api.models import ErrorBody
+from fleetfit.api.services import current
+from fleetfit.api.telemetry import logger, metrics
+
+_MODEL_PATH = re.compile(r"^(?P<prefix>/api/v1/(?:nodes/[^/]+/)?models/)(?P<name>.+?)/*$")
+
+
+def normalize_model_path(path: str) -> str:
+    """Model names contain '/', raw or %2F-encoded: make the name one %-encoded segment for the router."""
+    m = _MODEL_PATH.match(path)
+    if m is None or m["name"] == "top":
+        return path
+    return m["prefix"] + quote(unquote(m["name"]), safe="")
+
+
+def _reply(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": ErrorBody(error=message).model_dump_json(),
+        "isBase64Encoded": False,
+    }
+
+
+def _precheck(event: dict[str, Any], max_body: int, auth_mode: str) -> dict[str, Any] | None:
+    """An error reply for what must be refused before routing, else None."""
+    try:
+        require_identity(caller_of(event, auth_mode))
+    except Unauthenticated as exc:
+        return _reply(403, str(exc))
+    for name, values in (event.get("multiValueQueryStringParameters") or {}).items():
+        if values and len(values) > 1:
+            return _reply(400, f"query parameter {name[:64]!r} is given {len(values)} times; give it once")
+    body = event.get("body")
+    if str(event.get("httpMethod", "")).upper() in ("POST", "PUT", "PATCH") and body:
+        size = len(body.encode() if isinstance(body, str) else body)
+        if event.get("isBase64Encoded"):
+            size = size * 3 // 4
+        if size > max_body:
+            return _reply(413, f"body is {size} bytes; the limit is {max_body}")
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        ctype = str(headers.get("content-type") or "").split(";")[0].strip().lower()
+        if ctype and ctype != "application/json":
+            return _reply(415, f"content-type must be application/json, not {ctype[:64]!r}")
+        if not event.get("isBase64Encoded"):
+            try:
+                json.loads(body)
+            except (ValueError, RecursionError) as exc:
+                where = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+                return _reply(400, f"body is not valid JSON{where}")
+    return None
+
+
+def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """One API Gateway REST proxy event in, one proxy response out. Never raises for bad input."""
+    started = time.perf_counter()
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    if request_id:
+        logger.set_correlation_id(str(request_id))
+    settings = current().settings
+    reply = _precheck(event, settings.max_body_bytes, settings.auth_mode)
+    if reply is None:
+        path = str(event.get("path") or "/")
+        routed = {**event, "path": normalize_model_path(path)}
+        reply = app.resolve(routed, context)
+    logger.info(
+        "request",
+        method=event.get("httpMethod"),
+        path=str(event.get("path"))[:200],
+        status=reply.get("statusCode"),
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    return reply
+
+
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle_event(event, context)

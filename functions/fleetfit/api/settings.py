@@ -1,0 +1,40 @@
+"""Runtime settings, read once from the environment (the template sets them on the Lambda)."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ENV_PREFIX = "FLEETFIT_"
+
+
+class Settings(BaseModel):
+    # Where the fleet lives: a DynamoDB table on AWS, else a SQLite file.
+    table_name: str | None = Field(default=None, description="DynamoDB table (FLEETFIT_TABLE_NAME)")
+    db_path: str | None = Field(
+        default=None, description="SQLite file when no table is set (FLEETFIT_DB_PATH)"
+    )
+    # The catalog: an S3 object when a bucket is set, else the bundled file.
+    catalog_bucket: str | None = None
+    catalog_key: str = "catalog/catalog.json.gz"
+    catalog_refresh_s: float = Field(default=300.0, ge=0)
+    catalog_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    history_days: int = Field(default=90, ge=1)
+    stale_after_s: float = Field(default=48 * 3600.0, gt=0)
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_clock_skew_s: float = Field(default=600.0, ge=0)
+    # "iam": API Gateway authorised the call with SigV4; the handler binds writers to their node.
+    # "local": `fleetfit serve` checked the bearer token before the event was built.
+    auth_mode: Literal["iam", "local"] = "iam"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values = {
+            name: env[ENV_PREFIX + name.upper()]
+            for name in cls.model_fields
+            if ENV_PREFIX + name.upper() in env
+        }
+        return cls.model_validate(values)

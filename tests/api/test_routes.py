@@ -1,0 +1,216 @@
+"""Every route through ``lambda_handler`` with real REST proxy events, moto DynamoDB and S3."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fleetfit.contract import Envelope
+from fleetfit.store.samples import apple_m3_max, cpu_only_x86, rtx4090_workstation, sample_report
+
+from .support import NO_IDENTITY, Call, Clock, node_identity
+
+
+def post_report(call: Call, node_id: str, **kwargs: Any) -> Any:
+    report = sample_report(node_id, **kwargs)
+    return call(
+        "POST", "/api/v1/reports", body=report.model_dump(mode="json"), identity=node_identity(node_id)
+    ), report
+
+
+def test_health(call: Call) -> None:
+    r = call("GET", "/health")
+    assert r.status == 200 and r.body["status"] == "ok"
+
+
+def test_ingest_answers_201_with_the_top_envelope(call: Call) -> None:
+    r, report = post_report(call, "i-0123456789abcdef0")
+    assert r.status == 201, r.body
+    env = Envelope.model_validate(r.body)
+    assert env.node.name == "i-0123456789abcdef0"
+    assert env.system == report.system
+    assert env.returned_models <= 5
+    assert all(m.fit_level != "too_tight" for m in env.models)
+    assert r.headers["Location"] == "/api/v1/nodes/i-0123456789abcdef0"
+
+
+def test_retry_of_the_same_report_is_idempotent(call: Call) -> None:
+    report = sample_report("i-0aaaaaaaaaaaaaaa1")
+    body = report.model_dump(mode="json")
+    first = call("POST", "/api/v1/reports", body=body, identity=node_identity(report.node_id))
+    again = call("POST", "/api/v1/reports", body=body, identity=node_identity(report.node_id))
+    assert (first.status, again.status) == (201, 200)
+    hist = call("GET", f"/api/v1/nodes/{report.node_id}/history")
+    assert len(hist.body["reports"]) == 1
+
+
+def test_older_report_never_replaces_the_latest(call: Call, clock: Clock) -> None:
+    node = "i-0bbbbbbbbbbbbbbb2"
+    _, new = post_report(call, node, system=apple_m3_max(), collected_at=clock.now - timedelta(minutes=1))
+    r, _ = post_report(call, node, system=cpu_only_x86(), collected_at=clock.now - timedelta(hours=3))
+    assert r.status == 201
+    assert r.body["system"]["backend"] == "Metal"  # the envelope is for the latest, not the late report
+    detail = call("GET", f"/api/v1/nodes/{node}")
+    assert detail.status == 200
+    assert detail.body["report"]["report_id"] == new.report_id
+    assert len(call("GET", f"/api/v1/nodes/{node}/history").body["reports"]) == 2
+
+
+def test_models_routes_by_query_and_by_path(call: Call) -> None:
+    node = "i-0ccccccccccccccc3"
+    post_report(call, node)
+    for path, query in (
+        ("/api/v1/models", {"node": node}),
+        (f"/api/v1/nodes/{node}/models", {}),
+    ):
+        r = call("GET", path, query={**query, "limit": "3"})
+        assert r.status == 200, r.body
+        assert r.body["returned_models"] <= 3
+        assert r.body["total_models"] >= r.body["returned_models"]
+    top = call("GET", f"/api/v1/nodes/{node}/models/top")
+    assert top.status == 200 and top.body["returned_models"] <= 5
+    via_query = call("GET", "/api/v1/models/top", query={"node": node})
+    assert via_query.body == top.body
+
+
+@pytest.mark.parametrize("encode", [True, False])
+@pytest.mark.parametrize("prefix", ["/api/v1/models/", "/api/v1/nodes/i-0ddddddddddddddd4/models/"])
+def test_model_names_with_a_slash_work_raw_and_encoded(
+    call: Call, catalog_names: list[str], encode: bool, prefix: str
+) -> None:
+    post_report(call, "i-0ddddddddddddddd4")
+    name = next(n for n in catalog_names if "/" in n)
+    path = prefix + (quote(name, safe="") if encode else name)
+    r = call("GET", path, query={"node": "i-0ddddddddddddddd4"})
+    assert r.status == 200, r.body
+    assert r.body["total_models"] >= 1
+    assert any(m["name"] == name for m in r.body["models"])
+
+
+def test_unknown_model_is_200_with_an_empty_list(call: Call) -> None:
+    post_report(call, "n1")
+    r = call("GET", "/api/v1/models/no-such-model-anywhere-xyz", query={"node": "n1"})
+    assert r.status == 200
+    assert r.body["models"] == [] and r.body["total_models"] == 0
+
+
+def test_unknown_node_is_404_naming_it(call: Call) -> None:
+    for path, query in (
+        ("/api/v1/models/top", {"node": "ghost"}),
+        ("/api/v1/nodes/ghost/models", {}),
+        ("/api/v1/nodes/ghost", {}),
+        ("/api/v1/nodes/ghost/history", {}),
+    ):
+        r = call("GET", path, query=query)
+        assert r.status == 404, (path, r.body)
+        assert "ghost" in r.body["error"]
+
+
+def test_models_without_a_node_is_400(call: Call) -> None:
+    r = call("GET", "/api/v1/models")
+    assert r.status == 400 and "node" in r.body["error"]
+
+
+def test_bad_query_values_are_400_naming_the_parameter(call: Call) -> None:
+    post_report(call, "n1")
+    for query, param in (
+        ({"limit": "abc"}, "limit"),
+        ({"sort": "bogus"}, "sort"),
+        ({"limit": "-1"}, "limit"),
+    ):
+        r = call("GET", "/api/v1/nodes/n1/models", query=query)
+        assert r.status == 400, (query, r.body)
+        assert param in r.body["error"]
+
+
+def test_duplicate_query_parameter_is_400(call: Call) -> None:
+    post_report(call, "n1")
+    r = call("GET", "/api/v1/nodes/n1/models", query={"limit": ["2", "3"]})
+    assert r.status == 400 and "limit" in r.body["error"]
+
+
+def test_unknown_query_parameters_are_ignored(call: Call) -> None:
+    post_report(call, "n1")
+    r = call("GET", "/api/v1/nodes/n1/models/top", query={"colour": "blue"})
+    assert r.status == 200
+
+
+def test_what_if_fit_stores_nothing(call: Call) -> None:
+    r = call("POST", "/api/v1/fit", body=rtx4090_workstation().model_dump(mode="json"), query={"limit": "2"})
+    assert r.status == 200, r.body
+    assert r.body["returned_models"] <= 2
+    assert call("GET", "/api/v1/nodes").body["nodes"] == []
+
+
+def test_nodes_listing_pages_and_flags_stale(call: Call, clock: Clock) -> None:
+    for i in range(5):
+        post_report(call, f"node-{i}", collected_at=clock.now - timedelta(minutes=i))
+    clock.now += timedelta(hours=47, minutes=58)  # node-3, node-4 are now older than 48 h
+    seen, token, pages = [], None, 0
+    while True:
+        r = call("GET", "/api/v1/nodes", query={"limit": "2", **({"next_token": token} if token else {})})
+        assert r.status == 200, r.body
+        seen += r.body["nodes"]
+        pages += 1
+        token = r.body["next_token"]
+        if not token:
+            break
+    assert pages == 3
+    assert [n["node_id"] for n in seen] == [f"node-{i}" for i in range(5)]
+    assert [n["stale"] for n in seen] == [False, False, False, True, True]
+    assert seen[0]["gpu_name"] == "NVIDIA GeForce RTX 4090"
+
+
+def test_bad_page_token_and_limits_are_400(call: Call) -> None:
+    assert call("GET", "/api/v1/nodes", query={"next_token": "not-a-token"}).status == 400
+    assert call("GET", "/api/v1/nodes", query={"limit": "0"}).status == 400
+    r = call("GET", "/api/v1/nodes", query={"limit": "many"})
+    assert r.status == 400 and "limit" in r.body["error"]
+
+
+def test_history_pages_newest_first(call: Call, clock: Clock) -> None:
+    ids = []
+    for i in range(5):
+        _, rep = post_report(call, "h1", collected_at=clock.now - timedelta(minutes=10 - i))
+        ids.append(rep.report_id)
+    r = call("GET", "/api/v1/nodes/h1/history", query={"limit": "3"})
+    got = [e["report"]["report_id"] for e in r.body["reports"]]
+    r2 = call("GET", "/api/v1/nodes/h1/history", query={"limit": "3", "next_token": r.body["next_token"]})
+    got += [e["report"]["report_id"] for e in r2.body["reports"]]
+    assert got == list(reversed(ids)) and r2.body["next_token"] is None
+
+
+def test_catalog_info_comes_from_s3(call: Call) -> None:
+    r = call("GET", "/api/v1/catalog")
+    assert r.status == 200
+    assert r.body["source"] == "s3" and r.body["models"] > 0
+    assert r.body["loaded_from"].startswith("s3://")
+
+
+def test_openapi_document_is_generated_from_the_models(call: Call) -> None:
+    r = call("GET", "/api/v1/openapi.json")
+    assert r.status == 200
+    doc = r.body
+    assert "/api/v1/reports" in doc["paths"] and "/api/v1/models/{name}" in doc["paths"]
+    schemas = doc["components"]["schemas"]
+    assert {"Envelope", "Report", "System", "ModelFit", "NodePage"} <= set(schemas)
+
+
+def test_unknown_route_is_404_json(call: Call) -> None:
+    r = call("GET", "/api/v1/nope")
+    assert r.status == 404 and "no route" in r.body["error"]
+    r = call("DELETE", "/api/v1/nodes")
+    assert r.status == 404
+
+
+def test_system_route(call: Call) -> None:
+    post_report(call, "n1")
+    r = call("GET", "/api/v1/system", query={"node": "n1"})
+    assert r.status == 200 and r.body["system"]["backend"] == "CUDA" and r.body["node"]["name"] == "n1"
+
+
+def test_unsigned_request_is_refused(call: Call) -> None:
+    r = call("GET", "/api/v1/nodes", identity=NO_IDENTITY)
+    assert r.status == 403
