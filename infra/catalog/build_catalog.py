@@ -37,7 +37,7 @@ from arch_traits import (  # noqa: E402
     UNRUNNABLE_ARCHITECTURES,
 )
 
-from fleetfit.catalog.schema import CatalogEntry, CatalogFile  # noqa: E402
+from fleetfit.catalog.schema import CATALOG_ENTRY, CATALOG_FILE, CatalogEntry, consistency_error  # noqa: E402
 
 DEFAULT_OUT = HERE.parents[1] / "functions" / "fleetfit" / "catalog" / "data" / "catalog.json.gz"
 ARCH_FIELDS = ("layers", "hidden", "heads", "kv_heads", "head_dim", "vocab", "ffn", "shared_expert_ffn")
@@ -397,10 +397,10 @@ def to_entry(draft: Draft) -> CatalogEntry:
     moe = moe_of(raw)
     if raw.get("is_moe") and moe is None:
         draft.notes.append("MoE without expert counts: treated as dense for speed")
-    return CatalogEntry.model_validate(
+    entry = CATALOG_ENTRY.validate_python(
         {
             "name": draft.name,
-            "aliases": tuple(sorted(set(draft.aliases))),
+            "aliases": sorted(set(draft.aliases)),
             "provider": raw.get("provider") or draft.name.split("/")[0],
             "parameter_count": raw.get("parameter_count") or f"{draft.params / 1e9:.1f}B",
             "params": draft.params,
@@ -408,20 +408,24 @@ def to_entry(draft: Draft) -> CatalogEntry:
             "release_date": raw.get("release_date"),
             "license": raw.get("license"),
             "category": category_of(raw),
-            "capabilities": tuple(sorted(set(raw.get("capabilities") or ()) - {"tts", "audio"})),
+            "capabilities": sorted(set(raw.get("capabilities") or ()) - {"tts", "audio"}),
             "architecture": raw.get("architecture"),
             "arch": arch,
             "attention": attention_of(draft),
             "moe": moe,
             "native_quant": "MXFP4" if raw.get("architecture") in NATIVE_MXFP4_ARCHITECTURES else None,
-            "gguf_sources": tuple(dict.fromkeys(gguf)),
-            "mlx_sources": tuple(dict.fromkeys(draft.mlx_sources)),
+            "gguf_sources": list(dict.fromkeys(gguf)),
+            "mlx_sources": list(dict.fromkeys(draft.mlx_sources)),
             "mlx_only": draft.mlx_only,
             "confidence": confidence_of(draft),
             "provenance": dict(sorted(draft.provenance.items())),
-            "notes": tuple(draft.notes),
+            "notes": list(draft.notes),
         }
     )
+    problem = consistency_error(entry)
+    if problem:
+        raise ValueError(f"{draft.name}: {problem}")
+    return entry
 
 
 def build(raw_models: list[dict[str, Any]], source_name: str) -> tuple[dict[str, Any], Counter[str]]:
@@ -449,15 +453,22 @@ def build(raw_models: list[dict[str, Any]], source_name: str) -> tuple[dict[str,
     stats.update(folded)
     drafts, merged = deduplicate(drafts)
     stats.update(merged)
-    entries = sorted((to_entry(d) for d in drafts), key=lambda e: e.name.lower())
+    entries = sorted((to_entry(d) for d in drafts), key=lambda e: e["name"].lower())
     stats["kept"] = len(entries)
-    catalog = CatalogFile(
-        schema_version=1,
-        built_from=source_name,
-        built_at=max((e.release_date or "") for e in entries),
-        models=tuple(entries),
-    )
-    return catalog.model_dump(mode="json", exclude_defaults=True), stats
+    document = {
+        "schema_version": 1,
+        "built_from": source_name,
+        "built_at": max((e.get("release_date") or "") for e in entries),
+        "models": [_compact(e) for e in entries],
+    }
+    CATALOG_FILE.validate_python(document)
+    return document, stats
+
+
+def _compact(entry: CatalogEntry) -> dict[str, Any]:
+    """Leave out empty and default fields: smaller file, same meaning."""
+    defaults: dict[str, Any] = {"mlx_only": False, "attention": {"kind": "full"}}
+    return {k: v for k, v in entry.items() if v not in (None, [], {}, ()) and defaults.get(k, object()) != v}
 
 
 def write(document: dict[str, Any], out: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from fleetfit.catalog.schema import CatalogEntry, CatalogFile
+from fleetfit.catalog.schema import CATALOG_FILE, CatalogEntry, consistency_error
 
 BUNDLED_CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.gz"
 
@@ -33,15 +33,16 @@ class Catalog:
     loaded_from: str
     entries: tuple[CatalogEntry, ...]
     built_from: str = ""
+    built_at: str = ""
     _by_name: dict[str, CatalogEntry] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = self._by_name
         for entry in self.entries:
-            for alias in entry.aliases:
+            for alias in entry.get("aliases", ()):
                 index.setdefault(alias.lower(), entry)
         for entry in self.entries:
-            index[entry.name.lower()] = entry
+            index[entry["name"].lower()] = entry
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -57,7 +58,7 @@ class Catalog:
         """Catalog names close to `name`, for "did you mean" messages."""
         wanted = name.strip().lower()
         basename = wanted.rsplit("/", 1)[-1]
-        names = [e.name for e in self.entries]
+        names = [e["name"] for e in self.entries]
         contains = [n for n in names if basename and basename in n.lower()]
         close = difflib.get_close_matches(wanted, [n.lower() for n in names], n=limit, cutoff=0.6)
         by_lower = {n.lower(): n for n in names}
@@ -86,25 +87,34 @@ def load_catalog_bytes(data: bytes, source: str) -> Catalog:
     except (OSError, EOFError, zlib.error) as exc:
         raise CatalogError(f"invalid catalog from {source}: not gzip data ({exc})") from exc
     try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise CatalogError(f"invalid catalog from {source}: not JSON ({exc})") from exc
-    if not isinstance(document, dict):
-        raise CatalogError(f"invalid catalog from {source}: expected a JSON object")
-    models = document.get("models") if isinstance(document.get("models"), list) else []
-    try:
-        parsed = CatalogFile.model_validate(document)
+        parsed = CATALOG_FILE.validate_json(text)
     except ValidationError as exc:
-        raise CatalogError(f"{_describe(exc, models)} (from {source})") from exc
-    names = [entry.name.lower() for entry in parsed.models]
-    if len(set(names)) != len(names):
-        duplicate = next(n for n in names if names.count(n) > 1)
-        raise CatalogError(f"invalid catalog from {source}: duplicate model name {duplicate!r}")
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise CatalogError(f"invalid catalog from {source}: not JSON ({first['msg']})") from exc
+        try:
+            raw = json.loads(text)
+            models = raw.get("models") if isinstance(raw, dict) else None
+        except ValueError:
+            models = None
+        raise CatalogError(f"{_describe(exc, models if isinstance(models, list) else [])} (from {source})") from exc
+    seen: set[str] = set()
+    for index, entry in enumerate(parsed["models"]):
+        problem = consistency_error(entry)
+        if problem:
+            raise CatalogError(
+                f"invalid catalog: entry {index} ({entry['name']!r}), field {problem} (from {source})"
+            )
+        lowered = entry["name"].lower()
+        if lowered in seen:
+            raise CatalogError(f"invalid catalog from {source}: duplicate model name {entry['name']!r}")
+        seen.add(lowered)
     return Catalog(
         version=hashlib.sha256(data).hexdigest()[:16],
         loaded_from=source,
-        entries=parsed.models,
-        built_from=parsed.built_from,
+        entries=tuple(parsed["models"]),
+        built_from=parsed["built_from"],
+        built_at=parsed["built_at"],
     )
 
 

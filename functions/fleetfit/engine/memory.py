@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fleetfit.engine.profile import ModelProfile
-from fleetfit.engine.quants import EXPERT_ROLES, Role, bits_of, mix_for
+from fleetfit.engine.quants import EXPERT_MASK, ROLE_ORDER, Role, role_bits
+
+EMBED_INDEX = ROLE_ORDER.index(Role.EMBED)
 
 GIB = float(2**30)
 
@@ -32,40 +34,24 @@ class Weights:
 def weights(profile: ModelProfile, quant: str) -> Weights:
     """weights = sum over tensor roles of params x bits-per-weight of the type the quantizer gives that role.
 
-    Source: llama.cpp `llama_tensor_get_type` (see quants.mix_for); MXFP4-native models (gpt-oss) keep
-    their experts in MXFP4 whatever the label (unsloth/gpt-oss-20b-GGUF: Q2_K ... Q5_K_M all 11.5-11.7 GB).
+    Source: llama.cpp `llama_tensor_get_type` (quants.mix_for, quants.role_bits).
     """
     cached = profile.weights_cache.get(quant)
-    if cached is None:
-        cached = _weights_uncached(profile, quant)
-        profile.weights_cache[quant] = cached
-    return Weights(*cached)
-
-
-def _weights_uncached(profile: ModelProfile, quant: str) -> tuple[float, float, float]:
-    mix = mix_for(quant, layers=profile.layers, gqa=profile.gqa, experts=profile.experts)
-    native_mxfp4 = profile.entry.native_quant == "MXFP4"
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    bits = role_bits(quant, *profile.signature)
     total = experts = active = 0.0
-    for role, count in profile.role_params.items():
-        if count <= 0:
-            continue
-        rows = profile.role_rows.get(role)
-        if role in EXPERT_ROLES and (native_mxfp4 or quant == "MXFP4"):
-            bits = bits_of("MXFP4", None)
-        else:
-            parts = mix[Role.OUTPUT] if role is Role.EMBED and profile.tied_embeddings else mix[role]
-            bits = sum(share * bits_of(storage, rows) for share, storage in parts)
-        size = count * bits / 8.0
+    for count, bpw, share, is_expert in zip(profile.role_vector, bits, profile.active_vector, EXPERT_MASK):
+        size = count * bpw
         total += size
-        if role in EXPERT_ROLES:
+        active += size * share
+        if is_expert:
             experts += size
-        active += size * profile.active_share.get(role, 1.0)
     if profile.tied_embeddings:
         # The tied matrix is also the output projection: decoding reads all of it once per token.
-        active += profile.role_params[Role.EMBED] * sum(
-            share * bits_of(storage, profile.role_rows[Role.EMBED]) for share, storage in mix[Role.OUTPUT]
-        ) / 8.0
-    return total, experts, active
+        active += profile.role_vector[EMBED_INDEX] * bits[EMBED_INDEX]
+    result = profile.weights_cache[quant] = Weights(total / 8.0, experts / 8.0, active / 8.0)
+    return result
 
 
 def kv_cache(profile: ModelProfile, context: int) -> float:

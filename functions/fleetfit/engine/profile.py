@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from typing import Any
+
 from fleetfit.catalog.schema import CatalogEntry
-from fleetfit.engine.quants import EXPERT_ROLES, Role
+from fleetfit.engine.quants import EXPERT_ROLES, ROLE_ORDER, Role
 
 # Llama-2/3-style shares of a transformer body (attention 4 projections, SwiGLU FFN at 3.5x width,
 # 4:1 GQA), used only when the catalog lacks the shapes.
-DEFAULT_BODY_SHARES: dict[Role, float] = {
+DEFAULT_BODY_SHARES: dict[str, float] = {
     Role.ATTN_Q: 0.077,
     Role.ATTN_K: 0.019,
     Role.ATTN_V: 0.019,
@@ -47,12 +49,58 @@ class KvShape:
         return self.bytes_per_token_layer * tokens + self.constant_bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """The architecture facts of an entry, None where unknown."""
+
+    layers: int | None
+    hidden: int | None
+    heads: int | None
+    kv_heads: int | None
+    head_dim: int | None
+    vocab: int | None
+    ffn: int | None
+    shared_expert_ffn: int | None
+    tied_embeddings: bool | None
+
+    @classmethod
+    def of(cls, arch: dict[str, Any]) -> Shape:
+        get = arch.get
+        return cls(
+            get("layers"),
+            get("hidden"),
+            get("heads"),
+            get("kv_heads"),
+            get("head_dim"),
+            get("vocab"),
+            get("ffn"),
+            get("shared_expert_ffn"),
+            get("tied_embeddings"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MoeShape:
+    experts: int
+    active_experts: int
+    active_params: int | None
+
+
 @dataclass(slots=True)
 class ModelProfile:
     entry: CatalogEntry
-    role_params: dict[Role, float]
-    role_rows: dict[Role, int | None]
-    active_share: dict[Role, float]
+    name: str
+    params: int
+    context_length: int
+    category: str
+    architecture: str
+    moe: MoeShape | None
+    native_quant: str | None
+    mlx_only: bool
+    has_mlx_build: bool
+    role_params: dict[str, float]
+    role_rows: dict[str, int | None]
+    active_share: dict[str, float]
     tied_embeddings: bool
     layers: int
     gqa: int | None
@@ -61,7 +109,10 @@ class ModelProfile:
     compute_buffer_bytes: float
     active_params: float
     shape_known: bool
-    weights_cache: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    role_vector: tuple[float, ...] = ()  # role_params in quants.ROLE_ORDER
+    active_vector: tuple[float, ...] = ()  # active_share in quants.ROLE_ORDER
+    signature: tuple[Any, ...] = ()  # what decides each role's storage type (quants.role_bits arguments)
+    weights_cache: dict[str, Any] = field(default_factory=dict)  # quant -> memory.Weights
 
 
 def _embedding_share(params_b: float) -> float:
@@ -69,32 +120,28 @@ def _embedding_share(params_b: float) -> float:
     return min(0.25, 0.18 / math.sqrt(max(params_b, 0.05)))
 
 
-def _is_tied(entry: CatalogEntry, body_with_output: float | None, embed: float | None) -> bool:
-    if entry.arch.tied_embeddings is not None:
-        return entry.arch.tied_embeddings
-    if (entry.architecture or "").startswith("gemma"):
+def _is_tied(a: Shape, params: float, architecture: str, body: float | None, embed: float | None) -> bool:
+    if a.tied_embeddings is not None:
+        return a.tied_embeddings
+    if architecture.startswith("gemma"):
         return True  # every Gemma generation ties input and output embeddings
-    if body_with_output is not None and embed:
-        untied_total = body_with_output + 2 * embed
-        tied_total = body_with_output + embed
-        return abs(entry.params - tied_total) < abs(entry.params - untied_total)
-    return entry.params < 4e9
+    if body is not None and embed:
+        return abs(params - (body + embed)) < abs(params - (body + 2 * embed))
+    return params < 4e9
 
 
-def _structural_roles(entry: CatalogEntry) -> dict[Role, float] | None:
+def _structural_roles(a: Shape, moe: MoeShape | None) -> dict[str, float] | None:
     """Parameters per role from tensor shapes, or None when the shapes are incomplete."""
-    a = entry.arch
     if not (a.layers and a.hidden and a.heads and a.head_dim):
         return None
     kv_heads = a.kv_heads or a.heads
     q = a.hidden * a.heads * a.head_dim
     kv = a.hidden * kv_heads * a.head_dim
     roles = {Role.ATTN_Q: q, Role.ATTN_K: kv, Role.ATTN_V: kv, Role.ATTN_O: q}
-    if entry.moe and a.ffn:
-        experts = entry.moe.experts
-        roles[Role.EXPERT_GATE_UP] = experts * 2 * a.hidden * a.ffn
-        roles[Role.EXPERT_DOWN] = experts * a.ffn * a.hidden
-        roles[Role.SMALL] = experts * a.hidden
+    if moe and a.ffn:
+        roles[Role.EXPERT_GATE_UP] = moe.experts * 2 * a.hidden * a.ffn
+        roles[Role.EXPERT_DOWN] = moe.experts * a.ffn * a.hidden
+        roles[Role.SMALL] = moe.experts * a.hidden
         if a.shared_expert_ffn:
             roles[Role.FFN_GATE_UP] = 2 * a.hidden * a.shared_expert_ffn
             roles[Role.FFN_DOWN] = a.shared_expert_ffn * a.hidden
@@ -106,11 +153,11 @@ def _structural_roles(entry: CatalogEntry) -> dict[Role, float] | None:
     return {role: float(count * a.layers) for role, count in roles.items()}
 
 
-def _moe_roles_from_active(entry: CatalogEntry, body: float) -> dict[Role, float]:
+def _moe_roles_from_active(params: float, moe: MoeShape, body: float) -> dict[str, float]:
     """Split a MoE body into expert and shared weights from the published active count."""
-    assert entry.moe is not None and entry.moe.active_params
-    routed_share = entry.moe.active_experts / entry.moe.experts
-    experts = (entry.params - entry.moe.active_params) / (1.0 - routed_share)
+    assert moe.active_params
+    routed_share = moe.active_experts / moe.experts
+    experts = (params - moe.active_params) / (1.0 - routed_share)
     experts = min(max(experts, 0.0), body * 0.98)
     shared = body - experts
     roles = {role: shared * share for role, share in DEFAULT_BODY_SHARES.items()}
@@ -119,58 +166,62 @@ def _moe_roles_from_active(entry: CatalogEntry, body: float) -> dict[Role, float
     return roles
 
 
-def _kv_shape(entry: CatalogEntry) -> KvShape:
-    a, attention = entry.arch, entry.attention
+def _kv_shape(a: Shape, attention: dict[str, Any], params: float) -> KvShape:
     layers = a.layers or 0
-    if attention.kind == "mla" and layers and attention.latent_dim:
-        return KvShape(attention.latent_dim * F16_BYTES, layers, 0, 0, 0.0, True)
-    if not (layers and a.head_dim and (a.kv_heads or a.heads)):
+    kind = attention.get("kind", "full")
+    if kind == "mla" and layers:
+        return KvShape(attention["latent_dim"] * F16_BYTES, layers, 0, 0, 0.0, True)
+    kv_heads = a.kv_heads or a.heads
+    if not (layers and a.head_dim and kv_heads):
         # Coarse: 2 x layers x kv_heads x head_dim grows about as params^0.6 across Llama/Qwen/Mistral
         # (8B: 128 KiB/token, 70B: 320 KiB/token); treated as one layer so the total is right.
-        per_token = 16 * 1024 * (entry.params / 1e9) ** 0.6
+        per_token = 16 * 1024 * (params / 1e9) ** 0.6
         return KvShape(per_token, 1, 0, 0, 0.0, False)
-    per_layer = 2 * (a.kv_heads or a.heads or 1) * a.head_dim * F16_BYTES
-    if attention.kind == "sliding" and attention.window and attention.sliding_layers is not None:
-        sliding = min(attention.sliding_layers, layers)
-        return KvShape(per_layer, layers - sliding, sliding, attention.window, 0.0, True)
-    if attention.kind == "hybrid" and attention.full_layers is not None:
-        full = min(attention.full_layers, layers)
+    per_layer = 2 * kv_heads * a.head_dim * F16_BYTES
+    if kind == "sliding":
+        sliding = min(attention["sliding_layers"], layers)
+        return KvShape(per_layer, layers - sliding, sliding, attention["window"], 0.0, True)
+    if kind == "hybrid":
+        full = min(attention["full_layers"], layers)
         state = (layers - full) * RECURRENT_STATE_BYTES_PER_HIDDEN * (a.hidden or 2048)
         return KvShape(per_layer, full, 0, 0, float(state), True)
     return KvShape(per_layer, layers, 0, 0, 0.0, True)
 
 
-def _compute_buffer(entry: CatalogEntry) -> float:
+def _compute_buffer(a: Shape, moe: MoeShape | None) -> float:
     """llama.cpp's worst-case graph for one 512-token micro-batch: logits plus the widest activations."""
-    a = entry.arch
     if not (a.hidden and a.vocab):
         return 0.5 * 2**30
     ffn = a.ffn or 4 * a.hidden
-    if entry.moe:
-        ffn = entry.moe.active_experts * ffn + (a.shared_expert_ffn or 0)
+    if moe:
+        ffn = moe.active_experts * ffn + (a.shared_expert_ffn or 0)
     return UBATCH * 4.0 * (a.vocab + 4 * a.hidden + 3 * ffn)
 
 
 def build_profile(entry: CatalogEntry) -> ModelProfile:
-    a = entry.arch
-    params = float(entry.params)
+    a = Shape.of(entry.get("arch") or {})
+    raw_moe = entry.get("moe")
+    moe = MoeShape(raw_moe["experts"], raw_moe["active_experts"], raw_moe.get("active_params")) if raw_moe else None
+    architecture = entry.get("architecture") or ""
+    params = float(entry["params"])
     embed = float(a.vocab * a.hidden) if a.vocab and a.hidden else None
-    structure = _structural_roles(entry)
+    structure = _structural_roles(a, moe)
     body_structure = sum(structure.values()) if structure else None
-    tied = _is_tied(entry, body_structure, embed)
+    tied = _is_tied(a, params, architecture, body_structure, embed)
     if embed is None:
         embed = params * _embedding_share(params / 1e9)
     output = 0.0 if tied else embed
     body = params - embed - output
     if body <= params * 0.02:
         # Embedding-dominated or inconsistent facts: keep the total, give the body a minimal share.
-        embed = output = params * 0.25 if not tied else params * 0.4
+        embed = params * (0.4 if tied else 0.25)
+        output = 0.0 if tied else embed
         body = params - embed - output
     if structure and body_structure:
         scale = body / body_structure
         roles = {role: count * scale for role, count in structure.items()}
-    elif entry.moe and entry.moe.active_params:
-        roles = _moe_roles_from_active(entry, body)
+    elif moe and moe.active_params:
+        roles = _moe_roles_from_active(params, moe, body)
     else:
         roles = {role: body * share for role, share in DEFAULT_BODY_SHARES.items()}
     roles[Role.EMBED] = embed
@@ -178,7 +229,7 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
 
     hidden = a.hidden
     q_width = a.heads * a.head_dim if a.heads and a.head_dim else hidden
-    rows: dict[Role, int | None] = {
+    rows: dict[str, int | None] = {
         Role.EMBED: hidden,
         Role.OUTPUT: hidden,
         Role.ATTN_Q: hidden,
@@ -186,33 +237,61 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
         Role.ATTN_V: hidden,
         Role.ATTN_O: q_width,
         Role.FFN_GATE_UP: hidden,
-        Role.FFN_DOWN: (a.shared_expert_ffn if entry.moe else a.ffn) or None,
+        Role.FFN_DOWN: (a.shared_expert_ffn if moe else a.ffn) or None,
         Role.EXPERT_GATE_UP: hidden,
-        Role.EXPERT_DOWN: a.ffn if entry.moe else None,
+        Role.EXPERT_DOWN: a.ffn if moe else None,
         Role.SMALL: None,
     }
-    routed = entry.moe.active_experts / entry.moe.experts if entry.moe else 1.0
-    has_expert_roles = any(role in roles for role in EXPERT_ROLES)
+    routed = moe.active_experts / moe.experts if moe else 1.0
     active_share = {role: 1.0 for role in roles}
     active_share[Role.EMBED] = 0.0  # decoding reads one embedding row per token
     for role in EXPERT_ROLES:
         if role in roles:
             active_share[role] = routed
-    active_params = sum(roles[r] * active_share[r] for r in roles) + embed * 0.0
-    if entry.moe and not has_expert_roles and entry.moe.active_params:
-        active_params = float(entry.moe.active_params)
+    active_params = sum(roles[r] * active_share[r] for r in roles)
+    if moe and not any(role in roles for role in EXPERT_ROLES) and moe.active_params:
+        active_params = float(moe.active_params)
+    layers = a.layers or max(8, round(8 * (params / 1e9) ** 0.35))
     gqa = a.heads // a.kv_heads if a.heads and a.kv_heads else None
+    native_mxfp4 = entry.get("native_quant") == "MXFP4"
+    signature = (
+        layers,
+        gqa,
+        moe.experts if moe else None,
+        tied,
+        native_mxfp4,
+        tuple(_row_class(rows.get(role)) for role in ROLE_ORDER),
+    )
     return ModelProfile(
         entry=entry,
+        name=entry["name"],
+        params=entry["params"],
+        context_length=entry["context_length"],
+        category=entry["category"],
+        architecture=architecture,
+        moe=moe,
+        native_quant=entry.get("native_quant"),
+        mlx_only=entry.get("mlx_only", False),
+        has_mlx_build=bool(entry.get("mlx_sources")),
         role_params=roles,
         role_rows=rows,
         active_share=active_share,
         tied_embeddings=tied,
-        layers=a.layers or max(8, round(8 * (params / 1e9) ** 0.35)),
+        layers=layers,
         gqa=gqa,
-        experts=entry.moe.experts if entry.moe else None,
-        kv=_kv_shape(entry),
-        compute_buffer_bytes=_compute_buffer(entry),
+        experts=moe.experts if moe else None,
+        kv=_kv_shape(a, entry.get("attention") or {}, params),
+        compute_buffer_bytes=_compute_buffer(a, moe),
         active_params=active_params,
         shape_known=structure is not None,
+        role_vector=tuple(roles.get(role, 0.0) for role in ROLE_ORDER),
+        active_vector=tuple(active_share.get(role, 1.0) for role in ROLE_ORDER),
+        signature=signature,
     )
+
+
+def _row_class(row: int | None) -> int | None:
+    """Only divisibility by the 256-weight K-block matters to the quantizer: keep signatures shareable."""
+    if row is None:
+        return None
+    return 256 if row % 256 == 0 else row

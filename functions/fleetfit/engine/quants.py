@@ -8,8 +8,8 @@ Modelling that per tensor role is what makes sizes true for small models, whose 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from enum import Enum
 
 # Bits per weight of each ggml storage type, scales included (ggml block definitions:
 # ggml/src/ggml-common.h; estimation-methods.md 2.1). MXFP4: 32 x 4-bit + one 8-bit scale = 4.25.
@@ -40,8 +40,8 @@ K_BLOCK = 256
 K_FALLBACK: dict[str, str] = {"Q2_K": "IQ4_NL", "Q3_K": "IQ4_NL", "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}
 
 
-class Role(str, Enum):
-    """Tensor roles the quantizer treats differently."""
+class Role:
+    """Tensor roles the quantizer treats differently (plain strings: they key hot dictionaries)."""
 
     EMBED = "embed"
     OUTPUT = "output"
@@ -56,9 +56,22 @@ class Role(str, Enum):
     SMALL = "small"  # routers, norms, biases: kept in F32
 
 
+ALL_ROLES: tuple[str, ...] = (
+    Role.EMBED,
+    Role.OUTPUT,
+    Role.ATTN_Q,
+    Role.ATTN_K,
+    Role.ATTN_V,
+    Role.ATTN_O,
+    Role.FFN_GATE_UP,
+    Role.FFN_DOWN,
+    Role.EXPERT_GATE_UP,
+    Role.EXPERT_DOWN,
+    Role.SMALL,
+)
 EXPERT_ROLES = frozenset({Role.EXPERT_GATE_UP, Role.EXPERT_DOWN})
 # A mix: per role, a tuple of (share of that role's weights, ggml type); shares sum to 1.
-Mix = dict[Role, tuple[tuple[float, str], ...]]
+Mix = dict[str, tuple[tuple[float, str], ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +111,7 @@ TIER_OF_Q5_K_M = QUANTS["Q5_K_M"].tier
 TIER_OF_Q4_K_M = QUANTS["Q4_K_M"].tier
 
 
+@functools.cache
 def use_more_bits_share(layers: int | None) -> float:
     """Share of layers llama.cpp's `use_more_bits` upgrades (first and last eighth, every third between)."""
     if not layers:
@@ -112,22 +126,23 @@ def _split(share: float, high: str, low: str) -> tuple[tuple[float, str], ...]:
     return ((share, high), (1.0 - share, low))
 
 
+@functools.cache
 def mix_for(label: str, *, layers: int | None, gqa: int | None, experts: int | None) -> Mix:
     """Storage type of each tensor role under quant `label` (before the 256-row fallback)."""
     uniform = {"F16": "F16", "Q8_0": "Q8_0", "Q6_K": "Q6_K", "mlx-8bit": "MLX8", "mlx-6bit": "MLX6"}
     if label in uniform:
-        return {role: ((1.0, uniform[label]),) for role in Role if role is not Role.SMALL} | {
+        return {role: ((1.0, uniform[label]),) for role in ALL_ROLES if role != Role.SMALL} | {
             Role.SMALL: ((1.0, "F32"),)
         }
     if label in ("mlx-4bit", "mlx-3bit"):
         bits = "MLX4" if label == "mlx-4bit" else "MLX3"
-        return {role: ((1.0, bits),) for role in Role if role is not Role.SMALL} | {Role.SMALL: ((1.0, "F32"),)}
+        return {role: ((1.0, bits),) for role in ALL_ROLES if role != Role.SMALL} | {Role.SMALL: ((1.0, "F32"),)}
     more = use_more_bits_share(layers)
     n = layers or 32
     base = {"Q5_K_M": "Q5_K", "Q4_K_M": "Q4_K", "Q4_0": "Q4_0", "Q3_K_M": "Q3_K", "Q2_K": "Q2_K", "MXFP4": "Q8_0"}[
         label
     ]
-    mix: Mix = {role: ((1.0, base),) for role in Role}
+    mix: Mix = {role: ((1.0, base),) for role in ALL_ROLES}
     mix[Role.SMALL] = ((1.0, "F32"),)
     mix[Role.OUTPUT] = ((1.0, "Q8_0" if label == "MXFP4" else "Q6_K"),)
     if label in ("Q5_K_M", "Q4_K_M"):
@@ -160,6 +175,36 @@ def bits_of(storage: str, row_length: int | None) -> float:
     if row_length and storage in K_FALLBACK and row_length % K_BLOCK:
         storage = K_FALLBACK[storage]
     return TYPE_BPW[storage]
+
+
+ROLE_ORDER: tuple[str, ...] = ALL_ROLES
+EXPERT_MASK: tuple[bool, ...] = tuple(role in EXPERT_ROLES for role in ROLE_ORDER)
+
+
+@functools.cache
+def role_bits(
+    quant: str,
+    layers: int | None,
+    gqa: int | None,
+    experts: int | None,
+    tied: bool,
+    native_mxfp4: bool,
+    rows: tuple[int | None, ...],
+) -> tuple[float, ...]:
+    """Bits per weight of each role in ROLE_ORDER under `quant`, for one architecture signature.
+
+    `rows` gives each role's row length (the K-block fallback needs it). MXFP4-native models keep
+    their experts in MXFP4 whatever the label (unsloth/gpt-oss-20b-GGUF: Q2_K ... Q5_K_M all 11.5-11.7 GB).
+    """
+    mix = mix_for(quant, layers=layers, gqa=gqa, experts=experts)
+    out = []
+    for role, row in zip(ROLE_ORDER, rows, strict=True):
+        if role in EXPERT_ROLES and (native_mxfp4 or quant == "MXFP4"):
+            out.append(TYPE_BPW["MXFP4"])
+            continue
+        parts = mix[Role.OUTPUT] if role == Role.EMBED and tied else mix[role]
+        out.append(sum(share * bits_of(storage, row) for share, storage in parts))
+    return tuple(out)
 
 
 def ladder_for(runtime: str, native_quant: str | None) -> tuple[str, ...]:

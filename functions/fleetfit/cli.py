@@ -1,0 +1,179 @@
+"""`fleetfit`: the command line. Each subcommand imports what it needs when it runs, so `--help` is instant.
+
+    fleetfit fit [--json] [--system FILE] [--model NAME] [--quant Q] [--max-context N] [filters]
+    fleetfit system [--json]
+    fleetfit probe ...           (probe_client.cli)
+    fleetfit serve | catalog ... (fleetfit.api.cli)
+
+Exit codes: 0 success, 1 unknown model or other error, 2 bad input (system file, option value).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+# Other packages add their subcommands through a `register(subparsers)` function.
+PLUGINS = ("probe_client.cli", "fleetfit.api.cli", "fleetfit.fleet.cli")
+TABLE_LIMIT = 25
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _add_fit(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "fit",
+        help="which models fit this machine (or a System JSON file), ranked",
+        description="Rank the catalog's models for this machine: fit, run mode, quant, memory, speed, score.",
+    )
+    parser.add_argument("--json", action="store_true", help="print the API envelope as JSON")
+    parser.add_argument("--system", metavar="FILE", help="evaluate the System object in FILE ('-' for stdin)")
+    parser.add_argument("--model", metavar="NAME", help="only this catalog model (exact name, any case)")
+    parser.add_argument("--quant", metavar="Q", help="force a quant: F16, Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_0, "
+                        "Q3_K_M, Q2_K, MXFP4")
+    parser.add_argument("--max-context", metavar="N", help="context tokens the memory estimate assumes")
+    parser.add_argument("--limit", metavar="N", help=f"rows to return (table default {TABLE_LIMIT}, JSON all)")
+    parser.add_argument("--min-fit", metavar="LEVEL", help="perfect, good, marginal (default) or too_tight")
+    parser.add_argument("--perfect", action="store_true", help="only perfect fits")
+    parser.add_argument("--include-too-tight", action="store_true", help="also list models that do not fit")
+    parser.add_argument("--use-case", metavar="U", help="general, coding, reasoning, chat, multimodal, embedding")
+    parser.add_argument("--provider", metavar="P", help="provider name contains P")
+    parser.add_argument("--search", metavar="TEXT", help="name, provider, size or use case contains TEXT")
+    parser.add_argument("--sort", metavar="KEY", help="score (default), tps, params, mem, ctx, date, use_case")
+    parser.add_argument("--runtime", metavar="R", help="any (default), mlx or llamacpp")
+    parser.set_defaults(func=run_fit)
+
+
+def _add_system(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("system", help="this machine's System object")
+    parser.add_argument("--json", action="store_true", help="print the System object as JSON")
+    parser.set_defaults(func=run_system)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fleetfit",
+        description="Which open LLMs can each machine in a fleet run, how well, and where should model X go.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_fit(subparsers)
+    _add_system(subparsers)
+    for module_name in PLUGINS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not exc.name or not module_name.startswith(exc.name):
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def read_system(path: str) -> Any:
+    """A System object from a JSON file; CliError(2) names the field that is wrong."""
+    from pydantic import ValidationError
+
+    from fleetfit.contract import System
+
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
+    except OSError as exc:
+        raise CliError(f"cannot read system file {path}: {exc.strerror}", 2) from exc
+    try:
+        return System.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(document)"
+        if first["type"] == "json_invalid":
+            raise CliError(f"system file {path} is not valid JSON: {first['msg']}", 2) from exc
+        raise CliError(f"system file {path}: field {where}: {first['msg']}", 2) from exc
+
+
+def _query_params(args: argparse.Namespace) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for option in ("limit", "min_fit", "use_case", "provider", "search", "sort", "runtime", "max_context", "quant"):
+        value = getattr(args, option)
+        if value is not None:
+            params[option] = str(value)
+    if args.perfect:
+        params["perfect"] = "true"
+    if args.include_too_tight:
+        params["include_too_tight"] = "true"
+    if args.model and "min_fit" not in params:
+        params["min_fit"] = "too_tight"  # a model asked for by name is shown whatever its fit
+    if "limit" not in params and not args.json and not args.model:
+        params["limit"] = str(TABLE_LIMIT)
+    return params
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from fleetfit.catalog import load_bundled
+    from fleetfit.engine import QueryError, envelope_dict, parse_query
+    from fleetfit.engine.query import node_of
+
+    if args.system:
+        system = read_system(args.system)
+    else:
+        from probe_client.detect import detect_system
+
+        system = detect_system()
+    catalog = load_bundled()
+    if args.model and catalog.find(args.model) is None:
+        close = catalog.suggest(args.model)
+        hint = f"; did you mean: {', '.join(close)}" if close else ""
+        raise CliError(f"unknown model {args.model!r}{hint}", 1)
+    try:
+        query = parse_query(_query_params(args), route="models", name=args.model)
+    except QueryError as exc:
+        raise CliError(f"--{exc.param.replace('_', '-')}: {exc}", 2) from exc
+    envelope = envelope_dict(system, catalog, query, node_of())
+    if args.json:
+        sys.stdout.write(json.dumps(envelope, separators=(",", ":")))
+        sys.stdout.write("\n")
+    else:
+        from fleetfit.render import render_table
+
+        print(render_table(envelope))
+    return 0
+
+
+def run_system(args: argparse.Namespace) -> int:
+    from probe_client.detect import detect_system
+
+    system = detect_system()
+    if args.json:
+        print(system.model_dump_json(indent=2))
+    else:
+        from fleetfit.render import system_line
+
+        print(system_line(system.model_dump(mode="json")))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"fleetfit: {exc}", file=sys.stderr)
+        return exc.code
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,293 @@
+"""Query parameters, filters and sorts of the model-listing routes, with llmfit's API semantics.
+
+parse_query turns raw string parameters into a Query (or a QueryError naming the parameter and the
+allowed values); fit_rows analyzes the catalog for one System; select filters, sorts and limits.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from fleetfit.catalog import Catalog
+from fleetfit.contract import Envelope, Node, System
+from fleetfit.engine.analyze import Options, analyze
+from fleetfit.engine.devices import resolve
+from fleetfit.engine.profile import ModelProfile, build_profile
+from fleetfit.engine.quants import FORCEABLE
+
+Route = Literal["models", "top", "name"]
+FIT_ORDER = {"perfect": 3, "good": 2, "marginal": 1, "too_tight": 0}
+MIN_FIT_ALIASES = {
+    "perfect": "perfect",
+    "good": "good",
+    "marginal": "marginal",
+    "too_tight": "too_tight",
+    "tootight": "too_tight",
+    "tight": "too_tight",
+}
+USE_CASE_ALIASES = {
+    "general": "General",
+    "coding": "Coding",
+    "code": "Coding",
+    "reasoning": "Reasoning",
+    "reason": "Reasoning",
+    "chat": "Chat",
+    "multimodal": "Multimodal",
+    "vision": "Multimodal",
+    "embedding": "Embedding",
+    "embed": "Embedding",
+}
+SORT_ALIASES = {
+    "score": "score",
+    "tps": "tps",
+    "tokens": "tps",
+    "throughput": "tps",
+    "params": "params",
+    "parameters": "params",
+    "mem": "mem",
+    "memory": "mem",
+    "mem_pct": "mem",
+    "utilization": "mem",
+    "ctx": "ctx",
+    "context": "ctx",
+    "date": "date",
+    "release": "date",
+    "released": "date",
+    "use_case": "use_case",
+    "use": "use_case",
+    "usecase": "use_case",
+}
+RUNTIME_ALIASES = {"any": "any", "mlx": "mlx", "llamacpp": "llamacpp", "llama.cpp": "llamacpp", "llama_cpp": "llamacpp"}
+DEFAULT_LIMIT: dict[Route, int | None] = {"models": None, "top": 5, "name": 20}
+MAX_CONTEXT_LIMIT = 16_777_216
+
+
+class QueryError(ValueError):
+    """A query parameter has a bad value; the message names it and the allowed values."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True)
+class Query:
+    route: Route = "models"
+    name: str | None = None
+    limit: int | None = None
+    min_fit: str = "marginal"
+    perfect: bool = False
+    include_too_tight: bool | None = None
+    use_case: str | None = None
+    provider: str | None = None
+    search: str | None = None
+    sort: str = "score"
+    max_context: int | None = None
+    runtime: str = "any"
+    quant: str | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def _bool(param: str, value: str) -> bool:
+    if value in ("true", "false"):
+        return value == "true"
+    raise QueryError(param, f"invalid {param} value: use true|false")
+
+
+def _int(param: str, value: str, minimum: int, maximum: int) -> int:
+    if not value.isdigit():
+        raise QueryError(param, f"invalid {param} value: expected an integer from {minimum} to {maximum}")
+    number = int(value)
+    if not minimum <= number <= maximum:
+        raise QueryError(param, f"invalid {param} value: expected an integer from {minimum} to {maximum}")
+    return number
+
+
+def _choice(param: str, value: str, aliases: Mapping[str, str], allowed: str) -> str:
+    chosen = aliases.get(value.strip().lower())
+    if chosen is None:
+        raise QueryError(param, f"invalid {param} value: use {allowed}")
+    return chosen
+
+
+def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = None) -> Query:
+    """Validate llmfit's query parameters; unknown parameters are ignored."""
+    get = params.get
+    limit_raw = get("limit") if get("limit") is not None else get("top") if get("top") is not None else get("n")
+    limit = _int("limit", limit_raw, 0, 1_000_000) if limit_raw is not None else DEFAULT_LIMIT[route]
+    perfect = _bool("perfect", get("perfect", "")) if get("perfect") is not None else False
+    include_too_tight = (
+        _bool("include_too_tight", get("include_too_tight", "")) if get("include_too_tight") is not None else None
+    )
+    allowed_fit = "perfect|good|marginal|too_tight"
+    if get("min_fit") is not None:
+        min_fit = _choice("min_fit", get("min_fit", ""), MIN_FIT_ALIASES, allowed_fit)
+    else:
+        min_fit = "too_tight" if include_too_tight else "marginal"
+    if route == "name" and get("min_fit") is None and include_too_tight is not False:
+        min_fit = "too_tight"  # asking for a model by name shows it whatever its fit
+    use_case = (
+        _choice("use_case", get("use_case", ""), USE_CASE_ALIASES,
+                "general|coding|reasoning|chat|multimodal|embedding")
+        if get("use_case") is not None
+        else None
+    )
+    sort = (
+        _choice("sort", get("sort", ""), SORT_ALIASES, "score|tps|params|mem|ctx|date|use_case")
+        if get("sort") is not None
+        else "score"
+    )
+    runtime = (
+        _choice("runtime", get("runtime", ""), RUNTIME_ALIASES, "any|mlx|llamacpp")
+        if get("runtime") is not None
+        else "any"
+    )
+    max_context = _int("max_context", get("max_context", ""), 1, MAX_CONTEXT_LIMIT) if get("max_context") else None
+    quant = None
+    if get("quant") is not None:
+        quant = next((q for q in FORCEABLE if q.lower() == get("quant", "").strip().lower()), None)
+        if quant is None:
+            raise QueryError("quant", f"invalid quant value: use {'|'.join(FORCEABLE)}")
+    filters = {
+        "limit": limit,
+        "min_fit": get("min_fit"),
+        "perfect": perfect if get("perfect") is not None else None,
+        "include_too_tight": include_too_tight,
+        "use_case": get("use_case"),
+        "provider": get("provider"),
+        "search": get("search"),
+        "sort": get("sort"),
+        "max_context": max_context,
+        "runtime": get("runtime"),
+        "quant": quant,
+        "top_only": route == "top",
+    }
+    if route == "name":
+        filters["name"] = name
+    return Query(
+        route=route,
+        name=name,
+        limit=limit,
+        min_fit=min_fit,
+        perfect=perfect,
+        include_too_tight=include_too_tight,
+        use_case=use_case,
+        provider=(get("provider") or "").strip().lower() or None,
+        search=(get("search") or "").strip().lower() or None,
+        sort=sort,
+        max_context=max_context,
+        runtime=runtime,
+        quant=quant,
+        filters=filters,
+    )
+
+
+# Profiles are per-model invariants: computed once per catalog version, reused for every node.
+_PROFILES: dict[str, tuple[ModelProfile, ...]] = {}
+
+
+def profiles(catalog: Catalog) -> tuple[ModelProfile, ...]:
+    cached = _PROFILES.get(catalog.version)
+    if cached is None:
+        cached = tuple(build_profile(entry) for entry in catalog.entries)
+        _PROFILES.clear()  # one catalog at a time: a refreshed catalog replaces the old one
+        _PROFILES[catalog.version] = cached
+    return cached
+
+
+def reference_date(catalog: Catalog) -> date:
+    try:
+        return date.fromisoformat(catalog.built_at)
+    except ValueError:
+        return date.today()
+
+
+def _wanted(profile: ModelProfile, query: Query, apple: bool) -> bool:
+    entry = profile.entry
+    if query.name is not None:
+        wanted = query.name.strip().lower()
+        names = (profile.name.lower(), *(alias.lower() for alias in entry.get("aliases", ())))
+        if query.route == "name":
+            if not any(wanted in n for n in names):
+                return False
+        elif wanted not in names:
+            return False
+    elif profile.mlx_only and not apple:
+        return False
+    if query.provider and query.provider not in entry["provider"].lower():
+        return False
+    if query.use_case and profile.category != query.use_case:
+        return False
+    if query.search:
+        haystack = f"{profile.name} {entry['provider']} {entry['parameter_count']} {profile.category}".lower()
+        if query.search not in haystack:
+            return False
+    return True
+
+
+def fit_rows(system: System, catalog: Catalog, query: Query) -> list[dict[str, Any]]:
+    """Analyze every catalog model the query's model-level filters keep."""
+    hw = resolve(system)
+    options = Options(reference_date=reference_date(catalog), max_context=query.max_context, quant=query.quant)
+    return [analyze(p, hw, options) for p in profiles(catalog) if _wanted(p, query, hw.apple)]
+
+
+SortKey = Callable[[dict[str, Any]], Any]
+SORT_KEYS: dict[str, SortKey] = {
+    "score": lambda r: -r["score"],
+    "tps": lambda r: (-r["estimated_tps"], -r["score"]),
+    "params": lambda r: -r["params_b"],
+    "mem": lambda r: -r["utilization_pct"],
+    "ctx": lambda r: -r["context_length"],
+    "date": lambda r: (r["release_date"] is None, "" if r["release_date"] is None else _neg_date(r["release_date"])),
+    "use_case": lambda r: (r["category"], -r["score"]),
+}
+
+
+def _neg_date(value: str) -> str:
+    # Newest first while keeping one sort direction: map each digit d to 9-d.
+    return value.translate(str.maketrans("0123456789", "9876543210"))
+
+
+def select(rows: Iterable[dict[str, Any]], query: Query) -> tuple[int, list[dict[str, Any]]]:
+    """Fit and runtime filters, sort (too_tight last, ties by name), limit. Returns (total, page)."""
+    threshold = FIT_ORDER["perfect" if query.perfect else query.min_fit]
+    drop_tight = query.route == "top" or query.include_too_tight is False
+    kept = [
+        r
+        for r in rows
+        if FIT_ORDER[r["fit_level"]] >= threshold
+        and not (drop_tight and r["fit_level"] == "too_tight")
+        and (query.runtime == "any" or r["runtime"] == query.runtime)
+    ]
+    key = SORT_KEYS[query.sort]
+    kept.sort(key=lambda r: (r["fit_level"] == "too_tight", key(r), r["name"].lower()))
+    page = kept if query.limit is None else kept[: query.limit]
+    return len(kept), page
+
+
+def node_of(hostname: str | None = None) -> Node:
+    return Node(name=hostname or platform.node() or "unknown-node", os=platform.system().lower() or "unknown")
+
+
+def envelope_dict(system: System, catalog: Catalog, query: Query, node: Node) -> dict[str, Any]:
+    """The seed's envelope as plain JSON-ready data (the fast path for large listings)."""
+    total, page = select(fit_rows(system, catalog, query), query)
+    return {
+        "node": node.model_dump(),
+        "system": system.model_dump(mode="json"),
+        "total_models": total,
+        "returned_models": len(page),
+        "filters": query.filters,
+        "models": page,
+        "catalog_version": catalog.version,
+    }
+
+
+def fit_envelope(system: System, catalog: Catalog, query: Query, node: Node) -> Envelope:
+    """The seed's envelope, validated against the contract."""
+    return Envelope.model_validate(envelope_dict(system, catalog, query, node))

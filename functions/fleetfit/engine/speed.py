@@ -1,0 +1,92 @@
+"""decode_tps: single-stream decode speed from memory bandwidth and bytes read per token.
+
+Decoding one token streams every active weight and the whole KV cache once, so
+    time per token = sum over devices of bytes on that device / (efficiency x peak bandwidth)
+                     + layers x per-layer launch cost + hops between GPUs,
+and tok/s is its inverse (estimation-methods 2.5, 2.7, 2.8). Efficiencies and launch costs are per
+backend and memory kind; they come from public llama.cpp measurements (estimation-methods 2.5 table)
+and are checked, not fitted row by row, against ground-truth/tps_measured.dev.json by bench/accuracy.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Share of peak bandwidth llama.cpp's decode kernels reach, by backend and memory kind.
+# GDDR NVIDIA 0.82-0.89 (RTX 4090 F16 0.82; RTX 6000 Ada large-vs-small model pairs 0.89);
+# HBM2e/HBM3 parts reach less per stream (A100 PCIe 0.58, H100 PCIe 0.66 from the 8B/70B pairs);
+# Apple GPU 0.70-0.85 (M2 Ultra F16 0.70, M1/M2 Max ceiling ~85 % per a llama.cpp PR);
+# LPDDR5X SoCs (GB10, Strix Halo) ~0.80 (lhl/strix-halo-testing measured 215 of 256 GB/s).
+GPU_EFFICIENCY: dict[tuple[str, str], float] = {
+    ("CUDA", "GDDR"): 0.85,
+    ("CUDA", "HBM"): 0.62,
+    ("CUDA", "LPDDR"): 0.80,
+    ("ROCm", "GDDR"): 0.72,
+    ("ROCm", "HBM"): 0.55,
+    ("ROCm", "LPDDR"): 0.75,
+    ("Vulkan", "GDDR"): 0.65,
+    ("Vulkan", "HBM"): 0.50,
+    ("Vulkan", "LPDDR"): 0.65,
+    ("SYCL", "GDDR"): 0.50,
+    ("SYCL", "HBM"): 0.45,
+    ("SYCL", "LPDDR"): 0.50,
+    ("Metal", "LPDDR"): 0.80,
+    ("Metal", "GDDR"): 0.80,
+    ("Metal", "HBM"): 0.80,
+}
+# MLX reads quantized weights with fused kernels: about 10 % faster than llama.cpp Metal at decode
+# (ml-explore/mlx-lm benchmarks vs llama.cpp #4167 on the same chips).
+MLX_SPEEDUP = 1.10
+# Per-layer fixed cost per token (kernel launches, synchronisation), ms. From the 8B vs 70B pairs of the
+# same GPU (XiongjieDai tables): 0.05-0.10 ms on NVIDIA, ~0.15 ms on Apple GPUs.
+LAYER_COST_MS: dict[str, float] = {
+    "CUDA": 0.07,
+    "ROCm": 0.09,
+    "Vulkan": 0.10,
+    "SYCL": 0.12,
+    "Metal": 0.13,
+    "CPU": 0.01,
+}
+# Passing activations between GPUs in a layer split, per extra GPU, ms (4x vs 1x rows, same tables).
+GPU_HOP_MS = 0.35
+# CPU decode: share of DRAM peak reached (i9-13900K DDR5 ~0.68, M2 Pro CPU 0.40: estimation-methods 2.5),
+# capped by what the cores can dequantize: ~10 GB/s per x86 core with AVX2, ~5 GB/s per Arm core
+# (2-thread i3/i5 rows run at 7.7-11 GB/s per thread).
+CPU_EFFICIENCY = 0.60
+CPU_GBPS_PER_THREAD = {"x86": 10.0, "arm": 5.0}
+
+
+def memory_kind(memory_type: str) -> str:
+    kind = memory_type.upper()
+    if kind.startswith("HBM"):
+        return "HBM"
+    if "DDR" in kind and not kind.startswith("GDDR") or kind in ("UNIFIED",):
+        return "LPDDR"
+    return "GDDR"
+
+
+def gpu_efficiency(backend: str, memory_type: str, runtime: str) -> float:
+    base = GPU_EFFICIENCY.get((backend, memory_kind(memory_type)), 0.60)
+    return base * (MLX_SPEEDUP if runtime == "mlx" else 1.0)
+
+
+def cpu_bandwidth_effective(ram_bandwidth_gbps: float, threads: int, arm: bool) -> float:
+    """GB/s the CPU path streams weights at: DRAM-bound or compute-bound, whichever is lower."""
+    compute_bound = threads * CPU_GBPS_PER_THREAD["arm" if arm else "x86"]
+    return min(CPU_EFFICIENCY * ram_bandwidth_gbps, compute_bound)
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """Bytes one token reads from one kind of memory, and how fast that memory delivers them."""
+
+    bytes_per_token: float
+    effective_gbps: float
+
+
+def decode_tps(streams: list[Stream], layers: int, backend: str, gpus_in_split: int = 1) -> float:
+    """tok/s = 1 / (sum of bytes / effective bandwidth + layers x launch cost + GPU hops)."""
+    seconds = sum(s.bytes_per_token / (s.effective_gbps * 1e9) for s in streams if s.bytes_per_token > 0)
+    seconds += layers * LAYER_COST_MS.get(backend, LAYER_COST_MS["CUDA"]) / 1000.0
+    seconds += max(0, gpus_in_split - 1) * GPU_HOP_MS / 1000.0
+    return 1.0 / seconds if seconds > 0 else 0.0
