@@ -86,7 +86,7 @@ class _Imds(BaseHTTPRequestHandler):
 @pytest.fixture
 def imds() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Imds)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
