@@ -30,9 +30,7 @@ def scripted(answers: list[Answer]) -> tuple[Callable[[bytes, str], HttpResponse
     return post, sent
 
 
-def make(
-    tmp_path: Path, answers: list[Answer], fake_time: FakeTime, **policy: float
-) -> tuple[Deliverer, list[str]]:
+def make(tmp_path: Path, answers: list[Answer], fake_time: FakeTime, **policy: float) -> tuple[Deliverer, list[str]]:
     spool = Spool(tmp_path / "spool")
     post, sent = scripted(answers)
     deliverer = Deliverer(
@@ -82,9 +80,7 @@ def test_retry_after_http_date() -> None:
     assert retry_after_s(None, now) is None
 
 
-def test_retry_after_past_the_budget_leaves_the_report_for_the_next_run(
-    tmp_path: Path, fake_time: FakeTime
-) -> None:
+def test_retry_after_past_the_budget_leaves_the_report_for_the_next_run(tmp_path: Path, fake_time: FakeTime) -> None:
     deliverer, sent = make(tmp_path, [HttpResponse(503, {"Retry-After": "3600"}, b"")], fake_time)
     deliverer.spool.put("20261127T100000000000Z-aaaaaaaaaaaa", b"{}")
     result = deliverer.flush()
@@ -113,9 +109,7 @@ def test_the_run_budget_caps_total_waiting(tmp_path: Path, fake_time: FakeTime) 
 
 
 def test_400_dead_letters_and_the_flush_goes_on(tmp_path: Path, fake_time: FakeTime) -> None:
-    refused = HttpResponse(
-        400, {}, b'{"error": "system.cpu_cores: Input should be greater than or equal to 1"}'
-    )
+    refused = HttpResponse(400, {}, b'{"error": "system.cpu_cores: Input should be greater than or equal to 1"}')
     deliverer, sent = make(tmp_path, [refused], fake_time)
     deliverer.spool.put("20261127T100000000000Z-aaaaaaaaaaaa", b"{}")
     deliverer.spool.put("20261127T100001000000Z-bbbbbbbbbbbb", b"{}")
@@ -127,9 +121,7 @@ def test_400_dead_letters_and_the_flush_goes_on(tmp_path: Path, fake_time: FakeT
 
 
 @pytest.mark.parametrize("status", [301, 401, 403, 404])
-def test_configuration_answers_keep_the_report_and_stop(
-    tmp_path: Path, fake_time: FakeTime, status: int
-) -> None:
+def test_configuration_answers_keep_the_report_and_stop(tmp_path: Path, fake_time: FakeTime, status: int) -> None:
     deliverer, sent = make(tmp_path, [HttpResponse(status, {}, b'{"error": "nope"}')], fake_time)
     deliverer.spool.put("20261127T100000000000Z-aaaaaaaaaaaa", b"{}")
     deliverer.spool.put("20261127T100001000000Z-bbbbbbbbbbbb", b"{}")

@@ -16,9 +16,7 @@ MI300X_BYTES = 205822885888  # rocm-smi "VRAM Total Memory (B)" of one MI300X
 def amd_card(root: Path, address: str, device: int, vram: int, *, revision: int = 0, **extra: int) -> None:
     files: dict[str, str | int] = {"mem_info_vram_total": vram, "mem_info_vram_used": 256 * MIB}
     files.update({k: v for k, v in extra.items()})
-    add_pci_device(
-        root, address, vendor=0x1002, device=device, revision=revision, driver="amdgpu", files=files
-    )
+    add_pci_device(root, address, vendor=0x1002, device=device, revision=revision, driver="amdgpu", files=files)
 
 
 def test_mi300x_eight_cards_through_rocm_smi(tmp_path: Path) -> None:
@@ -41,9 +39,7 @@ def test_mi300x_through_amd_smi_json(tmp_path: Path) -> None:
 
 
 def test_amd_smi_preferred_over_rocm_smi(tmp_path: Path) -> None:
-    host = fake_host(
-        tmp_path, commands={"amd-smi": "amd_smi_mi300x.json", "rocm-smi": "rocm_smi_mi300x.json"}
-    )
+    host = fake_host(tmp_path, commands={"amd-smi": "amd_smi_mi300x.json", "rocm-smi": "rocm_smi_mi300x.json"})
     assert detect(host).system.gpu_name == "AMD Instinct MI300X"
 
 
@@ -74,9 +70,7 @@ def test_mi300x_through_sysfs_when_no_rocm_tools(tmp_path: Path) -> None:
 
 def test_ryzen_ai_max_395_apu_is_unified_memory_with_its_gtt_pool_noted(tmp_path: Path) -> None:
     amd_card(tmp_path, "0000:c5:00.0", 0x1586, 512 * MIB, revision=0xC1, mem_info_gtt_total=int(63.5 * GIB))
-    host = fake_host(
-        tmp_path, cpuinfo="cpuinfo_ryzen_ai_max.txt", total=int(127.5 * GIB), available=120 * GIB
-    )
+    host = fake_host(tmp_path, cpuinfo="cpuinfo_ryzen_ai_max.txt", total=int(127.5 * GIB), available=120 * GIB)
     result = detect(host)
     system = result.system
     assert system.cpu_name == "AMD RYZEN AI MAX+ 395 w/ Radeon 8060S"

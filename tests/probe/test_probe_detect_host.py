@@ -67,9 +67,7 @@ def test_apple_m3_max_128_gb(tmp_path: Path) -> None:
 
 
 def test_apple_wired_limit_override_is_the_usable_share(tmp_path: Path) -> None:
-    sysctl = (
-        "hw.memsize: 137438953472\nmachdep.cpu.brand_string: Apple M3 Max\niogpu.wired_limit_mb: 120000\n"
-    )
+    sysctl = "hw.memsize: 137438953472\nmachdep.cpu.brand_string: Apple M3 Max\niogpu.wired_limit_mb: 120000\n"
     host = fake_host(
         tmp_path,
         system="darwin",
@@ -105,9 +103,7 @@ def test_intel_mac_reports_its_discrete_radeon_and_ignores_the_igpu(tmp_path: Pa
     )
     result = detect(host)
     assert result.system.cpu_name == "Intel(R) Core(TM) i9-9880H CPU @ 2.30GHz"
-    assert [(g.name, g.vram_gb, g.unified_memory) for g in result.system.gpus] == [
-        ("AMD Radeon Pro 5500M", 8.0, False)
-    ]
+    assert [(g.name, g.vram_gb, g.unified_memory) for g in result.system.gpus] == [("AMD Radeon Pro 5500M", 8.0, False)]
     assert result.system.backend == "Metal"
     assert any("ignored Intel UHD Graphics 630" in n for n in result.notes)
 

@@ -94,9 +94,7 @@ def test_dgx_spark_gb10_memory_not_supported_is_unified_memory_from_ram(tmp_path
 
 
 def test_gb10_through_nvidia_smi_na_fields(tmp_path: Path) -> None:
-    host = fake_host(
-        tmp_path, machine="aarch64", commands={"nvidia-smi": "nvidia_smi_gb10.csv"}, total=120 * GIB
-    )
+    host = fake_host(tmp_path, machine="aarch64", commands={"nvidia-smi": "nvidia_smi_gb10.csv"}, total=120 * GIB)
     system = detect(host).system
     assert (system.gpu_name, system.unified_memory, system.gpu_vram_gb) == ("NVIDIA GB10", True, 120.0)
 

@@ -112,9 +112,7 @@ def test_build_report_round_trips_through_the_contract(tmp_path: Path) -> None:
     from probe_client.detect import detect
 
     detection = detect(fake_host(tmp_path))
-    report = build_report(
-        detection.system, "node-a", notes=["a note"], hostname="node-a.example", os_label="Linux 6.8"
-    )
+    report = build_report(detection.system, "node-a", notes=["a note"], hostname="node-a.example", os_label="Linux 6.8")
     again = Report.model_validate(json.loads(report.model_dump_json()))
     assert again == report
     assert again.notes == ["a note"] and again.probe_version == "0.1.0"

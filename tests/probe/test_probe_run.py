@@ -68,9 +68,7 @@ def test_endpoint_with_a_stage_path_and_token_from_the_environment(
     tmp_path: Path, fake_time: FakeTime, server: IngestServer, spool_dir: Path
 ) -> None:
     server.script(Scripted(201, {"ok": True}))
-    rt = runtime(
-        tmp_path, fake_time, environ={"FLEETFIT_TOKEN": "env-token-123", "FLEETFIT_ENDPOINT": server.url}
-    )
+    rt = runtime(tmp_path, fake_time, environ={"FLEETFIT_TOKEN": "env-token-123", "FLEETFIT_ENDPOINT": server.url})
     args = ProbeArgs(endpoint=f"{server.url}/prod/", spool_dir=str(spool_dir))
     assert run_probe(args, rt) == EXIT_DELIVERED
     assert server.received[0].path == "/prod/api/v1/reports"
