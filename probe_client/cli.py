@@ -45,9 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint", metavar="URL", help="fleetfit API base URL (or FLEETFIT_ENDPOINT)")
-    parser.add_argument(
-        "--token-file", metavar="FILE", help="file holding the bearer token (or FLEETFIT_TOKEN)"
-    )
+    parser.add_argument("--token-file", metavar="FILE", help="file holding the bearer token (or FLEETFIT_TOKEN)")
     parser.add_argument(
         "--node-id",
         metavar="ID",

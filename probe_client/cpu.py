@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from typing import Literal
 
 from probe_client.host import Host
 from probe_client.tables import ARM_PARTS
@@ -51,7 +52,7 @@ def _from_cpuinfo(text: str) -> str | None:
     return next((fields[k] for k in _NAME_KEYS if fields.get(k)), None)
 
 
-def cpu_backend(machine: str, cpu: str = "") -> str:
+def cpu_backend(machine: str, cpu: str = "") -> Literal["CPU (ARM)", "CPU (x86)"]:
     machine = machine.lower()
     is_arm = machine in ("arm64", "aarch64") or machine.startswith("arm") or cpu.startswith("Apple")
     return "CPU (ARM)" if is_arm else "CPU (x86)"

@@ -161,9 +161,7 @@ class Deliverer:
                 if status not in _RETRY_STATUSES and status < 500:
                     if spooled:
                         where = self.spool.dead_letter(report_id, status, message)
-                        log.warning(
-                            "report %s refused (HTTP %d: %s); moved to %s", report_id, status, message, where
-                        )
+                        log.warning("report %s refused (HTTP %d: %s); moved to %s", report_id, status, message, where)
                     return Result(report_id, Outcome.DEAD, status, message)
                 why = f"HTTP {status}: {message}"
                 hinted = retry_after_s(response.header("Retry-After"), self.now())

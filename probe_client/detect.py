@@ -12,7 +12,7 @@ import logging
 import platform
 from dataclasses import dataclass, field
 
-from fleetfit.contract import Gpu, System
+from fleetfit.contract import Backend, Gpu, System
 
 from probe_client import amd, apple, nvidia
 from probe_client.cpu import cpu_backend as _cpu_backend
@@ -35,7 +35,7 @@ def gib(value: int | float) -> float:
     return round(value / GIB, 2)
 
 
-def cpu_backend() -> str:
+def cpu_backend() -> Backend:
     """The CPU-only backend label of the machine this runs on."""
     return _cpu_backend(platform.machine())
 
@@ -85,7 +85,7 @@ def group(records: list[GpuRecord], *, total_ram: int, available_ram: int, notes
     ordered by memory per card, largest first; cards of the same whole GiB keep detection order, so a 24 GiB
     RTX 4090 at index 0 stays primary beside a 24.00 GiB RTX 3090. A group's free memory is that of its
     fullest card (the figure every card in it can still take)."""
-    groups: dict[tuple[str, str, bool, float], list[GpuRecord]] = {}
+    groups: dict[tuple[str, Backend, bool, float], list[GpuRecord]] = {}
     for record in records:
         if record.unified:
             vram = max(total_ram, record.vram_bytes or 0)
@@ -106,7 +106,7 @@ def group(records: list[GpuRecord], *, total_ram: int, available_ram: int, notes
             Gpu(
                 name=name,
                 vram_gb=vram_gb,
-                backend=backend,  # type: ignore[arg-type]
+                backend=backend,
                 count=len(members),
                 unified_memory=unified,
                 free_vram_gb=free,

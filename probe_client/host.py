@@ -48,9 +48,7 @@ def run_command(argv: Sequence[str], timeout: float = COMMAND_TIMEOUT_S) -> Comm
         return None
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
     try:
-        proc = subprocess.run(
-            [exe, *argv[1:]], capture_output=True, text=True, timeout=timeout, check=False, env=env
-        )
+        proc = subprocess.run([exe, *argv[1:]], capture_output=True, text=True, timeout=timeout, check=False, env=env)
     except subprocess.TimeoutExpired:
         return CommandResult(124, "", f"timed out after {timeout:g} s")
     except OSError as exc:

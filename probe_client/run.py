@@ -94,9 +94,7 @@ def _run(args: ProbeArgs, rt: Runtime) -> int:
     if args.splay < 0:
         raise ConfigError("--splay must be 0 or more seconds")
     if args.node_id is not None and not valid_node_id(args.node_id):
-        raise ConfigError(
-            "--node-id must be 1-128 characters of A-Z a-z 0-9 . _ : @ - and start alphanumeric"
-        )
+        raise ConfigError("--node-id must be 1-128 characters of A-Z a-z 0-9 . _ : @ - and start alphanumeric")
     target = None if args.local else _target(args, rt.environ)
 
     if args.splay:
@@ -151,9 +149,7 @@ def _send(report: Report, target: _Target, args: ProbeArgs, rt: Runtime) -> int:
     spool = Spool(Path(args.spool_dir) if args.spool_dir else default_spool_dir())
     body = report_body(report)
     sender = Sender(target.url, target.auth)
-    deliverer = Deliverer(
-        spool, sender.post, policy=rt.policy, sleep=rt.sleep, clock=rt.clock, rng=rt.rng, now=rt.now
-    )
+    deliverer = Deliverer(spool, sender.post, policy=rt.policy, sleep=rt.sleep, clock=rt.clock, rng=rt.rng, now=rt.now)
     try:
         spool.put(report.report_id, body)
     except OSError as exc:
@@ -190,18 +186,13 @@ def _finish(
         if args.json:
             rt.stdout.write(_pretty(result.body) + "\n")
         else:
-            label = (
-                "new" if result.status == 201 else "already known" if result.status == 200 else result.status
-            )
+            label = "new" if result.status == 201 else "already known" if result.status == 200 else result.status
             extra = f"; {delivered_older} older report(s) flushed" if delivered_older else ""
-            rt.stdout.write(
-                f"delivered report {report.report_id} for node {report.node_id} ({label}){extra}\n"
-            )
+            rt.stdout.write(f"delivered report {report.report_id} for node {report.node_id} ({label}){extra}\n")
         return EXIT_DELIVERED
     if result.outcome is Outcome.CONFIG:
         log.error(
-            "the server refused the request (HTTP %s: %s): check --endpoint and credentials; "
-            "%d report(s) wait in %s",
+            "the server refused the request (HTTP %s: %s): check --endpoint and credentials; %d report(s) wait in %s",
             result.status,
             result.message,
             waiting,

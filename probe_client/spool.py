@@ -191,9 +191,7 @@ class Spool:
                 with contextlib.suppress(FileNotFoundError):
                     (self.dead / f"{report_id}{suffix}").unlink()
         if excess:
-            log.warning(
-                "dead-letter folder full (limit %d): removed the %d oldest", self.max_dead, len(excess)
-            )
+            log.warning("dead-letter folder full (limit %d): removed the %d oldest", self.max_dead, len(excess))
 
     # --- lock ----------------------------------------------------------------------------------------
 

@@ -131,10 +131,7 @@ class SigV4Auth:
 
         session = botocore.session.Session()
         region = (
-            region
-            or api_gateway_region(url)
-            or os.environ.get("AWS_REGION")
-            or session.get_config_variable("region")
+            region or api_gateway_region(url) or os.environ.get("AWS_REGION") or session.get_config_variable("region")
         )
         if not region:
             raise ConfigError("SigV4 needs a region: use an execute-api URL or set AWS_REGION")

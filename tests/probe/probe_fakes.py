@@ -222,7 +222,8 @@ class Received:
 
     @property
     def report(self) -> dict[str, Any]:
-        return json.loads(self.body)
+        data: dict[str, Any] = json.loads(self.body)
+        return data
 
 
 class IngestServer:

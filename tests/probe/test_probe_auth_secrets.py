@@ -72,7 +72,7 @@ def verify_sigv4(request: Received, url: str) -> str:
     signer._modify_request_before_signing(replay)
     expected = signer.signature(signer.string_to_sign(replay, signer.canonical_request(replay)), replay)
     assert parts["Signature"] == expected
-    return expected
+    return str(expected)
 
 
 def test_api_gateway_urls() -> None:
@@ -149,7 +149,8 @@ def test_no_secret_reaches_a_log_line_the_output_or_the_spool(
 
     # and once more in-process with propagation on, so caplog sees the raw records (before any redaction)
     logging.getLogger(logs.LOGGER).propagate = True
-    rt = make_runtime(tmp_path / "root", FakeTime(), stdout=io.StringIO())
+    output = io.StringIO()
+    rt = make_runtime(tmp_path / "root", FakeTime(), stdout=output)
     server.script(Scripted(401, {"error": "bad token"}))
     for sigv4 in (False, True, False):
         args = ProbeArgs(endpoint=server.url, spool_dir=str(spool), node_id="n1", json=True, sigv4=sigv4)
@@ -166,5 +167,5 @@ def test_no_secret_reaches_a_log_line_the_output_or_the_spool(
         assert secret not in caplog.text
         assert secret not in captured.out and secret not in captured.err
         assert secret not in spooled
-        assert secret not in rt.stdout.getvalue()
+        assert secret not in output.getvalue()
     assert "fleetfit probe:" in captured.err  # the stderr handler did run

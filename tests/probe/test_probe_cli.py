@@ -76,7 +76,8 @@ def _modules_after(code: str) -> list[str]:
         check=True,
         cwd=FAKES,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    modules: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return modules
 
 
 def test_importing_the_cli_costs_argparse_only() -> None:

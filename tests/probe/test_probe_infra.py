@@ -63,5 +63,10 @@ def test_every_command_line_parses(path: str, pattern: str, monkeypatch: pytest.
     assert match, f"no probe command in {path}"
     argv = shlex.split(match.group(1).replace("%S", "/var/lib").replace("%d", "/run/credentials/x"))[1:]
     ran: list[object] = []
-    monkeypatch.setattr("probe_client.cli.main", lambda args: ran.append(args) or 0)
+
+    def fake_main(args: object) -> int:
+        ran.append(args)
+        return 0
+
+    monkeypatch.setattr("probe_client.cli.main", fake_main)
     assert main(argv) == 0 and len(ran) == 1
