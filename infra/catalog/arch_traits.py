@@ -86,9 +86,7 @@ ATTENTION_TRAITS: dict[str, AttentionTrait] = {
         "Qwen3.5 configs (full_attention_interval 4); llmfit-notes A3: 8 of 32 layers on Qwen3.5-9B",
         full_ratio=(1, 4),
     ),
-    "qwen3_5_moe": AttentionTrait(
-        "hybrid", "Qwen3.5 MoE configs (full_attention_interval 4)", full_ratio=(1, 4)
-    ),
+    "qwen3_5_moe": AttentionTrait("hybrid", "Qwen3.5 MoE configs (full_attention_interval 4)", full_ratio=(1, 4)),
     # Jamba: one attention layer per eight (attn_layer_period 8).
     "jamba": AttentionTrait(
         "hybrid",

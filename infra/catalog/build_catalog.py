@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
+import hashlib
 import json
 import re
 import sys
@@ -36,8 +37,12 @@ from arch_traits import (  # noqa: E402
     NATIVE_MXFP4_ARCHITECTURES,
     UNRUNNABLE_ARCHITECTURES,
 )
-
-from fleetfit.catalog.schema import CATALOG_ENTRY, CATALOG_FILE, CatalogEntry, consistency_error  # noqa: E402
+from fleetfit.catalog.schema import (  # noqa: E402
+    CatalogEntry,
+    catalog_entry_adapter,
+    catalog_file_adapter,
+    consistency_error,
+)
 
 DEFAULT_OUT = HERE.parents[1] / "functions" / "fleetfit" / "catalog" / "data" / "catalog.json.gz"
 ARCH_FIELDS = ("layers", "hidden", "heads", "kv_heads", "head_dim", "vocab", "ffn", "shared_expert_ffn")
@@ -276,6 +281,38 @@ def slug(basename: str) -> str:
     return re.sub(r"[-_.]", "", basename.lower())
 
 
+def structural_params(arch: dict[str, int | None], moe: dict[str, Any] | None) -> float | None:
+    """Parameters implied by the tensor shapes (attention, FFN or experts, embeddings counted once)."""
+    layers, hidden, heads, head_dim = arch.get("layers"), arch.get("hidden"), arch.get("heads"), arch.get("head_dim")
+    ffn, vocab = arch.get("ffn"), arch.get("vocab")
+    if not (layers and hidden and heads and head_dim and ffn and vocab):
+        return None
+    kv_heads = arch.get("kv_heads") or heads
+    attention = 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim
+    experts = moe["experts"] if moe else 1
+    return layers * (attention + experts * 3 * hidden * ffn) + vocab * hidden
+
+
+def mlx_params(draft: Draft) -> int | None:
+    """MLX repos often count packed 2-8-bit weights as 32-bit words. Keep the upstream count when it agrees
+    with the repo name or the tensor shapes; unpack it when the unpacked count agrees; else None."""
+    bits = MLX_BITS.search(draft.basename)
+    unpacked = draft.params * 32 / int(bits.group(1)) if bits else None
+    reference = name_size_b(draft.basename)
+    expected = reference * 1e9 if reference else structural_params(draft.arch, moe_of(draft.raw))
+    if expected is None:
+        return None if bits else draft.params
+
+    def close(value: float) -> bool:
+        return 0.6 <= value / expected <= 1.6
+
+    if close(draft.params):
+        return draft.params
+    if unpacked and close(unpacked):
+        return int(unpacked)
+    return None
+
+
 def fold_mlx(drafts: list[Draft]) -> tuple[list[Draft], Counter[str]]:
     """Attach each MLX conversion to the model it converts; keep MLX-only models with honest sizes."""
     stats: Counter[str] = Counter()
@@ -294,18 +331,13 @@ def fold_mlx(drafts: list[Draft]) -> tuple[list[Draft], Counter[str]]:
             target.mlx_sources.append(f"https://huggingface.co/{draft.name}")
             stats["mlx conversions folded into base model"] += 1
             continue
-        # MLX repos count packed 4/8-bit weights as 32-bit words; unpack or trust the name.
-        bits = MLX_BITS.search(draft.basename)
-        named = name_size_b(draft.basename)
-        if bits:
-            draft.params = int(draft.params * 32 / int(bits.group(1)))
-            draft.provenance["params"] = f"unpacked from {bits.group(1)}-bit MLX word count"
-        elif named:
-            draft.params = int(named * 1e9)
-            draft.provenance["params"] = "from the size in the repo name (MLX word count is packed)"
-        else:
+        params = mlx_params(draft)
+        if params is None:
             stats["mlx-only dropped: no honest parameter count"] += 1
             continue
+        if params != draft.params:
+            draft.provenance["params"] = f"unpacked from the packed MLX word count ({draft.params:,})"
+            draft.params = params
         draft.mlx_sources.append(f"https://huggingface.co/{draft.name}")
         draft.notes.append("MLX build only: runs on Apple Silicon")
         stats["mlx-only kept"] += 1
@@ -397,7 +429,7 @@ def to_entry(draft: Draft) -> CatalogEntry:
     moe = moe_of(raw)
     if raw.get("is_moe") and moe is None:
         draft.notes.append("MoE without expert counts: treated as dense for speed")
-    entry = CATALOG_ENTRY.validate_python(
+    entry = catalog_entry_adapter().validate_python(
         {
             "name": draft.name,
             "aliases": sorted(set(draft.aliases)),
@@ -461,7 +493,7 @@ def build(raw_models: list[dict[str, Any]], source_name: str) -> tuple[dict[str,
         "built_at": max((e.get("release_date") or "") for e in entries),
         "models": [_compact(e) for e in entries],
     }
-    CATALOG_FILE.validate_python(document)
+    catalog_file_adapter().validate_python(document)
     return document, stats
 
 
@@ -472,10 +504,13 @@ def _compact(entry: CatalogEntry) -> dict[str, Any]:
 
 
 def write(document: dict[str, Any], out: Path) -> None:
+    """Write the catalog and, beside it, the SHA-256 of the validated bytes (fleetfit trusts only those)."""
     payload = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
     out.parent.mkdir(parents=True, exist_ok=True)
     # mtime=0 keeps the bytes (and so the content hash) identical across rebuilds.
-    out.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
+    data = gzip.compress(payload, compresslevel=9, mtime=0)
+    out.write_bytes(data)
+    out.with_name(out.name.removesuffix(".json.gz") + ".sha256").write_text(hashlib.sha256(data).hexdigest() + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from fleetfit.catalog.schema import CATALOG_FILE, CatalogEntry, consistency_error
+from fleetfit.catalog.schema import CatalogEntry
 
 BUNDLED_CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.gz"
+# SHA-256 of the bundled catalog as the build script wrote it after validating every entry. A bundled file
+# with this digest is the validated file, so loading skips re-validation; any other bytes are validated.
+BUNDLED_DIGEST_PATH = BUNDLED_CATALOG_PATH.with_name("catalog.sha256")
 
 
 class CatalogError(ValueError):
@@ -80,14 +83,29 @@ def _describe(error: ValidationError, models: Sequence[object]) -> str:
     return f"invalid catalog: {where}, field {field_path}: {first['msg']}"
 
 
-def load_catalog_bytes(data: bytes, source: str) -> Catalog:
-    """Parse and validate a gzip-compressed catalog; raise CatalogError naming the entry and field."""
+def load_catalog_bytes(data: bytes, source: str, *, trusted_digest: str | None = None) -> Catalog:
+    """Parse and validate a gzip-compressed catalog; raise CatalogError naming the entry and field.
+
+    `trusted_digest`: the SHA-256 of bytes already validated (the bundled file); matching bytes are
+    parsed without re-validating."""
+    digest = hashlib.sha256(data).hexdigest()
     try:
         text = gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as exc:
         raise CatalogError(f"invalid catalog from {source}: not gzip data ({exc})") from exc
+    if trusted_digest is not None and digest == trusted_digest:
+        document = json.loads(text)
+        return Catalog(
+            version=digest[:16],
+            loaded_from=source,
+            entries=tuple(document["models"]),
+            built_from=document["built_from"],
+            built_at=document["built_at"],
+        )
+    from fleetfit.catalog.schema import catalog_file_adapter, consistency_error
+
     try:
-        parsed = CATALOG_FILE.validate_json(text)
+        parsed = catalog_file_adapter().validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
@@ -102,15 +120,13 @@ def load_catalog_bytes(data: bytes, source: str) -> Catalog:
     for index, entry in enumerate(parsed["models"]):
         problem = consistency_error(entry)
         if problem:
-            raise CatalogError(
-                f"invalid catalog: entry {index} ({entry['name']!r}), field {problem} (from {source})"
-            )
+            raise CatalogError(f"invalid catalog: entry {index} ({entry['name']!r}), field {problem} (from {source})")
         lowered = entry["name"].lower()
         if lowered in seen:
             raise CatalogError(f"invalid catalog from {source}: duplicate model name {entry['name']!r}")
         seen.add(lowered)
     return Catalog(
-        version=hashlib.sha256(data).hexdigest()[:16],
+        version=digest[:16],
         loaded_from=source,
         entries=tuple(parsed["models"]),
         built_from=parsed["built_from"],
@@ -121,7 +137,11 @@ def load_catalog_bytes(data: bytes, source: str) -> Catalog:
 @functools.cache
 def load_bundled() -> Catalog:
     """The catalog shipped with the package (cached per process)."""
-    return load_catalog_bytes(BUNDLED_CATALOG_PATH.read_bytes(), source="bundled")
+    try:
+        trusted = BUNDLED_DIGEST_PATH.read_text(encoding="ascii").strip()
+    except OSError:
+        trusted = None
+    return load_catalog_bytes(BUNDLED_CATALOG_PATH.read_bytes(), source="bundled", trusted_digest=trusted)
 
 
 __all__ = [

@@ -1,23 +1,25 @@
-"""analyze: one catalog model on one node -> the seed's Model object (as a JSON-ready dict).
+"""analyze: one catalog model on one node -> a Fit record, serialised as the seed's Model object.
 
 The steps, in order: effective context -> runtime and quant ladder -> run_mode (with choose_quant)
--> fit_level -> decode_tps -> score -> notes.
+-> fit_level -> decode_tps -> score; notes are written only for rows that are returned.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
+from json.encoder import encode_basestring_ascii as _quote  # the C encoder json.dumps uses
 from typing import Any
 
 from fleetfit.contract import FIT_LABELS, RUN_MODE_LABELS, RUNTIME_LABELS
 from fleetfit.engine import scoring
 from fleetfit.engine.devices import APPLE_GPU_SHARE, Hardware
-from fleetfit.engine.memory import GIB, weights
-from fleetfit.engine.placement import Placement, run_mode, streams
+from fleetfit.engine.memory import GIB, kv_cache, weights
+from fleetfit.engine.placement import Placement, bytes_per_token, run_mode
 from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import QUANTS, ladder_for
-from fleetfit.engine.speed import CPU_EFFICIENCY, decode_tps, gpu_efficiency
+from fleetfit.engine.speed import CPU_EFFICIENCY, seconds_per_token
 
 # llama.cpp and Ollama default to a few thousand tokens; full windows (128K-1M) would make a 5 GB model
 # "need" 26 GB (llmfit issue #302). Estimates use min(window, 8192) unless the caller asks otherwise.
@@ -59,122 +61,192 @@ def usable_context(profile: ModelProfile, placement: Placement) -> int:
     return int(min(profile.context_length, free // per_token))
 
 
-def decode_speed(
-    profile: ModelProfile, hw: Hardware, placement: Placement, runtime: str, context: int
-) -> tuple[float, float]:
-    """(tok/s, bytes read per token) with `context` tokens in the KV cache."""
+def decode_tps(profile: ModelProfile, hw: Hardware, placement: Placement, runtime: str, context: int) -> float:
+    """tok/s with `context` tokens in the KV cache (speed.seconds_per_token over this placement)."""
+    gpu_bytes, cpu_bytes = bytes_per_token(placement, profile, kv_cache(profile, context))
     pool = placement.pool
-    on_gpu = placement.mode != "cpu_only" and pool is not None
-    flows = streams(placement, profile, hw, runtime, context)
-    split = pool.count if pool is not None and placement.mode == "gpu" and not pool.unified else 1
-    tps = decode_tps(flows, profile.layers, pool.backend if on_gpu and pool else "CPU", split)
-    return tps, sum(f.bytes_per_token for f in flows)
+    if pool is None or placement.mode == "cpu_only":
+        seconds = seconds_per_token(0.0, 1.0, cpu_bytes, hw.cpu_effective_gbps, profile.layers, "CPU")
+    else:
+        split = pool.count if placement.mode == "gpu" and not pool.unified else 1
+        seconds = seconds_per_token(
+            gpu_bytes,
+            pool.effective_gbps[runtime],
+            cpu_bytes,
+            hw.cpu_effective_gbps,
+            profile.layers,
+            pool.backend,
+            split,
+        )
+    return 1.0 / seconds
 
 
-def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> dict[str, Any]:
-    entry = profile.entry
+@dataclass(slots=True)
+class Fit:
+    """One model on one node: the numbers every filter and sort needs, serialised on demand."""
+
+    profile: ModelProfile
+    hw: Hardware
+    options: Options
+    placement: Placement
+    runtime: str
+    ladder: tuple[str, ...]
+    context: int
+    fit_level: str
+    estimated_tps: float
+    tps_full: float
+    quality: float
+    speed: float
+    fit: float
+    context_score: float
+    score: float
+    utilization_pct: float
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    def as_dict(self) -> dict[str, Any]:
+        """The Model object (seed fields first, then fleetfit's extras)."""
+        return json.loads(self.as_json())  # type: ignore[no-any-return]
+
+    def as_json(self) -> str:
+        """The Model object as compact JSON, written directly: the hot path of full-catalog listings."""
+        p, placement, hw = self.profile, self.placement, self.hw
+        pool = placement.pool
+        on_gpu = placement.mode != "cpu_only" and pool is not None
+        uses_cpu = placement.mode != "gpu"
+        if on_gpu and pool is not None:
+            method = "bandwidth_roofline" if pool.known else "unknown_gpu_fallback"
+            efficiency = round(pool.effective_gbps[self.runtime] / pool.bandwidth_gbps, 3)
+            gpu_bw = repr(pool.bandwidth_gbps)
+        else:
+            method, efficiency, gpu_bw = "cpu_bandwidth", CPU_EFFICIENCY, "null"
+        confidence = p.entry["confidence"]
+        if (on_gpu and pool is not None and not pool.known) or (uses_cpu and hw.ram_bandwidth_source == "default"):
+            confidence = "low"
+        w = placement.weights
+        speed_context = min(SPEED_CONTEXT, self.context)
+        gpu_bytes, cpu_bytes = bytes_per_token(placement, p, kv_cache(p, speed_context))
+        offloaded = (
+            repr(round((placement.experts_in_ram_bytes or 0.0) / GIB, 2)) if placement.mode == "moe_offload" else "null"
+        )
+        gpu_share = repr(placement.gpu_share) if placement.mode == "cpu_offload" else "null"
+        level, mode, runtime = self.fit_level, placement.mode, self.runtime
+        return (
+            f'{{{profile_head(p)},"fit_level":"{level}","fit_label":"{FIT_LABELS[level]}",'
+            f'"run_mode":"{mode}","run_mode_label":"{RUN_MODE_LABELS[mode]}","score":{self.score!r},'
+            f'"score_components":{{"quality":{self.quality!r},"speed":{self.speed!r},"fit":{self.fit!r},'
+            f'"context":{self.context_score!r}}},"estimated_tps":{self.estimated_tps!r},'
+            f'"runtime":"{runtime}","runtime_label":"{RUNTIME_LABELS[runtime]}",'
+            f'"best_quant":"{placement.quant}",'
+            f'"memory_required_gb":{round(placement.required_bytes / GIB, 2)!r},'
+            f'"memory_available_gb":{round(placement.available_bytes / GIB, 2)!r},'
+            f'"utilization_pct":{self.utilization_pct!r},"notes":{_texts(self.notes())},'
+            f"{profile_sources(p)},"
+            f'"memory_breakdown":{{"weights_gb":{round(w.total / GIB, 2)!r},'
+            f'"kv_cache_gb":{round(placement.kv_bytes / GIB, 2)!r},'
+            f'"overhead_gb":{round(placement.overhead_bytes / GIB, 2)!r}}},'
+            f'"effective_context_length":{self.context},"estimated_tps_full_context":{self.tps_full!r},'
+            f'"moe_offloaded_gb":{offloaded},"gpu_layers_fraction":{gpu_share},'
+            f'"estimate_confidence":"{confidence}","estimate_basis":{{"method":"{method}",'
+            f'"gpu_bandwidth_gbps":{gpu_bw},'
+            f'"ram_bandwidth_gbps":{repr(hw.ram_bandwidth_gbps) if uses_cpu else "null"},'
+            f'"efficiency":{efficiency!r},"bytes_per_token_gb":{round((gpu_bytes + cpu_bytes) / 1e9, 3)!r},'
+            f'"context_tokens":{speed_context}}},{profile_tail(p)}}}'
+        )
+
+    def notes(self) -> list[str]:
+        return notes(self)
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _quote(value)
+
+
+def _texts(values: Any) -> str:
+    return "[" + ",".join(map(_quote, values)) + "]"
+
+
+def profile_head(p: ModelProfile) -> str:
+    """The identity fields of a model, JSON-encoded once per catalog load."""
+    cached = p.json_parts.get("head")
+    if cached is None:
+        e = p.entry
+        cached = p.json_parts["head"] = (
+            f'"name":{_quote(p.name)},"provider":{_quote(e["provider"])},'
+            f'"parameter_count":{_quote(e["parameter_count"])},"params_b":{round(p.params / 1e9, 2)!r},'
+            f'"context_length":{p.context_length},"release_date":{_text(e.get("release_date"))},'
+            f'"is_moe":{"true" if p.moe is not None else "false"},'
+            f'"use_case":"{p.category}","category":"{p.category}"'
+        )
+    return cached
+
+
+def profile_sources(p: ModelProfile) -> str:
+    cached = p.json_parts.get("sources")
+    if cached is None:
+        cached = p.json_parts["sources"] = '"gguf_sources":' + _texts(p.entry.get("gguf_sources", ()))
+    return cached
+
+
+def profile_tail(p: ModelProfile) -> str:
+    cached = p.json_parts.get("tail")
+    if cached is None:
+        e = p.entry
+        cached = p.json_parts["tail"] = (
+            f'"license":{_text(e.get("license"))},"capabilities":{_texts(e.get("capabilities", ()))}'
+        )
+    return cached
+
+
+def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     context = effective_context(profile.context_length, options.max_context)
     runtime = choose_runtime(profile, hw, options.quant)
     ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
     placement = run_mode(profile, hw, ladder, context)
     level = "too_tight" if profile.mlx_only and not hw.apple else scoring.fit_level(placement)
     fits = level != "too_tight"
-
-    speed_context = min(SPEED_CONTEXT, context)
-    tps, bytes_per_token = decode_speed(profile, hw, placement, runtime, speed_context)
-    tps_full, _ = decode_speed(profile, hw, placement, runtime, context)
+    tps = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context))
+    tps_full = decode_tps(profile, hw, placement, runtime, context)
 
     category = profile.category
-    params_b = profile.params / 1e9
     active_b = profile.active_params / 1e9 if profile.moe else None
     utilization = placement.utilization
-    components = scoring.Components(
-        quality=round(
-            scoring.quality(params_b, active_b, placement.quant, entry.get("release_date"), options.reference_date), 1
-        ),
-        speed=round(scoring.speed(tps, category), 1) if fits else 0.0,
-        fit=round(scoring.fit(utilization, fits), 1),
-        context=round(scoring.context(usable_context(profile, placement), category), 1) if fits else 0.0,
+    base = profile.memo.get(options.reference_date)
+    if base is None:
+        base = profile.memo[options.reference_date] = scoring.quality_base(
+            profile.params / 1e9, active_b, profile.entry.get("release_date"), options.reference_date
+        )
+    quality = round(scoring.quality(base, placement.quant), 1)
+    speed = round(scoring.speed(tps, category), 1) if fits else 0.0
+    fit = round(scoring.fit(utilization, fits), 1)
+    context_score = round(scoring.context(usable_context(profile, placement), category), 1) if fits else 0.0
+    score = scoring.composite(quality, speed, fit, context_score)
+    return Fit(
+        profile=profile,
+        hw=hw,
+        options=options,
+        placement=placement,
+        runtime=runtime,
+        ladder=ladder,
+        context=context,
+        fit_level=level,
+        estimated_tps=round(tps, 1),
+        tps_full=round(tps_full, 1),
+        quality=quality,
+        speed=speed,
+        fit=fit,
+        context_score=context_score,
+        score=score,
+        utilization_pct=round(100.0 * utilization, 1) if placement.available_bytes > 0 else 0.0,
     )
-    pool = placement.pool
-    on_gpu = placement.mode != "cpu_only" and pool is not None
-    uses_cpu = placement.mode != "gpu"
-    if on_gpu and pool is not None:
-        method = "bandwidth_roofline" if pool.known else "unknown_gpu_fallback"
-        efficiency = round(gpu_efficiency(pool.backend, pool.memory_type, runtime), 3)
-    else:
-        method, efficiency = "cpu_bandwidth", CPU_EFFICIENCY
-    confidence = entry["confidence"]
-    if (on_gpu and pool is not None and not pool.known) or (uses_cpu and hw.ram_bandwidth_source == "default"):
-        confidence = "low"
-    required = placement.weights.total + placement.kv_bytes + placement.overhead_bytes
-    available = placement.available_bytes
-    return {
-        "name": profile.name,
-        "provider": entry["provider"],
-        "parameter_count": entry["parameter_count"],
-        "params_b": round(params_b, 2),
-        "context_length": profile.context_length,
-        "release_date": entry.get("release_date"),
-        "is_moe": profile.moe is not None,
-        "use_case": category,
-        "category": category,
-        "fit_level": level,
-        "fit_label": FIT_LABELS[level],
-        "run_mode": placement.mode,
-        "run_mode_label": RUN_MODE_LABELS[placement.mode],
-        "score": components.score,
-        "score_components": {
-            "quality": components.quality,
-            "speed": components.speed,
-            "fit": components.fit,
-            "context": components.context,
-        },
-        "estimated_tps": round(tps, 1),
-        "runtime": runtime,
-        "runtime_label": RUNTIME_LABELS[runtime],
-        "best_quant": placement.quant,
-        "memory_required_gb": round(required / GIB, 2),
-        "memory_available_gb": round(available / GIB, 2),
-        "utilization_pct": round(100.0 * required / available, 1) if available > 0 else 0.0,
-        "notes": notes(profile, hw, placement, level, context, runtime, ladder, options),
-        "gguf_sources": entry.get("gguf_sources", []),
-        "memory_breakdown": {
-            "weights_gb": round(placement.weights.total / GIB, 2),
-            "kv_cache_gb": round(placement.kv_bytes / GIB, 2),
-            "overhead_gb": round(placement.overhead_bytes / GIB, 2),
-        },
-        "effective_context_length": context,
-        "estimated_tps_full_context": round(tps_full, 1),
-        "moe_offloaded_gb": round((placement.experts_in_ram_bytes or 0.0) / GIB, 2)
-        if placement.mode == "moe_offload"
-        else None,
-        "gpu_layers_fraction": placement.gpu_share if placement.mode == "cpu_offload" else None,
-        "estimate_confidence": confidence,
-        "estimate_basis": {
-            "method": method,
-            "gpu_bandwidth_gbps": pool.bandwidth_gbps if on_gpu and pool is not None else None,
-            "ram_bandwidth_gbps": hw.ram_bandwidth_gbps if uses_cpu else None,
-            "efficiency": efficiency,
-            "bytes_per_token_gb": round(bytes_per_token / 1e9, 3),
-            "context_tokens": speed_context,
-        },
-        "license": entry.get("license"),
-        "capabilities": entry.get("capabilities", []),
-    }
 
 
-def notes(
-    profile: ModelProfile,
-    hw: Hardware,
-    placement: Placement,
-    level: str,
-    context: int,
-    runtime: str,
-    ladder: tuple[str, ...],
-    options: Options,
-) -> list[str]:
+def notes(fit: Fit) -> list[str]:
     """Why the row looks as it does, in the user's words."""
+    profile, hw, placement, options = fit.profile, fit.hw, fit.placement, fit.options
+    level, context, runtime, ladder = fit.fit_level, fit.context, fit.runtime, fit.ladder
     pool = placement.pool
     out: list[str] = []
     if profile.mlx_only and not hw.apple:
@@ -216,14 +288,12 @@ def notes(
             "system RAM, attention and KV cache on the GPU (llama.cpp --n-cpu-moe)"
         )
     elif placement.mode == "cpu_offload" and placement.gpu_share is not None:
-        out.append(
-            f"Requires layer offloading: {placement.gpu_share:.0%} of layers on the GPU, the rest in system RAM"
-        )
+        out.append(f"Requires layer offloading: {placement.gpu_share:.0%} of layers on the GPU, the rest in system RAM")
     if level != "too_tight" and placement.utilization > scoring.HEADROOM:
         out.append(f"Low headroom: uses {placement.utilization:.0%} of available memory")
     if placement.mode != "gpu" and hw.ram_bandwidth_source == "default":
         out.append(f"RAM bandwidth of this CPU is unknown: assumed {hw.ram_bandwidth_gbps:.0f} GB/s")
-    if profile.native_quant == "MXFP4":
+    if profile.native_quant == "MXFP4" and runtime == "llamacpp":
         out.append("Experts stay in MXFP4 in every GGUF of this model")
     if runtime == "mlx":
         out.append("Runs with MLX (an MLX build of this model exists)")

@@ -6,10 +6,13 @@ Unlike GPUs are never summed into one pool: each group of identical cards is a c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fleetfit.contract import System
 from fleetfit.engine.hardware_tables import DEFAULT_CPU_BANDWIDTH_GBPS, match_cpu, match_gpu
+from fleetfit.engine.speed import cpu_bandwidth_effective, gpu_efficiency
+
+RUNTIMES = ("llamacpp", "mlx")
 
 GB_PER_GIB = 2**30 / 1e9
 
@@ -43,6 +46,13 @@ class GpuPool:
     backend: str
     known: bool  # False: bandwidth is the UNKNOWN_GPU_BANDWIDTH_GBPS fallback
     unified: bool
+    effective_gbps: dict[str, float]  # runtime -> bandwidth decode reaches (efficiency x peak)
+    # The same cards, 1..count of them: a model that fits on fewer cards is placed on fewer (as Ollama does),
+    # saving the per-card runtime reserve and the hops of a layer split.
+    subsets: tuple[GpuPool, ...] = ()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.count, self.vram_per_card, self.backend))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,7 @@ class Hardware:
     ram_bandwidth_source: str  # "reported" | "table" | "default"
     cpu_threads: int  # threads llama.cpp uses by default (physical cores)
     arm: bool
+    cpu_effective_gbps: float  # bandwidth CPU decode reaches (DRAM- or compute-bound)
 
 
 def _apple(system: System) -> bool:
@@ -76,6 +87,14 @@ def _cpu_bandwidth(system: System, arm: bool) -> tuple[float, str]:
     return DEFAULT_CPU_BANDWIDTH_GBPS["x86 server" if server else "x86 desktop/laptop"], "default"
 
 
+def _with_subsets(pool: GpuPool) -> GpuPool:
+    if pool.unified or pool.count == 1:
+        return replace(pool, subsets=(pool,))
+    smaller = tuple(replace(pool, count=k, usable=pool.vram_per_card * k) for k in range(1, pool.count))
+    whole = replace(pool, subsets=())
+    return replace(whole, subsets=(*smaller, whole))
+
+
 def resolve(system: System) -> Hardware:
     apple = _apple(system)
     arm = system.backend in ("CPU (ARM)", "Metal") or apple or "arm" in system.cpu_name.lower()
@@ -89,19 +108,25 @@ def resolve(system: System) -> Hardware:
         else:
             usable = gpu.vram_gb * gpu.count
         bandwidth = gpu.memory_bandwidth_gbps or (spec.bandwidth_gbps if spec else None)
+        peak = bandwidth or UNKNOWN_GPU_BANDWIDTH_GBPS.get(gpu.backend, 256.0)
+        memory_type = spec.memory_type if spec else "unknown"
         pools.append(
             GpuPool(
                 name=gpu.name,
                 count=1 if unified else gpu.count,
                 vram_per_card=gpu.vram_gb,
                 usable=usable,
-                bandwidth_gbps=bandwidth or UNKNOWN_GPU_BANDWIDTH_GBPS.get(gpu.backend, 256.0),
-                memory_type=spec.memory_type if spec else "unknown",
+                bandwidth_gbps=peak,
+                memory_type=memory_type,
                 backend=gpu.backend,
                 known=bandwidth is not None,
                 unified=unified,
+                effective_gbps={
+                    runtime: peak * gpu_efficiency(gpu.backend, memory_type, runtime) for runtime in RUNTIMES
+                },
             )
         )
+    pools = [_with_subsets(pool) for pool in pools]
     # The pool that can hold the most comes first; ties go to the faster memory.
     pools.sort(key=lambda p: (-p.usable, -p.bandwidth_gbps))
     ram_bandwidth, source = _cpu_bandwidth(system, arm)
@@ -120,4 +145,5 @@ def resolve(system: System) -> Hardware:
         ram_bandwidth_source=source,
         cpu_threads=threads,
         arm=arm,
+        cpu_effective_gbps=cpu_bandwidth_effective(ram_bandwidth, threads, arm),
     )

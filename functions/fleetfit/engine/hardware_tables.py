@@ -40,9 +40,7 @@ class GpuSpec:
     key: str  # stable id, e.g. "nvidia-h100-sxm"
     name: str  # human name
     vendor: str  # NVIDIA | AMD | Intel | Apple
-    category: (
-        str  # consumer, consumer-laptop, workstation, datacenter, desktop-unified, apu-unified, apple-unified
-    )
+    category: str  # consumer, consumer-laptop, workstation, datacenter, desktop-unified, apu-unified, apple-unified
     vram_gb: float | None  # memory per card as stated (GB); unified parts: the maximum configuration
     bandwidth_gbps: float  # vendor peak memory bandwidth, GB/s
     fp16_tflops: float | None  # dense FP16 tensor/matrix TFLOPS where a source states it
@@ -222,10 +220,7 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         None,
         "GDDR6X",
         _CANIRUN
-        + (
-            "; https://github.com/RahulSChand/gpu_poor/blob/main/src/gpu_config.json -- note: "
-            "gpu_poor lists 716 GB/s"
-        ),
+        + ("; https://github.com/RahulSChand/gpu_poor/blob/main/src/gpu_config.json -- note: gpu_poor lists 716 GB/s"),
         aliases=("rtx 4080",),
     ),
     _gpu(
@@ -524,10 +519,7 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         None,
         "GDDR6",
         _CANIRUN
-        + (
-            "-- note: gpu_poor lists 768 GB/s for 'A-4000' (looks like a copy of the A6000 row); "
-            "canirun value used"
-        ),
+        + ("-- note: gpu_poor lists 768 GB/s for 'A-4000' (looks like a copy of the A6000 row); canirun value used"),
         aliases=("rtx a4000",),
     ),
     _gpu(
@@ -560,8 +552,7 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         4800,
         None,
         "HBM3e",
-        _CANIRUN
-        + ("; https://huggingface.co/hardware/h200 ; https://github.com/NVIDIA/TensorRT-LLM/issues/1570"),
+        _CANIRUN + ("; https://huggingface.co/hardware/h200 ; https://github.com/NVIDIA/TensorRT-LLM/issues/1570"),
         aliases=("h200", "h200 sxm"),
         exclude=("nvl",),
     ),
@@ -745,10 +736,7 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         None,
         "GDDR5",
         _CANIRUN
-        + (
-            "; https://github.com/RahulSChand/gpu_poor/blob/main/src/gpu_config.json -- note: "
-            "gpu_poor lists 364 GB/s"
-        ),
+        + ("; https://github.com/RahulSChand/gpu_poor/blob/main/src/gpu_config.json -- note: gpu_poor lists 364 GB/s"),
         aliases=("p40",),
     ),
     _gpu(
@@ -1805,9 +1793,7 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         448,
         None,
         "GDDR6",
-        _CANIRUN
-        + " "
-        + "; https://github.com/winston-zhang-orz/gpu-specs/blob/main/specs.md agrees (448 GB/s)",
+        _CANIRUN + " " + "; https://github.com/winston-zhang-orz/gpu-specs/blob/main/specs.md agrees (448 GB/s)",
         aliases=("quadro rtx 5000",),
     ),
     _gpu(
@@ -1886,9 +1872,7 @@ GPU_SPECS: tuple[GpuSpec, ...] = (
         496,
         None,
         "GDDR6",
-        _CANIRUN
-        + " "
-        + "; https://www.techpowerup.com/gpu-specs/geforce-rtx-2080-super.c3439 lists 495.9 GB/s",
+        _CANIRUN + " " + "; https://www.techpowerup.com/gpu-specs/geforce-rtx-2080-super.c3439 lists 495.9 GB/s",
         aliases=("rtx 2080 super",),
     ),
     _gpu(
@@ -3008,9 +2992,7 @@ def match_gpu(driver_name: str, vram_gb: float | None = None) -> GpuSpec | None:
     if not tokens:
         return None
     present = frozenset(tokens)
-    mobile = (
-        "laptop" in present or "mobile" in present or _has_max_q(tokens)
-    ) and "workstation" not in present
+    mobile = ("laptop" in present or "mobile" in present or _has_max_q(tokens)) and "workstation" not in present
     best: list[_Alias] = []
     best_len = 0
     for i, token in enumerate(tokens):
@@ -3075,22 +3057,15 @@ _APPLE_CPU_ROWS = tuple(
 )
 
 CPU_MEMORY_SPECS: tuple[CpuMemorySpec, ...] = (
-    CpuMemorySpec(
-        "amd-epyc-7001", "AMD EPYC 7001 (Naples)", 170.6, "8 x DDR4-2666 (8 x 2666 MT/s x 8 B)", _TOMS_EPYC
-    ),
-    CpuMemorySpec(
-        "amd-epyc-7002", "AMD EPYC 7002 (Rome)", 204.8, "8 x DDR4-3200 (8 x 3200 MT/s x 8 B)", _TOMS_EPYC
-    ),
-    CpuMemorySpec(
-        "amd-epyc-7003", "AMD EPYC 7003 (Milan)", 204.8, "8 x DDR4-3200 (8 x 3200 MT/s x 8 B)", _TOMS_EPYC
-    ),
+    CpuMemorySpec("amd-epyc-7001", "AMD EPYC 7001 (Naples)", 170.6, "8 x DDR4-2666 (8 x 2666 MT/s x 8 B)", _TOMS_EPYC),
+    CpuMemorySpec("amd-epyc-7002", "AMD EPYC 7002 (Rome)", 204.8, "8 x DDR4-3200 (8 x 3200 MT/s x 8 B)", _TOMS_EPYC),
+    CpuMemorySpec("amd-epyc-7003", "AMD EPYC 7003 (Milan)", 204.8, "8 x DDR4-3200 (8 x 3200 MT/s x 8 B)", _TOMS_EPYC),
     CpuMemorySpec(
         "amd-epyc-9004",
         "AMD EPYC 9004 (Genoa, Genoa-X, Bergamo)",
         460.8,
         "12 x DDR5-4800 (12 x 4800 MT/s x 8 B)",
-        _TOMS_EPYC
-        + " ; https://hothardware.com/news/zen5-epyc-turin-ddr5-leak ('Genoa processors only support "
+        _TOMS_EPYC + " ; https://hothardware.com/news/zen5-epyc-turin-ddr5-leak ('Genoa processors only support "
         "DDR5 transfer rates up to 4800 MT/s officially')",
     ),
     CpuMemorySpec(
@@ -3099,9 +3074,7 @@ CPU_MEMORY_SPECS: tuple[CpuMemorySpec, ...] = (
         576.0,
         "12 x DDR5-6000 (12 x 6000 MT/s x 8 B)",
         "https://hothardware.com/news/zen5-epyc-turin-ddr5-leak (Turin: DDR5-6000) ; 12 channels per "
-        "SP5 socket as for Genoa ("
-        + _TOMS_EPYC.split(" ; ")[0]
-        + ") -- note: the Turin speed comes from a pre-launch "
+        "SP5 socket as for Genoa (" + _TOMS_EPYC.split(" ; ")[0] + ") -- note: the Turin speed comes from a pre-launch "
         "report, not an AMD page",
     ),
     CpuMemorySpec(

@@ -8,6 +8,7 @@ from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import EXPERT_MASK, ROLE_ORDER, Role, role_bits
 
 EMBED_INDEX = ROLE_ORDER.index(Role.EMBED)
+_BITS: dict[tuple[int, str], tuple[float, ...]] = {}
 
 GIB = float(2**30)
 
@@ -39,9 +40,12 @@ def weights(profile: ModelProfile, quant: str) -> Weights:
     cached = profile.weights_cache.get(quant)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    bits = role_bits(quant, *profile.signature)
+    key = (profile.signature, quant)
+    bits = _BITS.get(key)
+    if bits is None:
+        bits = _BITS[key] = role_bits(quant, *profile.signature_facts)
     total = experts = active = 0.0
-    for count, bpw, share, is_expert in zip(profile.role_vector, bits, profile.active_vector, EXPERT_MASK):
+    for count, bpw, share, is_expert in zip(profile.role_vector, bits, profile.active_vector, EXPERT_MASK, strict=True):
         size = count * bpw
         total += size
         active += size * share

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from fleetfit.engine.devices import GpuPool, Hardware
 from fleetfit.engine.memory import GIB, RUNTIME_RESERVE_BYTES, Weights, kv_cache, overhead, weights
 from fleetfit.engine.profile import ModelProfile
-from fleetfit.engine.quants import Role
-from fleetfit.engine.speed import Stream, cpu_bandwidth_effective, gpu_efficiency
 
 # Prefer a quant that leaves 10 % of the pool free: activations spike, drivers and desktops take VRAM.
 HEADROOM = 0.90
@@ -59,6 +57,43 @@ def choose_quant(ladder: tuple[str, ...], attempt: Attempt) -> Placement | None:
     return fitting
 
 
+def _gpu_quant(
+    profile: ModelProfile, ladder: tuple[str, ...], budget: float, fixed: float, available: float
+) -> str | None:
+    """choose_quant for a single pool, without building a Placement per rung (the hot path)."""
+    fitting = None
+    headroom = HEADROOM * available - fixed
+    for quant in ladder:
+        total = weights(profile, quant).total
+        if total <= budget:
+            if total <= headroom:
+                return quant
+            fitting = fitting or quant
+    return fitting
+
+
+def _on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement | None:
+    extra = overhead(profile, pool.backend, 1 if pool.unified else pool.count)
+    available = pool.usable * GIB
+    quant = _gpu_quant(profile, ladder, available - kv - extra, kv + extra, available)
+    if quant is None:
+        return None
+    return Placement("gpu", quant, True, pool, weights(profile, quant), kv, extra, available)
+
+
+def _on_fewest_cards(profile: ModelProfile, whole: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement | None:
+    """The placement on all cards of a group, moved to the fewest cards that give the same quant and headroom."""
+    best = _on_pool(profile, whole, ladder, kv)
+    if best is None or len(whole.subsets) <= 1:
+        return best
+    roomy = best.utilization <= HEADROOM
+    for pool in whole.subsets[:-1]:
+        found = _on_pool(profile, pool, ladder, kv)
+        if found is not None and found.quant == best.quant and (found.utilization <= HEADROOM) == roomy:
+            return found
+    return best
+
+
 def _gpu_attempt(profile: ModelProfile, pool: GpuPool, kv: float) -> Attempt:
     extra = overhead(profile, pool.backend, 1 if pool.unified else pool.count)
     available = pool.usable * GIB
@@ -82,9 +117,16 @@ def _moe_offload_attempt(profile: ModelProfile, pool: GpuPool, ram: float, kv: f
         w = weights(profile, quant)
         dense_on_gpu = w.total - w.experts + kv + gpu_extra
         experts_in_ram = max(0.0, w.experts - max(0.0, vram - dense_on_gpu))
-        fits = dense_on_gpu <= vram and 0 < experts_in_ram and experts_in_ram + host_extra <= ram
+        fits = dense_on_gpu <= vram and experts_in_ram > 0 and experts_in_ram + host_extra <= ram
         return Placement(
-            "moe_offload", quant, fits, pool, w, kv, gpu_extra + host_extra, vram + ram,
+            "moe_offload",
+            quant,
+            fits,
+            pool,
+            w,
+            kv,
+            gpu_extra + host_extra,
+            vram + ram,
             experts_in_ram_bytes=experts_in_ram,
         )
 
@@ -104,20 +146,7 @@ def _cpu_offload_attempt(profile: ModelProfile, pool: GpuPool, ram: float, kv: f
         share = max(0.0, min(1.0, (vram - gpu_extra) / layer_bytes)) if layer_bytes else 0.0
         share = int(share * layers) / layers  # whole layers only
         fits = share > 0 and (1.0 - share) * layer_bytes + host_extra <= ram
-        return Placement(
-            "cpu_offload", quant, fits, pool, w, kv, gpu_extra + host_extra, vram + ram, gpu_share=share
-        )
-
-    return attempt
-
-
-def _cpu_attempt(profile: ModelProfile, ram: float, kv: float) -> Attempt:
-    extra = overhead(profile, "CPU")
-    budget = ram - kv - extra
-
-    def attempt(quant: str) -> Placement:
-        w = weights(profile, quant)
-        return Placement("cpu_only", quant, w.total <= budget, None, w, kv, extra, ram)
+        return Placement("cpu_offload", quant, fits, pool, w, kv, gpu_extra + host_extra, vram + ram, gpu_share=share)
 
     return attempt
 
@@ -131,9 +160,9 @@ def run_mode(profile: ModelProfile, hw: Hardware, ladder: tuple[str, ...], conte
     kv = kv_cache(profile, context)
     ram = hw.ram_available * GIB
     best: Placement | None = None
-    for pool in hw.pools:
-        found = choose_quant(ladder, _gpu_attempt(profile, pool, kv))
-        if found and (best is None or _better(found, best, ladder)):
+    for whole in hw.pools:
+        found = _on_fewest_cards(profile, whole, ladder, kv)
+        if found is not None and (best is None or _better(found, best, ladder)):
             best = found
     if best:
         return best
@@ -148,8 +177,10 @@ def run_mode(profile: ModelProfile, hw: Hardware, ladder: tuple[str, ...], conte
                 return found
         offload = _cpu_offload_attempt(profile, pool, ram, kv)
         return choose_quant(ladder, offload) or offload(smallest)
-    cpu = _cpu_attempt(profile, ram, kv)
-    return choose_quant(ladder, cpu) or cpu(smallest)
+    extra = overhead(profile, "CPU")
+    quant = _gpu_quant(profile, ladder, ram - kv - extra, kv + extra, ram)
+    chosen = quant or smallest
+    return Placement("cpu_only", chosen, quant is not None, None, weights(profile, chosen), kv, extra, ram)
 
 
 def _has_experts(profile: ModelProfile, quant: str) -> bool:
@@ -162,22 +193,19 @@ def _better(a: Placement, b: Placement, ladder: tuple[str, ...]) -> bool:
     return key_a > key_b
 
 
-def streams(placement: Placement, profile: ModelProfile, hw: Hardware, runtime: str, context: int) -> list[Stream]:
-    """Bytes each memory serves per decoded token, at `context` tokens already in the cache."""
+def bytes_per_token(placement: Placement, profile: ModelProfile, kv_read: float) -> tuple[float, float]:
+    """(bytes read from GPU memory, bytes read from system RAM) to decode one token with `kv_read` bytes
+    of KV cache: every active weight once and the whole cache once (estimation-methods 2.5)."""
     w = placement.weights
-    kv_read = kv_cache(profile, context)
-    pool = placement.pool
-    if placement.mode == "cpu_only" or pool is None:
-        return [Stream(w.active + kv_read, cpu_bandwidth_effective(hw.ram_bandwidth_gbps, hw.cpu_threads, hw.arm))]
-    gpu_speed = gpu_efficiency(pool.backend, pool.memory_type, runtime) * pool.bandwidth_gbps
-    if placement.mode == "gpu":
-        return [Stream(w.active + kv_read, gpu_speed)]
-    cpu_speed = cpu_bandwidth_effective(hw.ram_bandwidth_gbps, hw.cpu_threads, hw.arm)
-    if placement.mode == "moe_offload":
-        expert_active = w.experts * profile.active_share.get(Role.EXPERT_GATE_UP, 1.0)
-        ram_share = (placement.experts_in_ram_bytes or 0.0) / w.experts if w.experts else 0.0
-        on_cpu = expert_active * ram_share
-        return [Stream(w.active - on_cpu + kv_read, gpu_speed), Stream(on_cpu, cpu_speed)]
-    share = placement.gpu_share or 0.0
     per_token = w.active + kv_read
-    return [Stream(per_token * share, gpu_speed), Stream(per_token * (1.0 - share), cpu_speed)]
+    mode = placement.mode
+    if mode == "gpu":
+        return per_token, 0.0
+    if mode == "cpu_only":
+        return 0.0, per_token
+    if mode == "moe_offload":
+        expert_active = w.experts * profile.routed_share
+        on_cpu = expert_active * (placement.experts_in_ram_bytes or 0.0) / w.experts if w.experts else 0.0
+        return per_token - on_cpu, on_cpu
+    share = placement.gpu_share or 0.0
+    return per_token * share, per_token * (1.0 - share)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from fleetfit.catalog.schema import CatalogEntry
@@ -98,9 +97,7 @@ class ModelProfile:
     native_quant: str | None
     mlx_only: bool
     has_mlx_build: bool
-    role_params: dict[str, float]
-    role_rows: dict[str, int | None]
-    active_share: dict[str, float]
+    routed_share: float  # share of routed-expert weights read per token (1.0 for dense models)
     tied_embeddings: bool
     layers: int
     gqa: int | None
@@ -111,8 +108,11 @@ class ModelProfile:
     shape_known: bool
     role_vector: tuple[float, ...] = ()  # role_params in quants.ROLE_ORDER
     active_vector: tuple[float, ...] = ()  # active_share in quants.ROLE_ORDER
-    signature: tuple[Any, ...] = ()  # what decides each role's storage type (quants.role_bits arguments)
+    signature: int = 0  # small id of signature_facts, cheap to hash
+    signature_facts: tuple[Any, ...] = ()  # what decides each role's storage type (quants.role_bits arguments)
     weights_cache: dict[str, Any] = field(default_factory=dict)  # quant -> memory.Weights
+    json_parts: dict[str, str] = field(default_factory=dict)  # system-independent JSON fragments
+    memo: dict[Any, float] = field(default_factory=dict)  # per-catalog values such as the quality base
 
 
 def _embedding_share(params_b: float) -> float:
@@ -198,6 +198,11 @@ def _compute_buffer(a: Shape, moe: MoeShape | None) -> float:
     return UBATCH * 4.0 * (a.vocab + 4 * a.hidden + 3 * ffn)
 
 
+_ROLE_INDEX = {role: i for i, role in enumerate(ROLE_ORDER)}
+_EXPERT_INDEXES = tuple(_ROLE_INDEX[role] for role in EXPERT_ROLES)
+_SIGNATURES: dict[tuple[Any, ...], int] = {}
+
+
 def build_profile(entry: CatalogEntry) -> ModelProfile:
     a = Shape.of(entry.get("arch") or {})
     raw_moe = entry.get("moe")
@@ -226,42 +231,39 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
         roles = {role: body * share for role, share in DEFAULT_BODY_SHARES.items()}
     roles[Role.EMBED] = embed
     roles[Role.OUTPUT] = output
+    vector = [0.0] * len(ROLE_ORDER)
+    for role, count in roles.items():
+        vector[_ROLE_INDEX[role]] = count
 
-    hidden = a.hidden
-    q_width = a.heads * a.head_dim if a.heads and a.head_dim else hidden
-    rows: dict[str, int | None] = {
-        Role.EMBED: hidden,
-        Role.OUTPUT: hidden,
-        Role.ATTN_Q: hidden,
-        Role.ATTN_K: hidden,
-        Role.ATTN_V: hidden,
-        Role.ATTN_O: q_width,
-        Role.FFN_GATE_UP: hidden,
-        Role.FFN_DOWN: (a.shared_expert_ffn if moe else a.ffn) or None,
-        Role.EXPERT_GATE_UP: hidden,
-        Role.EXPERT_DOWN: a.ffn if moe else None,
-        Role.SMALL: None,
-    }
     routed = moe.active_experts / moe.experts if moe else 1.0
-    active_share = {role: 1.0 for role in roles}
-    active_share[Role.EMBED] = 0.0  # decoding reads one embedding row per token
-    for role in EXPERT_ROLES:
-        if role in roles:
-            active_share[role] = routed
-    active_params = sum(roles[r] * active_share[r] for r in roles)
-    if moe and not any(role in roles for role in EXPERT_ROLES) and moe.active_params:
+    has_experts = any(vector[i] for i in _EXPERT_INDEXES)
+    active = [1.0] * len(ROLE_ORDER)
+    active[_ROLE_INDEX[Role.EMBED]] = 0.0  # decoding reads one embedding row per token
+    for i in _EXPERT_INDEXES:
+        active[i] = routed
+    active_params = sum(count * share for count, share in zip(vector, active, strict=True))
+    if moe and not has_experts and moe.active_params:
         active_params = float(moe.active_params)
+
     layers = a.layers or max(8, round(8 * (params / 1e9) ** 0.35))
     gqa = a.heads // a.kv_heads if a.heads and a.kv_heads else None
-    native_mxfp4 = entry.get("native_quant") == "MXFP4"
-    signature = (
-        layers,
-        gqa,
-        moe.experts if moe else None,
-        tied,
-        native_mxfp4,
-        tuple(_row_class(rows.get(role)) for role in ROLE_ORDER),
-    )
+    hidden = _row_class(a.hidden)
+    q_width = _row_class(a.heads * a.head_dim) if a.heads and a.head_dim else hidden
+    down = _row_class(a.shared_expert_ffn if moe else a.ffn)
+    rows = (
+        hidden,
+        hidden,
+        hidden,
+        hidden,
+        hidden,
+        q_width,
+        hidden,
+        down,
+        hidden,
+        _row_class(a.ffn) if moe else None,
+        None,
+    )  # in ROLE_ORDER
+    signature = (layers, gqa, moe.experts if moe else None, tied, entry.get("native_quant") == "MXFP4", rows)
     return ModelProfile(
         entry=entry,
         name=entry["name"],
@@ -273,9 +275,7 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
         native_quant=entry.get("native_quant"),
         mlx_only=entry.get("mlx_only", False),
         has_mlx_build=bool(entry.get("mlx_sources")),
-        role_params=roles,
-        role_rows=rows,
-        active_share=active_share,
+        routed_share=routed if has_experts else 1.0,
         tied_embeddings=tied,
         layers=layers,
         gqa=gqa,
@@ -284,13 +284,15 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
         compute_buffer_bytes=_compute_buffer(a, moe),
         active_params=active_params,
         shape_known=structure is not None,
-        role_vector=tuple(roles.get(role, 0.0) for role in ROLE_ORDER),
-        active_vector=tuple(active_share.get(role, 1.0) for role in ROLE_ORDER),
-        signature=signature,
+        role_vector=tuple(vector),
+        active_vector=tuple(active),
+        signature=_SIGNATURES.setdefault(signature, len(_SIGNATURES)),
+        signature_facts=signature,
     )
 
 
 def _row_class(row: int | None) -> int | None:
+    # Python ints compare by value, so equal signatures intern to one id.
     """Only divisibility by the 256-weight K-block matters to the quantizer: keep signatures shareable."""
     if row is None:
         return None

@@ -116,9 +116,7 @@ def use_more_bits_share(layers: int | None) -> float:
     """Share of layers llama.cpp's `use_more_bits` upgrades (first and last eighth, every third between)."""
     if not layers:
         return 0.5
-    chosen = sum(
-        1 for i in range(layers) if i < layers // 8 or i >= 7 * layers // 8 or (i - layers // 8) % 3 == 2
-    )
+    chosen = sum(1 for i in range(layers) if i < layers // 8 or i >= 7 * layers // 8 or (i - layers // 8) % 3 == 2)
     return chosen / layers
 
 
@@ -199,7 +197,7 @@ def role_bits(
     mix = mix_for(quant, layers=layers, gqa=gqa, experts=experts)
     out = []
     for role, row in zip(ROLE_ORDER, rows, strict=True):
-        if role in EXPERT_ROLES and (native_mxfp4 or quant == "MXFP4"):
+        if role in EXPERT_ROLES and (native_mxfp4 and QUANTS[quant].runtime == "llamacpp" or quant == "MXFP4"):
             out.append(TYPE_BPW["MXFP4"])
             continue
         parts = mix[Role.OUTPUT] if role == Role.EMBED and tied else mix[role]

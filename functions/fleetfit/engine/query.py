@@ -6,6 +6,7 @@ allowed values); fit_rows analyzes the catalog for one System; select filters, s
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
-from fleetfit.engine.analyze import Options, analyze
+from fleetfit.engine.analyze import Fit, Options, analyze
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.profile import ModelProfile, build_profile
 from fleetfit.engine.quants import FORCEABLE
@@ -131,8 +132,7 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
     if route == "name" and get("min_fit") is None and include_too_tight is not False:
         min_fit = "too_tight"  # asking for a model by name shows it whatever its fit
     use_case = (
-        _choice("use_case", get("use_case", ""), USE_CASE_ALIASES,
-                "general|coding|reasoning|chat|multimodal|embedding")
+        _choice("use_case", get("use_case", ""), USE_CASE_ALIASES, "general|coding|reasoning|chat|multimodal|embedding")
         if get("use_case") is not None
         else None
     )
@@ -229,43 +229,53 @@ def _wanted(profile: ModelProfile, query: Query, apple: bool) -> bool:
     return True
 
 
-def fit_rows(system: System, catalog: Catalog, query: Query) -> list[dict[str, Any]]:
+def fit_rows(system: System, catalog: Catalog, query: Query) -> list[Fit]:
     """Analyze every catalog model the query's model-level filters keep."""
     hw = resolve(system)
     options = Options(reference_date=reference_date(catalog), max_context=query.max_context, quant=query.quant)
     return [analyze(p, hw, options) for p in profiles(catalog) if _wanted(p, query, hw.apple)]
 
 
-SortKey = Callable[[dict[str, Any]], Any]
+SortKey = Callable[[Fit], Any]
 SORT_KEYS: dict[str, SortKey] = {
-    "score": lambda r: -r["score"],
-    "tps": lambda r: (-r["estimated_tps"], -r["score"]),
-    "params": lambda r: -r["params_b"],
-    "mem": lambda r: -r["utilization_pct"],
-    "ctx": lambda r: -r["context_length"],
-    "date": lambda r: (r["release_date"] is None, "" if r["release_date"] is None else _neg_date(r["release_date"])),
-    "use_case": lambda r: (r["category"], -r["score"]),
+    "score": lambda f: -f.score,
+    "tps": lambda f: (-f.estimated_tps, -f.score),
+    "params": lambda f: -f.profile.params,
+    "mem": lambda f: -f.utilization_pct,
+    "ctx": lambda f: -f.profile.context_length,
+    "date": lambda f: _date_key(f.profile.entry.get("release_date")),
+    "use_case": lambda f: (f.profile.category, -f.score),
 }
 
 
-def _neg_date(value: str) -> str:
-    # Newest first while keeping one sort direction: map each digit d to 9-d.
-    return value.translate(str.maketrans("0123456789", "9876543210"))
+def _date_key(value: str | None) -> tuple[bool, str]:
+    # Newest first, undated last, in one ascending sort: map each digit d to 9-d.
+    return (value is None, "" if value is None else value.translate(_NEWEST_FIRST))
 
 
-def select(rows: Iterable[dict[str, Any]], query: Query) -> tuple[int, list[dict[str, Any]]]:
-    """Fit and runtime filters, sort (too_tight last, ties by name), limit. Returns (total, page)."""
-    threshold = FIT_ORDER["perfect" if query.perfect else query.min_fit]
-    drop_tight = query.route == "top" or query.include_too_tight is False
-    kept = [
-        r
-        for r in rows
-        if FIT_ORDER[r["fit_level"]] >= threshold
-        and not (drop_tight and r["fit_level"] == "too_tight")
-        and (query.runtime == "any" or r["runtime"] == query.runtime)
-    ]
+_NEWEST_FIRST = str.maketrans("0123456789", "9876543210")
+
+
+def keep(fit: Fit, query: Query) -> bool:
+    """The row-level filters: fit level (min_fit, perfect, too_tight rules) and runtime."""
+    level = fit.fit_level
+    if FIT_ORDER[level] < FIT_ORDER["perfect" if query.perfect else query.min_fit]:
+        return False
+    if level == "too_tight" and (query.route == "top" or query.include_too_tight is False):
+        return False
+    return query.runtime == "any" or fit.runtime == query.runtime
+
+
+def order_key(query: Query) -> Callable[[Fit], tuple[Any, ...]]:
+    """Sort key: too_tight last, then the requested order, ties by name."""
     key = SORT_KEYS[query.sort]
-    kept.sort(key=lambda r: (r["fit_level"] == "too_tight", key(r), r["name"].lower()))
+    return lambda fit: (fit.fit_level == "too_tight", key(fit), fit.profile.name.lower())
+
+
+def select(rows: Iterable[Fit], query: Query) -> tuple[int, list[Fit]]:
+    """Filter, sort, limit. Returns (total after filters, page)."""
+    kept = [fit for fit in rows if keep(fit, query)]
+    kept.sort(key=order_key(query))
     page = kept if query.limit is None else kept[: query.limit]
     return len(kept), page
 
@@ -275,7 +285,7 @@ def node_of(hostname: str | None = None) -> Node:
 
 
 def envelope_dict(system: System, catalog: Catalog, query: Query, node: Node) -> dict[str, Any]:
-    """The seed's envelope as plain JSON-ready data (the fast path for large listings)."""
+    """The seed's envelope as plain JSON-ready data."""
     total, page = select(fit_rows(system, catalog, query), query)
     return {
         "node": node.model_dump(),
@@ -283,9 +293,31 @@ def envelope_dict(system: System, catalog: Catalog, query: Query, node: Node) ->
         "total_models": total,
         "returned_models": len(page),
         "filters": query.filters,
-        "models": page,
+        "models": [fit.as_dict() for fit in page],
         "catalog_version": catalog.version,
     }
+
+
+def envelope_head(system: System, catalog: Catalog, query: Query, node: Node, total: int, returned: int) -> str:
+    """The envelope's JSON text up to its "models" array (for writers that stream the rows)."""
+    head = json.dumps(
+        {
+            "node": node.model_dump(),
+            "system": system.model_dump(mode="json"),
+            "total_models": total,
+            "returned_models": returned,
+            "filters": query.filters,
+            "catalog_version": catalog.version,
+        },
+        separators=(",", ":"),
+    )
+    return head[:-1] + ',"models":['
+
+
+def envelope_json(system: System, catalog: Catalog, query: Query, node: Node) -> str:
+    """The same envelope as compact JSON text, without building a dict per model (full listings)."""
+    total, page = select(fit_rows(system, catalog, query), query)
+    return envelope_head(system, catalog, query, node, total, len(page)) + ",".join(f.as_json() for f in page) + "]}"
 
 
 def fit_envelope(system: System, catalog: Catalog, query: Query, node: Node) -> Envelope:

@@ -1,12 +1,11 @@
 """fit_level and score: the seed's labels and its weighted composite.
 
-    score = 0.3 x quality + 0.3 x speed + 0.25 x fit + 0.15 x context     (each 0-100, seed)
+score = 0.3 x quality + 0.3 x speed + 0.25 x fit + 0.15 x context     (each 0-100, seed)
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date
 
 from fleetfit.engine.placement import Placement
@@ -60,20 +59,10 @@ def fit_level(placement: Placement) -> str:
     return level
 
 
-@dataclass(frozen=True, slots=True)
-class Components:
-    quality: float
-    speed: float
-    fit: float
-    context: float
-
-    @property
-    def score(self) -> float:
-        w = SCORE_WEIGHTS
-        return round(
-            w["quality"] * self.quality + w["speed"] * self.speed + w["fit"] * self.fit + w["context"] * self.context,
-            1,
-        )
+def composite(quality: float, speed: float, fit: float, context: float) -> float:
+    """The seed's weighted sum, rounded to one decimal."""
+    w = SCORE_WEIGHTS
+    return round(w["quality"] * quality + w["speed"] * speed + w["fit"] * fit + w["context"] * context, 1)
 
 
 def _months_between(earlier: str, later: date) -> float | None:
@@ -84,16 +73,20 @@ def _months_between(earlier: str, later: date) -> float | None:
     return (later - released).days / 30.44
 
 
-def quality(params_b: float, active_b: float | None, quant: str, release_date: str | None, reference: date) -> float:
-    """Capability from size on a log scale (0.1B -> 0, 1B -> 25, 10B -> 50, 100B -> 75; MoE counts the
-    geometric mean of total and active parameters, the usual dense equivalent), plus newer generations at
-    the same size (up to +8 within 6 months of the catalog's newest model), minus the quant's
-    perplexity cost."""
+def quality_base(params_b: float, active_b: float | None, release_date: str | None, reference: date) -> float:
+    """Capability before the quant: size on a log scale (0.1B -> 0, 1B -> 25, 10B -> 50, 100B -> 75; MoE
+    counts the geometric mean of total and active parameters, the usual dense equivalent), plus newer
+    generations at the same size (up to +8 within 6 months of the catalog's newest model)."""
     effective = math.sqrt(params_b * active_b) if active_b else params_b
     size = 25.0 * math.log10(max(effective, 0.1) / 0.1)
     months = _months_between(release_date, reference) if release_date else None
     recency = 0.0 if months is None else 8.0 if months <= 6 else 5.0 if months <= 12 else 2.0 if months <= 24 else 0.0
-    return _clamp(size + recency - QUANTS[quant].quality_penalty)
+    return size + recency
+
+
+def quality(base: float, quant: str) -> float:
+    """quality_base minus the quant's perplexity cost, clamped to 0-100."""
+    return _clamp(base - QUANTS[quant].quality_penalty)
 
 
 def speed(tps: float, category: str) -> float:

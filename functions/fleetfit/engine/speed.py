@@ -10,8 +10,6 @@ and are checked, not fitted row by row, against ground-truth/tps_measured.dev.js
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 # Share of peak bandwidth llama.cpp's decode kernels reach, by backend and memory kind.
 # GDDR NVIDIA 0.82-0.89 (RTX 4090 F16 0.82; RTX 6000 Ada large-vs-small model pairs 0.89);
 # HBM2e/HBM3 parts reach less per stream (A100 PCIe 0.58, H100 PCIe 0.66 from the 8B/70B pairs);
@@ -76,17 +74,21 @@ def cpu_bandwidth_effective(ram_bandwidth_gbps: float, threads: int, arm: bool) 
     return min(CPU_EFFICIENCY * ram_bandwidth_gbps, compute_bound)
 
 
-@dataclass(frozen=True, slots=True)
-class Stream:
-    """Bytes one token reads from one kind of memory, and how fast that memory delivers them."""
-
-    bytes_per_token: float
-    effective_gbps: float
-
-
-def decode_tps(streams: list[Stream], layers: int, backend: str, gpus_in_split: int = 1) -> float:
-    """tok/s = 1 / (sum of bytes / effective bandwidth + layers x launch cost + GPU hops)."""
-    seconds = sum(s.bytes_per_token / (s.effective_gbps * 1e9) for s in streams if s.bytes_per_token > 0)
-    seconds += layers * LAYER_COST_MS.get(backend, LAYER_COST_MS["CUDA"]) / 1000.0
-    seconds += max(0, gpus_in_split - 1) * GPU_HOP_MS / 1000.0
-    return 1.0 / seconds if seconds > 0 else 0.0
+def seconds_per_token(
+    gpu_bytes: float,
+    gpu_gbps: float,
+    cpu_bytes: float,
+    cpu_gbps: float,
+    layers: int,
+    backend: str,
+    gpus_in_split: int = 1,
+) -> float:
+    """time per token = bytes on each memory / its effective bandwidth + layers x launch cost + GPU hops."""
+    seconds = layers * LAYER_COST_MS.get(backend, LAYER_COST_MS["CUDA"]) / 1000.0
+    if gpu_bytes > 0:
+        seconds += gpu_bytes / (gpu_gbps * 1e9)
+    if cpu_bytes > 0:
+        seconds += cpu_bytes / (cpu_gbps * 1e9)
+    if gpus_in_split > 1:
+        seconds += (gpus_in_split - 1) * GPU_HOP_MS / 1000.0
+    return seconds

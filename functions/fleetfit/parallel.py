@@ -1,0 +1,104 @@
+"""Full-catalog listings on several cores: fork workers that each analyse a slice of the catalog.
+
+The engine is pure and single-threaded; this adapter only splits the catalog, lets each forked worker
+analyse, filter and serialise its slice, and merges the (sort key, JSON) pairs in the parent. Used by the
+CLI for large listings on Linux; anywhere else, or for small jobs, the plain engine call runs instead.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from operator import itemgetter
+from typing import Any
+
+from fleetfit.catalog import Catalog
+from fleetfit.contract import Node, System
+from fleetfit.engine.analyze import Options, analyze
+from fleetfit.engine.devices import Hardware, resolve
+from fleetfit.engine.profile import build_profile
+from fleetfit.engine.query import (
+    Query,
+    _wanted,
+    envelope_head,
+    envelope_json,
+    keep,
+    order_key,
+    reference_date,
+)
+
+# Below this many models one process is faster than forking.
+MIN_MODELS_PER_WORKER = 2000
+MAX_WORKERS = 8
+
+
+def default_workers() -> int:
+    configured = os.environ.get("FLEETFIT_WORKERS")
+    if configured and configured.isdigit():
+        return max(1, int(configured))
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, available))
+
+
+def _slice_rows(
+    entries: tuple[Any, ...], hw: Hardware, options: Options, query: Query
+) -> list[tuple[tuple[Any, ...], str]]:
+    key = order_key(query)
+    rows = []
+    for entry in entries:
+        profile = build_profile(entry)
+        if not _wanted(profile, query, hw.apple):
+            continue
+        fit = analyze(profile, hw, options)
+        if keep(fit, query):
+            rows.append((key(fit), fit.as_json()))
+    return rows
+
+
+def _fork_worker(entries: tuple[Any, ...], hw: Hardware, options: Options, query: Query) -> tuple[int, int]:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # worker: compute, write one pickle, exit without running the parent's cleanup
+        status = 1
+        try:
+            os.close(read_end)
+            payload = pickle.dumps(_slice_rows(entries, hw, options, query), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
+def envelope_json_parallel(
+    system: System, catalog: Catalog, query: Query, node: Node, workers: int | None = None
+) -> str:
+    count = workers or default_workers()
+    count = min(count, len(catalog) // MIN_MODELS_PER_WORKER)
+    if count <= 1 or not hasattr(os, "fork") or sys.platform != "linux":
+        return envelope_json(system, catalog, query, node)
+    hw = resolve(system)
+    options = Options(reference_date=reference_date(catalog), max_context=query.max_context, quant=query.quant)
+    entries = catalog.entries
+    bounds = [len(entries) * i // count for i in range(count + 1)]
+    # Workers compute in parallel; the parent reads each pipe in turn (a worker writes only once done).
+    children = [_fork_worker(entries[lo:hi], hw, options, query) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    rows: list[tuple[tuple[Any, ...], str]] = []
+    failed = False
+    for pid, read_end in children:
+        with os.fdopen(read_end, "rb") as source:
+            data = source.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not data:
+            failed = True
+            continue
+        rows.extend(pickle.loads(data))
+    if failed:
+        return envelope_json(system, catalog, query, node)
+    rows.sort(key=itemgetter(0))
+    page = rows if query.limit is None else rows[: query.limit]
+    head = envelope_head(system, catalog, query, node, len(rows), len(page))
+    return head + ",".join(text for _, text in page) + "]}"
