@@ -69,6 +69,19 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+def _report_ids(directory: Path) -> list[str]:
+    """Ids of the reports in a spool folder, oldest first (temp files and reasons left out)."""
+    try:
+        names = [p.name for p in directory.iterdir()]
+    except FileNotFoundError:
+        return []
+    return sorted(
+        name[: -len(".json")]
+        for name in names
+        if name.endswith(".json") and not name.endswith(".reason.json") and not name.startswith(".")
+    )
+
+
 class Spool:
     def __init__(
         self,
@@ -100,11 +113,7 @@ class Spool:
 
     def pending_ids(self) -> list[str]:
         """Spooled report ids, oldest first."""
-        try:
-            names = [p.name for p in self.pending.iterdir()]
-        except FileNotFoundError:
-            return []
-        return sorted(n[: -len(".json")] for n in names if n.endswith(".json") and not n.startswith("."))
+        return _report_ids(self.pending)
 
     def read(self, report_id: str) -> bytes:
         return (self.pending / f"{report_id}.json").read_bytes()
@@ -173,15 +182,7 @@ class Spool:
         return target
 
     def dead_ids(self) -> list[str]:
-        try:
-            names = [p.name for p in self.dead.iterdir()]
-        except FileNotFoundError:
-            return []
-        return sorted(
-            n[: -len(".json")]
-            for n in names
-            if n.endswith(".json") and not n.endswith(".reason.json") and not n.startswith(".")
-        )
+        return _report_ids(self.dead)
 
     def _bound_dead(self) -> None:
         ids = self.dead_ids()
