@@ -19,7 +19,7 @@ from fleetfit.engine.memory import GIB, kv_cache, weights
 from fleetfit.engine.placement import Placement, bytes_per_token, run_mode
 from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import QUANTS, ladder_for
-from fleetfit.engine.speed import CPU_EFFICIENCY, seconds_per_token
+from fleetfit.engine.speed import CPU_EFFICIENCY, LAYER_COST_MS, seconds_per_token
 
 # llama.cpp and Ollama default to a few thousand tokens; full windows (128K-1M) would make a 5 GB model
 # "need" 26 GB (llmfit issue #302). Estimates use min(window, 8192) unless the caller asks otherwise.
@@ -66,7 +66,7 @@ def decode_tps(profile: ModelProfile, hw: Hardware, placement: Placement, runtim
     gpu_bytes, cpu_bytes = bytes_per_token(placement, profile, kv_cache(profile, context))
     pool = placement.pool
     if pool is None or placement.mode == "cpu_only":
-        seconds = seconds_per_token(0.0, 1.0, cpu_bytes, hw.cpu_effective_gbps, profile.layers, "CPU")
+        seconds = seconds_per_token(0.0, 1.0, cpu_bytes, hw.cpu_effective_gbps, profile.layers, LAYER_COST_MS["CPU"])
     else:
         split = pool.count if placement.mode == "gpu" and not pool.unified else 1
         seconds = seconds_per_token(
@@ -75,7 +75,7 @@ def decode_tps(profile: ModelProfile, hw: Hardware, placement: Placement, runtim
             cpu_bytes,
             hw.cpu_effective_gbps,
             profile.layers,
-            pool.backend,
+            pool.layer_ms,
             split,
         )
     return 1.0 / seconds

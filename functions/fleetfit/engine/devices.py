@@ -10,11 +10,9 @@ from dataclasses import dataclass, replace
 
 from fleetfit.contract import System
 from fleetfit.engine.hardware_tables import DEFAULT_CPU_BANDWIDTH_GBPS, match_cpu, match_gpu
-from fleetfit.engine.speed import cpu_bandwidth_effective, gpu_efficiency
+from fleetfit.engine.speed import cpu_bandwidth_effective, gpu_efficiency, layer_cost_ms
 
 RUNTIMES = ("llamacpp", "mlx")
-
-GB_PER_GIB = 2**30 / 1e9
 
 # Share of unified memory the GPU may use. Apple: Metal's recommendedMaxWorkingSetSize is about 75 % of
 # RAM (canirun assumes 75 %; a 64 GB M1 Max reports 51 GB, estimation-methods 2.3). Other unified parts
@@ -47,6 +45,7 @@ class GpuPool:
     known: bool  # False: bandwidth is the UNKNOWN_GPU_BANDWIDTH_GBPS fallback
     unified: bool
     effective_gbps: dict[str, float]  # runtime -> bandwidth decode reaches (efficiency x peak)
+    layer_ms: float  # fixed cost per layer per token on this GPU (speed.layer_cost_ms)
     # The same cards, 1..count of them: a model that fits on fewer cards is placed on fewer (as Ollama does),
     # saving the per-card runtime reserve and the hops of a layer split.
     subsets: tuple[GpuPool, ...] = ()
@@ -100,7 +99,7 @@ def resolve(system: System) -> Hardware:
     arm = system.backend in ("CPU (ARM)", "Metal") or apple or "arm" in system.cpu_name.lower()
     pools: list[GpuPool] = []
     for gpu in system.gpus:
-        spec = match_gpu(gpu.name, gpu.vram_gb * GB_PER_GIB if gpu.vram_gb else None)
+        spec = match_gpu(gpu.name, gpu.vram_gb or None)  # the matcher reads the hint as GiB or GB
         unified = gpu.unified_memory or system.unified_memory
         if unified:
             share = APPLE_GPU_SHARE if apple else OTHER_UNIFIED_GPU_SHARE
@@ -121,6 +120,7 @@ def resolve(system: System) -> Hardware:
                 backend=gpu.backend,
                 known=bandwidth is not None,
                 unified=unified,
+                layer_ms=layer_cost_ms(gpu.backend, memory_type),
                 effective_gbps={
                     runtime: peak * gpu_efficiency(gpu.backend, memory_type, runtime) for runtime in RUNTIMES
                 },

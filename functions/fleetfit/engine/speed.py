@@ -36,7 +36,8 @@ GPU_EFFICIENCY: dict[tuple[str, str], float] = {
 # (ml-explore/mlx-lm benchmarks vs llama.cpp #4167 on the same chips).
 MLX_SPEEDUP = 1.10
 # Per-layer fixed cost per token (kernel launches, synchronisation), ms. From the 8B vs 70B pairs of the
-# same GPU (XiongjieDai tables): 0.05-0.10 ms on NVIDIA, ~0.15 ms on Apple GPUs.
+# same GPU (XiongjieDai tables): ~0.05-0.07 ms on GDDR NVIDIA cards, ~0.09 ms on HBM data-centre parts
+# (A100/H100 PCIe: lower clocks, larger launch latency), ~0.15 ms on Apple GPUs.
 LAYER_COST_MS: dict[str, float] = {
     "CUDA": 0.07,
     "ROCm": 0.09,
@@ -45,13 +46,14 @@ LAYER_COST_MS: dict[str, float] = {
     "Metal": 0.13,
     "CPU": 0.01,
 }
+HBM_LAYER_COST_MS = 0.09
 # Passing activations between GPUs in a layer split, per extra GPU, ms (4x vs 1x rows, same tables).
 GPU_HOP_MS = 0.35
 # CPU decode: share of DRAM peak reached (i9-13900K DDR5 ~0.68, M2 Pro CPU 0.40: estimation-methods 2.5),
-# capped by what the cores can dequantize: ~10 GB/s per x86 core with AVX2, ~5 GB/s per Arm core
-# (2-thread i3/i5 rows run at 7.7-11 GB/s per thread).
+# capped by what the cores can dequantize: ~10 GB/s per x86 core with AVX2 (2-thread i3/i5 rows: 7.7-11 GB/s
+# per thread), ~3 GB/s per Arm core of SBC/laptop class (Geerling's Arm boards: 2-3.4 GB/s per thread).
 CPU_EFFICIENCY = 0.60
-CPU_GBPS_PER_THREAD = {"x86": 10.0, "arm": 5.0}
+CPU_GBPS_PER_THREAD = {"x86": 10.0, "arm": 3.0}
 
 
 def memory_kind(memory_type: str) -> str:
@@ -74,17 +76,23 @@ def cpu_bandwidth_effective(ram_bandwidth_gbps: float, threads: int, arm: bool) 
     return min(CPU_EFFICIENCY * ram_bandwidth_gbps, compute_bound)
 
 
+def layer_cost_ms(backend: str, memory_type: str) -> float:
+    if memory_kind(memory_type) == "HBM" and backend in ("CUDA", "ROCm"):
+        return HBM_LAYER_COST_MS
+    return LAYER_COST_MS.get(backend, LAYER_COST_MS["CUDA"])
+
+
 def seconds_per_token(
     gpu_bytes: float,
     gpu_gbps: float,
     cpu_bytes: float,
     cpu_gbps: float,
     layers: int,
-    backend: str,
+    layer_ms: float,
     gpus_in_split: int = 1,
 ) -> float:
     """time per token = bytes on each memory / its effective bandwidth + layers x launch cost + GPU hops."""
-    seconds = layers * LAYER_COST_MS.get(backend, LAYER_COST_MS["CUDA"]) / 1000.0
+    seconds = layers * layer_ms / 1000.0
     if gpu_bytes > 0:
         seconds += gpu_bytes / (gpu_gbps * 1e9)
     if cpu_bytes > 0:

@@ -1,0 +1,236 @@
+"""Accuracy of the fit engine against published GGUF sizes and measured decode speeds (development split).
+
+    python bench/accuracy.py [--reference ../shared/reference] [--llmfit PATH] [--rows]
+
+Prints, for weights memory at a forced quant and for decode tok/s: coverage, median and p90 absolute
+% error and the signed bias, for fleetfit and (when an llmfit 1.1.17 binary is given or found) for llmfit
+on the same rows. llmfit's figures come from running it: `plan --quant Q --json` (disk_size_gb, and
+estimated_tps on a hardware profile carrying the bandwidth its own GPU table would give; a GPU missing
+from that table runs as llmfit's "User-specified GPU", as it would on such a machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from fleetfit.catalog import Catalog, load_bundled  # noqa: E402
+from fleetfit.contract import System  # noqa: E402
+from fleetfit.engine import parse_query  # noqa: E402
+from fleetfit.engine.memory import GIB, weights  # noqa: E402
+from fleetfit.engine.profile import build_profile  # noqa: E402
+from fleetfit.engine.query import fit_rows  # noqa: E402
+from ground_truth_hardware import MODEL_HINTS, system_for  # noqa: E402
+
+GIB_PER_GB = 1e9 / 2**30
+# llmfit 1.1.17's GPU bandwidth table (llmfit-notes.md A8), for the GPUs of the development rows: what its
+# name matching gives each driver name. GPUs it lacks (RTX 4000/6000 Ada, GB10) fall back to its constants.
+LLMFIT_GPU_BANDWIDTH = {
+    "NVIDIA GeForce RTX 3070": 448.0,
+    "NVIDIA GeForce RTX 3080": 760.0,
+    "NVIDIA GeForce RTX 3080 Ti": 912.0,
+    "NVIDIA GeForce RTX 4080": 717.0,
+    "NVIDIA A100 80GB PCIe": 1555.0,
+    "NVIDIA H100 PCIe": 2039.0,
+    "AMD Radeon RX 7900 XTX": 960.0,
+    "Apple M1": 68.0,
+    "Apple M2 Ultra": 800.0,
+    "Apple M3 Max": 400.0,
+}
+# llmfit's CPU constant is chosen at compile time: 70 on x86 builds (this binary), 90 on aarch64 builds.
+LLMFIT_ARM_CPU_SCALE = 90.0 / 70.0
+
+
+def quant_label(published: str) -> str | None:
+    label = published.replace(" (MoE)", "").strip()
+    return label if label in ("F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K", "MXFP4") else None
+
+
+def resolve_model(catalog: Catalog, label: str, hint: str | None) -> Any:
+    for name in (*MODEL_HINTS.get(label, ()), *((hint,) if hint else ())):
+        entry = catalog.find(name)
+        if entry is not None:
+            return entry
+    return None
+
+
+def summary(errors: list[float]) -> str:
+    if not errors:
+        return "no rows"
+    absolute = sorted(abs(e) for e in errors)
+    p90 = absolute[min(len(absolute) - 1, int(round(0.9 * (len(absolute) - 1))))]
+    return f"median {statistics.median(absolute):5.1f} %   p90 {p90:5.1f} %   bias {statistics.mean(errors):+5.1f} %"
+
+
+class Llmfit:
+    """Runs the llmfit binary for the same questions (one process per question, cached)."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.profiles = Path(tempfile.mkdtemp(prefix="llmfit-profiles-"))
+        self.cache: dict[tuple[Any, ...], Any] = {}
+
+    def _plan(self, names: list[str], quant: str, extra: list[str], env: dict[str, str]) -> dict[str, Any] | None:
+        for name in names:
+            key = (name, quant, tuple(extra))
+            if key not in self.cache:
+                result = subprocess.run(
+                    [self.binary, *extra, "plan", name, "--context", "512", "--quant", quant, "--json"],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, **env},
+                    timeout=60,
+                )
+                self.cache[key] = json.loads(result.stdout) if result.returncode == 0 and result.stdout else None
+            if self.cache[key] is not None:
+                return self.cache[key]  # type: ignore[no-any-return]
+        return None
+
+    def weights_gb(self, names: list[str], quant: str) -> float | None:
+        plan = self._plan(names, quant, [], {})
+        return float(plan["disk_size_gb"]) if plan else None
+
+    def tps(self, names: list[str], quant: str, system: dict[str, Any], threads: int) -> float | None:
+        if system["has_gpu"]:
+            gpu = system["gpus"][0]
+            bandwidth = LLMFIT_GPU_BANDWIDTH.get(gpu["name"])
+            total = gpu["vram_gb"] * gpu["count"]
+            if bandwidth is None:
+                extra = ["--memory", f"{gpu['vram_gb']}G", "--ram", f"{system['total_ram_gb']}G"]
+                env: dict[str, str] = {}
+            else:
+                profile = f"bench-{abs(hash((gpu['name'], total))) % 10**8}"
+                (self.profiles / f"{profile}.json").write_text(
+                    json.dumps(
+                        {
+                            "schema_version": 1,
+                            "name": profile,
+                            "hardware": {
+                                "total_ram_gb": total,
+                                "unified_memory": True,
+                                "gpu_memory_bandwidth_gbps": bandwidth,
+                            },
+                        }
+                    )
+                )
+                extra, env = ["--profile", profile], {"LLMFIT_HARDWARE_PROFILES": str(self.profiles)}
+            plan = self._plan(names, quant, extra, env)
+            return float(plan["current"]["estimated_tps"]) if plan else None
+        extra = ["--memory", "0G", "--ram", f"{system['total_ram_gb']}G", "--cpu-cores", str(threads)]
+        plan = self._plan(names, quant, extra, {})
+        if not plan:
+            return None
+        arm = system["backend"] == "CPU (ARM)"
+        cpu_path = next((p for p in plan["run_paths"] if p["path"] == "cpu_only"), None)
+        value = cpu_path.get("estimated_tps") if cpu_path else plan["current"]["estimated_tps"]
+        return float(value) * (LLMFIT_ARM_CPU_SCALE if arm else 1.0) if value else None
+
+
+def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: bool) -> None:
+    rows = json.loads((reference / "ground-truth" / "gguf_sizes.dev.json").read_text())
+    ours, theirs_gib, theirs_gb, covered = [], [], [], 0
+    for row in rows:
+        quant = quant_label(row["quant"])
+        entry = resolve_model(catalog, row["model_name"], row["hf_repo_original"])
+        truth = row["derived_size_gib"]
+        if quant is None or entry is None or not truth or row["format"] != "gguf":
+            continue
+        covered += 1
+        estimate = weights(build_profile(entry), quant).total / GIB
+        ours.append(100.0 * (estimate - truth) / truth)
+        line = f"{row['id']}  {entry['name'][:42]:42} {quant:7} truth {truth:8.2f}  fleetfit {estimate:8.2f}"
+        if llmfit:
+            names = [entry["name"], *entry.get("aliases", [])]
+            theirs = llmfit.weights_gb(names, quant)
+            if theirs is not None:
+                theirs_gib.append(100.0 * (theirs - truth) / truth)
+                theirs_gb.append(100.0 * (theirs * GIB_PER_GB - truth) / truth)
+                line += f"  llmfit {theirs:8.2f}"
+        if show:
+            print(line)
+    print(f"\nWeights memory at a forced quant (GiB), {covered} of {len(rows)} rows covered")
+    print(f"  fleetfit                       {summary(ours)}")
+    if llmfit:
+        print(f"  llmfit (its GB read as GiB)    {summary(theirs_gib)}   ({len(theirs_gib)} rows)")
+        print(f"  llmfit (its GB read as 1e9 B)  {summary(theirs_gb)}")
+
+
+def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: bool) -> None:
+    rows = json.loads((reference / "ground-truth" / "tps_measured.dev.json").read_text())
+    decode = [r for r in rows if r["test"].startswith("tg")]
+    ours, theirs, covered = [], [], 0
+    for row in decode:
+        quant = quant_label(row["quant"])
+        entry = resolve_model(catalog, row["model"], row["model_hf_repo_hint"])
+        system_data = system_for(row["hardware"], row["gpu_count"])
+        if (
+            quant is None
+            or entry is None
+            or system_data is None
+            or row["full_gpu_offload"] is False
+            and (system_data["has_gpu"])
+        ):
+            continue
+        threads = row["threads"] or 4
+        if not system_data["has_gpu"]:
+            # llama.cpp ran with `threads` threads; fleetfit assumes one thread per physical core.
+            system_data["cpu_cores"] = threads if system_data["backend"] == "CPU (ARM)" else 2 * threads
+        system = System.model_validate(system_data)
+        # llama-bench runs with a context of the test's size (tgN from an empty cache): estimate at that context.
+        tokens = int("".join(ch for ch in row["test"] if ch.isdigit()) or 512)
+        params = {"quant": quant, "min_fit": "too_tight", "max_context": str(max(tokens, 512))}
+        query = parse_query(params, route="models", name=entry["name"])
+        fit = fit_rows(system, catalog, query)[0]
+        truth = row["tokens_per_second"]
+        covered += 1
+        ours.append(100.0 * (fit.estimated_tps - truth) / truth)
+        line = (
+            f"{row['id']}  {row['hardware'][:34]:34} {entry['name'][:30]:30} {quant:7} {row['test']:6} "
+            f"truth {truth:7.1f}  fleetfit {fit.estimated_tps:7.1f} ({fit.placement.mode})"
+        )
+        if llmfit:
+            names = [entry["name"], *entry.get("aliases", [])]
+            value = llmfit.tps(names, quant, system_data, threads)
+            if value:
+                theirs.append(100.0 * (value - truth) / truth)
+                line += f"  llmfit {value:7.1f}"
+        if show:
+            print(line)
+    print(f"\nDecode tok/s, {covered} of {len(decode)} decode rows covered (single node, full GPU or CPU only)")
+    print(f"  fleetfit                       {summary(ours)}")
+    if llmfit:
+        print(f"  llmfit                         {summary(theirs)}   ({len(theirs)} rows)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reference", type=Path, default=HERE.parents[1] / "shared" / "reference")
+    parser.add_argument("--llmfit", help="llmfit 1.1.17 binary (default: `llmfit` on PATH, if any)")
+    parser.add_argument("--rows", action="store_true", help="print every row")
+    args = parser.parse_args()
+    reference = args.reference
+    if not reference.exists():
+        reference = HERE.parents[2] / "shared" / "reference"
+    binary = args.llmfit or shutil.which("llmfit")
+    llmfit = Llmfit(binary) if binary else None
+    catalog = load_bundled()
+    memory_rows(catalog, reference, llmfit, args.rows)
+    speed_rows(catalog, reference, llmfit, args.rows)
+    if llmfit is None:
+        print("\n(llmfit not found: pass --llmfit PATH to print its figures beside fleetfit's)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
