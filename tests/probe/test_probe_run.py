@@ -324,3 +324,20 @@ def test_local_stores_through_ingest_local_and_prints_the_table(
     rt = runtime(tmp_path, fake_time)
     assert run_probe(ProbeArgs(local=True, node_id="laptop", json=True), rt) == EXIT_DELIVERED
     assert json.loads(rt.stdout.getvalue())["node"]["name"] == "laptop"
+
+
+def test_local_with_the_real_embedded_store(
+    tmp_path: Path, fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end with the engine's store and renderer, where this checkout has them."""
+    pytest.importorskip("fleetfit.local")
+    pytest.importorskip("fleetfit.render")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    rt = runtime(tmp_path, fake_time)
+    assert run_probe(ProbeArgs(local=True, node_id="laptop", json=True), rt) == EXIT_DELIVERED
+    envelope = json.loads(rt.stdout.getvalue())
+    assert envelope["node"]["name"] == "laptop"
+    assert envelope["system"]["cpu_name"] == "AMD EPYC 9654 96-Core Processor"
+    rt = runtime(tmp_path, fake_time)
+    assert run_probe(ProbeArgs(local=True, node_id="laptop"), rt) == EXIT_DELIVERED
+    assert "AMD EPYC 9654" in rt.stdout.getvalue()
