@@ -389,7 +389,8 @@ def attention_of(draft: Draft) -> dict[str, Any]:
     if trait.kind == "sliding":
         assert trait.sliding_every is not None
         sliding, every = trait.sliding_every
-        sliding_layers = layers * sliding // every
+        # Every `every`-th block of layers holds (every - sliding) full-attention layers, the rest slide.
+        sliding_layers = layers - (layers // every) * (every - sliding)
         return {"kind": "sliding", "window": trait.window, "sliding_layers": sliding_layers, "source": trait_key}
     assert trait.full_ratio is not None
     full, every = trait.full_ratio

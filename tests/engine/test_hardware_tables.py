@@ -406,9 +406,7 @@ def test_cpu_rows_are_well_formed() -> None:
         ("intel-core-12th-desktop", 2, 4800),
     ],
 )
-def test_derived_cpu_bandwidth_is_channels_times_rate_times_8_bytes(
-    key: str, channels: int, mts: int
-) -> None:
+def test_derived_cpu_bandwidth_is_channels_times_rate_times_8_bytes(key: str, channels: int, mts: int) -> None:
     spec = next(s for s in CPU_MEMORY_SPECS if s.key == key)
     assert spec.bandwidth_gbps == pytest.approx(channels * mts * 8 / 1000, abs=0.1)
     assert f"{channels} x" in spec.memory

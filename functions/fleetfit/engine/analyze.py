@@ -243,6 +243,15 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     )
 
 
+def _roomier_quant(profile: ModelProfile, placement: Placement, ladder: tuple[str, ...]) -> str | None:
+    """The next rung down that would use at most HEADROOM of the same pool, if any."""
+    fixed = placement.kv_bytes + placement.overhead_bytes
+    for quant in ladder[ladder.index(placement.quant) + 1 :]:
+        if weights(profile, quant).total + fixed <= scoring.HEADROOM * placement.available_bytes:
+            return quant
+    return None
+
+
 def notes(fit: Fit) -> list[str]:
     """Why the row looks as it does, in the user's words."""
     profile, hw, placement, options = fit.profile, fit.hw, fit.placement, fit.options
@@ -290,7 +299,9 @@ def notes(fit: Fit) -> list[str]:
     elif placement.mode == "cpu_offload" and placement.gpu_share is not None:
         out.append(f"Requires layer offloading: {placement.gpu_share:.0%} of layers on the GPU, the rest in system RAM")
     if level != "too_tight" and placement.utilization > scoring.HEADROOM:
-        out.append(f"Low headroom: uses {placement.utilization:.0%} of available memory")
+        roomier = _roomier_quant(profile, placement, ladder)
+        hint = f"; {roomier} would leave more room" if roomier else ""
+        out.append(f"Low headroom: uses {placement.utilization:.0%} of available memory{hint}")
     if placement.mode != "gpu" and hw.ram_bandwidth_source == "default":
         out.append(f"RAM bandwidth of this CPU is unknown: assumed {hw.ram_bandwidth_gbps:.0f} GB/s")
     if profile.native_quant == "MXFP4" and runtime == "llamacpp":

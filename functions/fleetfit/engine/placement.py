@@ -2,7 +2,7 @@
 
 Modes are tried in the seed's order: gpu -> moe_offload -> cpu_offload -> cpu_only. Unified memory
 (Apple, GB10, Strix Halo) has one pool, so it never offloads. Inside a mode, the quant is the best rung
-of the ladder that leaves HEADROOM free; failing that, the best rung that fits at all.
+of the ladder that fits (the seed's best_quant); fit_level then marks low headroom.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from fleetfit.engine.devices import GpuPool, Hardware
 from fleetfit.engine.memory import GIB, RUNTIME_RESERVE_BYTES, Weights, kv_cache, overhead, weights
 from fleetfit.engine.profile import ModelProfile
 
-# Prefer a quant that leaves 10 % of the pool free: activations spike, drivers and desktops take VRAM.
+# Below this share of the pool a placement has headroom (activation spikes, drivers, desktops take VRAM):
+# on several pools or card counts, one with headroom beats one without.
 HEADROOM = 0.90
 
 
@@ -45,37 +46,26 @@ Attempt = Callable[[str], Placement]
 
 
 def choose_quant(ladder: tuple[str, ...], attempt: Attempt) -> Placement | None:
-    """The best rung that fits with headroom, else the best rung that fits, else None."""
-    fitting: Placement | None = None
+    """The highest-quality rung that fits the pool (seed: best_quant), or None."""
     for quant in ladder:
         placement = attempt(quant)
-        if not placement.fits:
-            continue
-        if placement.utilization <= HEADROOM:
+        if placement.fits:
             return placement
-        fitting = fitting or placement
-    return fitting
+    return None
 
 
-def _gpu_quant(
-    profile: ModelProfile, ladder: tuple[str, ...], budget: float, fixed: float, available: float
-) -> str | None:
-    """choose_quant for a single pool, without building a Placement per rung (the hot path)."""
-    fitting = None
-    headroom = HEADROOM * available - fixed
+def _gpu_quant(profile: ModelProfile, ladder: tuple[str, ...], budget: float) -> str | None:
+    """choose_quant for one pool without building a Placement per rung (the hot path)."""
     for quant in ladder:
-        total = weights(profile, quant).total
-        if total <= budget:
-            if total <= headroom:
-                return quant
-            fitting = fitting or quant
-    return fitting
+        if weights(profile, quant).total <= budget:
+            return quant
+    return None
 
 
 def _on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement | None:
     extra = overhead(profile, pool.backend, 1 if pool.unified else pool.count)
     available = pool.usable * GIB
-    quant = _gpu_quant(profile, ladder, available - kv - extra, kv + extra, available)
+    quant = _gpu_quant(profile, ladder, available - kv - extra)
     if quant is None:
         return None
     return Placement("gpu", quant, True, pool, weights(profile, quant), kv, extra, available)
@@ -178,7 +168,7 @@ def run_mode(profile: ModelProfile, hw: Hardware, ladder: tuple[str, ...], conte
         offload = _cpu_offload_attempt(profile, pool, ram, kv)
         return choose_quant(ladder, offload) or offload(smallest)
     extra = overhead(profile, "CPU")
-    quant = _gpu_quant(profile, ladder, ram - kv - extra, kv + extra, ram)
+    quant = _gpu_quant(profile, ladder, ram - kv - extra)
     chosen = quant or smallest
     return Placement("cpu_only", chosen, quant is not None, None, weights(profile, chosen), kv, extra, ram)
 

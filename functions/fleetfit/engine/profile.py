@@ -173,9 +173,9 @@ def _kv_shape(a: Shape, attention: dict[str, Any], params: float) -> KvShape:
         return KvShape(attention["latent_dim"] * F16_BYTES, layers, 0, 0, 0.0, True)
     kv_heads = a.kv_heads or a.heads
     if not (layers and a.head_dim and kv_heads):
-        # Coarse: 2 x layers x kv_heads x head_dim grows about as params^0.6 across Llama/Qwen/Mistral
-        # (8B: 128 KiB/token, 70B: 320 KiB/token); treated as one layer so the total is right.
-        per_token = 16 * 1024 * (params / 1e9) ** 0.6
+        # Coarse: KV bytes/token grow about as params^0.6 across Llama/Qwen/Mistral; 32 KiB x B^0.6 sits at
+        # the high end (8B: 112 KiB vs 56-128 published; 70B: 410 vs 320) so unknowns are not underestimated.
+        per_token = 32 * 1024 * (params / 1e9) ** 0.6
         return KvShape(per_token, 1, 0, 0, 0.0, False)
     per_layer = 2 * kv_heads * a.head_dim * F16_BYTES
     if kind == "sliding":

@@ -1,0 +1,167 @@
+"""run_mode, choose_quant, fit_level and decode_tps over the hardware classes a fleet holds."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fleetfit.catalog import load_bundled
+from fleetfit.contract import System
+from fleetfit.engine.analyze import Fit, Options, analyze
+from fleetfit.engine.devices import resolve
+from fleetfit.engine.profile import build_profile
+
+from tests.engine.systems import apple_system, cpu_system, dense_entry, gpu_system
+
+OPTIONS = Options(reference_date=date(2026, 10, 5))
+
+
+def fit_of(name: str, system: System, **options: object) -> Fit:
+    entry = load_bundled().find(name)
+    assert entry is not None, name
+    opts = Options(reference_date=OPTIONS.reference_date, **options)  # type: ignore[arg-type]
+    return analyze(build_profile(entry), resolve(system), opts)
+
+
+RTX_4090 = gpu_system("NVIDIA GeForce RTX 4090", 23.99, ram=64.0, available=55.0)
+
+# (model, system, run_mode, best_quant, fit_level): one row per engine path.
+CASES = [
+    ("meta-llama/Llama-3.1-8B-Instruct", RTX_4090, "gpu", "Q8_0", "perfect"),
+    ("Qwen/Qwen3-30B-A3B", RTX_4090, "gpu", "Q5_K_M", "good"),  # fits, but over 90 %: not perfect
+    ("openai/gpt-oss-120b", RTX_4090, "moe_offload", "MXFP4", "good"),
+    ("meta-llama/Llama-3.3-70B-Instruct", RTX_4090, "cpu_offload", "Q8_0", "marginal"),
+    ("meta-llama/Llama-3.1-8B-Instruct", cpu_system(32.0), "cpu_only", "Q8_0", "good"),
+    ("meta-llama/Llama-3.3-70B-Instruct", cpu_system(16.0), "cpu_only", "Q2_K", "too_tight"),
+    ("meta-llama/Llama-3.3-70B-Instruct", apple_system("Apple M3 Max", 128.0), "gpu", "Q8_0", "perfect"),
+    ("meta-llama/Llama-3.3-70B-Instruct", apple_system("Apple M3 Max", 36.0), "gpu", "Q2_K", "too_tight"),
+    ("deepseek-ai/DeepSeek-V3", gpu_system("NVIDIA H100 80GB HBM3", 79.65, 8, ram=2048.0), "gpu", "Q6_K", "perfect"),
+    ("Qwen/Qwen2.5-0.5B-Instruct", cpu_system(4.0, cores=4, arm=True, cpu="Cortex-A76"), "cpu_only", "Q8_0", "good"),
+]
+
+
+@pytest.mark.parametrize(("name", "system", "mode", "quant", "level"), CASES)
+def test_run_mode_quant_and_fit_level(name: str, system: System, mode: str, quant: str, level: str) -> None:
+    fit = fit_of(name, system)
+    assert (fit.placement.mode, fit.placement.quant, fit.fit_level) == (mode, quant, level)
+
+
+def test_unified_memory_never_offloads() -> None:
+    for name in ("meta-llama/Llama-3.3-70B-Instruct", "openai/gpt-oss-120b", "deepseek-ai/DeepSeek-V3"):
+        fit = fit_of(name, apple_system("Apple M2 Max", 32.0))
+        assert fit.placement.mode == "gpu"
+
+
+def test_like_cards_split_layers_and_small_models_use_one_card() -> None:
+    eight_h100 = gpu_system("NVIDIA H100 80GB HBM3", 79.65, 8, ram=2048.0)
+    small = fit_of("meta-llama/Llama-3.1-8B-Instruct", eight_h100)
+    assert small.placement.pool is not None and small.placement.pool.count == 1
+    large = fit_of("meta-llama/Llama-3.3-70B-Instruct", eight_h100)
+    assert large.placement.pool is not None and large.placement.pool.count == 2
+    assert "Layers split across 2x NVIDIA H100 80GB HBM3" in large.notes()
+
+
+def test_unlike_cards_are_not_summed() -> None:
+    mixed = gpu_system(
+        "NVIDIA GeForce RTX 4090",
+        23.99,
+        ram=128.0,
+        extra_gpus=[{"name": "NVIDIA GeForce RTX 3090", "vram_gb": 23.99, "backend": "CUDA", "count": 1}],
+    )
+    fit = fit_of("meta-llama/Llama-3.3-70B-Instruct", mixed)
+    # 48 GiB across two unlike cards would hold Q4_K_M; one card cannot, so the model offloads.
+    assert fit.placement.mode == "cpu_offload"
+    assert fit.placement.pool is not None and fit.placement.pool.name == "NVIDIA GeForce RTX 4090"
+    assert any("unlike GPUs are not pooled" in note for note in fit.notes())
+
+
+def test_best_quant_is_the_highest_rung_that_fits() -> None:
+    # Llama-3.1-8B at 8K context needs about 9.8 / 8.0 / 7.1 / 6.4 / 5.5 / 4.8 GiB at Q8_0 ... Q2_K.
+    ladder = ((24.0, "Q8_0"), (10.0, "Q8_0"), (9.0, "Q6_K"), (7.5, "Q5_K_M"), (7.0, "Q4_K_M"), (6.0, "Q3_K_M"))
+    for vram, expected in (*ladder, (5.0, "Q2_K")):
+        fit = fit_of("meta-llama/Llama-3.1-8B-Instruct", gpu_system("NVIDIA GeForce RTX 4090", vram, ram=4.0))
+        assert fit.placement.quant == expected, vram
+
+
+def test_a_model_at_99_percent_is_not_perfect() -> None:
+    entry = load_bundled().find("meta-llama/Llama-3.1-8B-Instruct")
+    assert entry is not None
+    profile = build_profile(entry)
+    need_q8 = analyze(profile, resolve(gpu_system("NVIDIA GeForce RTX 4090", 80.0)), OPTIONS).placement.required_bytes
+    tight = gpu_system("NVIDIA GeForce RTX 4090", need_q8 / 0.99 / 2**30, ram=4.0)
+    fit = analyze(profile, resolve(tight), Options(reference_date=OPTIONS.reference_date, quant="Q8_0"))
+    assert fit.placement.fits and fit.fit_level == "marginal"
+    assert any("Low headroom" in note for note in fit.notes())
+
+
+def test_forced_quant_reports_memory_and_speed_even_when_too_tight() -> None:
+    fit = fit_of("meta-llama/Llama-3.3-70B-Instruct", cpu_system(16.0), quant="F16")
+    assert fit.fit_level == "too_tight" and fit.placement.quant == "F16"
+    assert fit.placement.weights.total / 2**30 > 120 and fit.estimated_tps > 0
+
+
+def test_max_context_changes_kv_and_notes() -> None:
+    short = fit_of("meta-llama/Llama-3.1-8B-Instruct", RTX_4090)
+    long = fit_of("meta-llama/Llama-3.1-8B-Instruct", RTX_4090, max_context=131072)
+    assert long.placement.kv_bytes == pytest.approx(16 * short.placement.kv_bytes)
+    assert any("Context capped at 8,192" in note for note in short.notes())
+    assert long.tps_full < long.estimated_tps  # a full cache is read every token
+
+
+def test_runtime_is_mlx_only_on_apple_silicon() -> None:
+    assert fit_of("Qwen/Qwen3-30B-A3B", apple_system()).runtime == "mlx"
+    assert fit_of("Qwen/Qwen3-30B-A3B", RTX_4090).runtime == "llamacpp"
+    assert fit_of("Qwen/Qwen3-30B-A3B", cpu_system(64.0)).runtime == "llamacpp"
+
+
+def test_unknown_gpu_falls_back_and_says_so() -> None:
+    fit = fit_of("meta-llama/Llama-3.1-8B-Instruct", gpu_system("NVIDIA Quantum Widget 9000", 24.0))
+    assert fit.placement.mode == "gpu"
+    assert fit.placement.pool is not None and not fit.placement.pool.known
+    assert any("not in fleetfit's table" in note for note in fit.notes())
+    assert fit.as_dict()["estimate_confidence"] == "low"
+
+
+# Decode speed follows bandwidth / bytes per token: a faster card, fewer bits, a smaller model are faster.
+def test_speed_follows_bandwidth_and_bytes_per_token() -> None:
+    fast = fit_of("meta-llama/Llama-3.1-8B-Instruct", RTX_4090, quant="Q4_K_M").estimated_tps
+    slow = fit_of(
+        "meta-llama/Llama-3.1-8B-Instruct", gpu_system("NVIDIA GeForce RTX 4060 Ti", 16.0), quant="Q4_K_M"
+    ).estimated_tps
+    assert fast > 2.5 * slow  # 1008 vs 288 GB/s
+    assert fit_of("meta-llama/Llama-3.1-8B-Instruct", RTX_4090, quant="Q8_0").estimated_tps < fast
+    # RTX 4090, Llama-3-8B Q4_K_M: public llama-bench results are ~130-150 tok/s.
+    assert 110 < fast < 170
+
+
+def test_moe_offload_is_faster_than_dense_offload_of_the_same_size() -> None:
+    moe = fit_of("openai/gpt-oss-120b", RTX_4090)
+    dense = fit_of("meta-llama/Llama-3.3-70B-Instruct", RTX_4090, quant="Q4_K_M")
+    assert moe.placement.mode == "moe_offload" and dense.placement.mode == "cpu_offload"
+    assert moe.estimated_tps > 5 * dense.estimated_tps
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        dense_entry("tiny/model-50m", 50_000_000, layers=8, hidden=512, heads=8, kv_heads=8, head_dim=64, ffn=1408),
+        dense_entry("huge/model-405b", 405_000_000_000, layers=126, hidden=16384, heads=128, kv_heads=8, ffn=53248),
+        dense_entry("unknown/facts-13b", 13_000_000_000, layers=None, kv_heads=None, head_dim=None, vocab=None),
+    ],
+    ids=["tiny", "405b", "missing-facts"],
+)
+def test_every_path_yields_a_complete_model_object(entry: dict) -> None:
+    for system in (RTX_4090, cpu_system(32.0), apple_system(), gpu_system("NVIDIA H100 80GB HBM3", 79.65, 8)):
+        fit = analyze(build_profile(entry), resolve(system), OPTIONS)
+        row = fit.as_dict()
+        assert row["fit_level"] in ("perfect", "good", "marginal", "too_tight")
+        assert 0 <= row["score"] <= 100
+        assert set(row["score_components"]) == {"quality", "speed", "fit", "context"}
+        assert row["memory_required_gb"] > 0
+
+
+def test_405b_needs_more_than_one_4090_and_tiny_fits_anywhere() -> None:
+    huge = dense_entry("huge/model-405b", 405_000_000_000, layers=126, hidden=16384, heads=128, kv_heads=8, ffn=53248)
+    tiny = dense_entry("tiny/model-50m", 50_000_000, layers=8, hidden=512, heads=8, kv_heads=8, head_dim=64, ffn=1408)
+    assert analyze(build_profile(huge), resolve(RTX_4090), OPTIONS).fit_level == "too_tight"
+    assert analyze(build_profile(tiny), resolve(cpu_system(2.0)), OPTIONS).fit_level == "good"
