@@ -248,15 +248,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def lambda_services(
-    aws: dict[str, Any], engine: EnginePort, catalog_bytes: bytes, clock: Clock
-) -> Iterator[Services]:
+def lambda_services(aws: dict[str, Any], engine: EnginePort, catalog_bytes: bytes, clock: Clock) -> Iterator[Services]:
     """The Lambda's services: DynamoDB store, S3 catalog (published), IAM auth."""
     aws["s3"].put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=catalog_bytes)
     settings = Settings(table_name=TABLE, catalog_bucket=BUCKET, catalog_key=CATALOG_KEY, auth_mode="iam")
-    svc = services_mod.build_services(
-        settings, engine=engine, dynamodb_client=aws["dynamodb"], s3_client=aws["s3"]
-    )
+    svc = services_mod.build_services(settings, engine=engine, dynamodb_client=aws["dynamodb"], s3_client=aws["s3"])
     assert isinstance(svc.catalogs, S3Catalogs)
     svc.now = clock
     services_mod.configure(svc)

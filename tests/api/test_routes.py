@@ -15,9 +15,7 @@ from .support import NO_IDENTITY, Call, Clock, node_identity
 
 def post_report(call: Call, node_id: str, **kwargs: Any) -> Any:
     report = sample_report(node_id, **kwargs)
-    return call(
-        "POST", "/api/v1/reports", body=report.model_dump(mode="json"), identity=node_identity(node_id)
-    ), report
+    return call("POST", "/api/v1/reports", body=report.model_dump(mode="json"), identity=node_identity(node_id)), report
 
 
 def test_health(call: Call) -> None:

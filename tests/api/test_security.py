@@ -132,9 +132,7 @@ def _malformed_body(kind: Any) -> Any:
 
 
 @pytest.mark.parametrize(("label", "body", "statuses"), MALFORMED, ids=[m[0] for m in MALFORMED])
-def test_malformed_bodies_are_4xx_json_naming_the_field(
-    call: Call, label: str, body: Any, statuses: set[int]
-) -> None:
+def test_malformed_bodies_are_4xx_json_naming_the_field(call: Call, label: str, body: Any, statuses: set[int]) -> None:
     payload = _malformed_body(body)
     replies = {}
     for path in ("/api/v1/reports", "/api/v1/fit"):

@@ -12,6 +12,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
+
 from fleetfit import __version__
 from fleetfit.api.auth import Forbidden, Unauthenticated, caller_of, check_may_write
 from fleetfit.api.models import (
@@ -29,7 +31,6 @@ from fleetfit.api.services import Services, current
 from fleetfit.api.telemetry import count, logger
 from fleetfit.contract import Envelope, Node, Report, System
 from fleetfit.store import BadPageToken, NodeRecord, StoredReport, StoreError
-from pydantic import BaseModel
 
 JSON = "application/json"
 app = APIGatewayRestResolver(enable_validation=True, debug=False)
@@ -264,9 +265,7 @@ def node_models_top(node_id: str):  # no return annotation: Powertools would val
 
 @app.get("/api/v1/nodes/<node_id>/models/<name>", summary="Models matching a name, for a node",
          description=_MODELS_DESC, responses=_doc(Envelope, "Envelope", 400, 404))  # fmt: skip
-def node_models_named(
-    node_id: str, name: str
-):  # no return annotation: Powertools would validate it as a model
+def node_models_named(node_id: str, name: str):  # no return annotation: Powertools would validate it as a model
     return _models("name", node_id, unquote(name))
 
 
@@ -295,9 +294,7 @@ def _ingest(report: Report, path_node: str | None) -> Response:
     svc = _svc()
     path_node_id = _node_id(path_node)
     if path_node_id is not None and path_node_id != report.node_id:
-        raise ApiError(
-            400, f"node_id {report.node_id!r} in the body differs from the path's {path_node_id!r}"
-        )
+        raise ApiError(400, f"node_id {report.node_id!r} in the body differs from the path's {path_node_id!r}")
     check_may_write(
         caller_of(app.current_event.raw_event, svc.settings.auth_mode),
         report.node_id,
@@ -321,10 +318,7 @@ _INGEST_DOC = {
         "description": "This report_id was already stored (a retry)",
         "content": {JSON: {"model": Envelope}},
     },
-    **{
-        s: {"description": _ERROR_DOCS[s], "content": {JSON: {"model": ErrorBody}}}
-        for s in (400, 403, 413, 422)
-    },
+    **{s: {"description": _ERROR_DOCS[s], "content": {JSON: {"model": ErrorBody}}} for s in (400, 403, 413, 422)},
 }
 
 
@@ -336,9 +330,7 @@ def post_report(report: Report):  # no return annotation: Powertools would valid
 
 @app.post("/api/v1/nodes/<node_id>/reports", summary="Ingest a report for the node named in the path",
           responses=_INGEST_DOC, status_code=201)  # fmt: skip
-def post_node_report(
-    node_id: str, report: Report
-):  # no return annotation: Powertools would validate it as a model
+def post_node_report(node_id: str, report: Report):  # no return annotation: Powertools would validate it as a model
     return _ingest(report, node_id)
 
 
@@ -377,7 +369,5 @@ def node_history(
     page = svc.store.history(node, limit=limit, token=next_token)
     if not page.items and next_token is None and svc.store.latest(node) is None:
         raise ApiError(404, f"node {node!r} not found: no report was ever stored for it")
-    entries = [
-        HistoryEntry(received_at=s.received_at, hw_class=s.hw_class, report=s.report) for s in page.items
-    ]
+    entries = [HistoryEntry(received_at=s.received_at, hw_class=s.hw_class, report=s.report) for s in page.items]
     return _json(HistoryPage(node_id=node, reports=entries, next_token=page.next_token))

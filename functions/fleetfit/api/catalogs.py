@@ -123,9 +123,7 @@ class S3Catalogs:
         previous = None if self._catalog is None else self._catalog.version
         self._catalog, self._source, self._etag = catalog, "s3", obj.get("ETag")
         if catalog.version != previous:
-            logger.info(
-                "catalog loaded", catalog_version=catalog.version, models=len(catalog), source=self.location
-            )
+            logger.info("catalog loaded", catalog_version=catalog.version, models=len(catalog), source=self.location)
             catalog_loaded(catalog.version, "s3")
 
     def _keep_last_good(self, why: str) -> None:

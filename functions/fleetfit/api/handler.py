@@ -3,6 +3,7 @@ before routing; `fleetfit serve` calls ``handle_event`` with the events it build
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -10,6 +11,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.logging import correlation_paths
+
 from fleetfit.api.app import app
 from fleetfit.api.auth import Unauthenticated, caller_of, require_identity
 from fleetfit.api.models import ErrorBody
@@ -56,12 +58,12 @@ def _precheck(event: dict[str, Any], max_body: int, auth_mode: str) -> dict[str,
         ctype = str(headers.get("content-type") or "").split(";")[0].strip().lower()
         if ctype and ctype != "application/json":
             return _reply(415, f"content-type must be application/json, not {ctype[:64]!r}")
-        if not event.get("isBase64Encoded"):
-            try:
-                json.loads(body)
-            except (ValueError, RecursionError) as exc:
-                where = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
-                return _reply(400, f"body is not valid JSON{where}")
+        try:
+            text = base64.b64decode(body).decode("utf-8") if event.get("isBase64Encoded") else body
+            json.loads(text)
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and binascii.Error are ValueErrors
+            where = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+            return _reply(400, f"body is not valid UTF-8 JSON{where}")
     return None
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fleetfit.contract import Report
 from pydantic import BaseModel, Field
+
+from fleetfit.contract import Report
 
 
 class ErrorBody(BaseModel):

@@ -3,11 +3,9 @@ process from the environment, or handed in by the local server and by tests (``c
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from fleetfit.api.catalogs import BundledCatalogs, CatalogSource, S3Catalogs
@@ -29,12 +27,6 @@ class Services:
     now: Callable[[], datetime] = field(default=_utcnow)
 
 
-def default_db_path() -> Path:
-    """``$XDG_DATA_HOME/fleetfit/fleetfit.db``, else ``~/.local/share/fleetfit/fleetfit.db``."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "fleetfit" / "fleetfit.db"
-
-
 def build_services(
     settings: Settings,
     *,
@@ -48,11 +40,9 @@ def build_services(
         if settings.table_name:
             from fleetfit.store.dynamodb import DynamoStore
 
-            store = DynamoStore(
-                settings.table_name, client=dynamodb_client, history_days=settings.history_days
-            )
+            store = DynamoStore(settings.table_name, client=dynamodb_client, history_days=settings.history_days)
         else:
-            from fleetfit.store.sqlite import SqliteStore
+            from fleetfit.store.sqlite import SqliteStore, default_db_path
 
             store = SqliteStore(settings.db_path or default_db_path(), history_days=settings.history_days)
     catalogs: CatalogSource

@@ -13,9 +13,7 @@ ENV_PREFIX = "FLEETFIT_"
 class Settings(BaseModel):
     # Where the fleet lives: a DynamoDB table on AWS, else a SQLite file.
     table_name: str | None = Field(default=None, description="DynamoDB table (FLEETFIT_TABLE_NAME)")
-    db_path: str | None = Field(
-        default=None, description="SQLite file when no table is set (FLEETFIT_DB_PATH)"
-    )
+    db_path: str | None = Field(default=None, description="SQLite file when no table is set (FLEETFIT_DB_PATH)")
     # The catalog: an S3 object when a bucket is set, else the bundled file.
     catalog_bucket: str | None = None
     catalog_key: str = "catalog/catalog.json.gz"
@@ -32,9 +30,5 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        values = {
-            name: env[ENV_PREFIX + name.upper()]
-            for name in cls.model_fields
-            if ENV_PREFIX + name.upper() in env
-        }
+        values = {name: env[ENV_PREFIX + name.upper()] for name in cls.model_fields if ENV_PREFIX + name.upper() in env}
         return cls.model_validate(values)

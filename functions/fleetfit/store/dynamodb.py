@@ -62,8 +62,7 @@ SUMMARY_ATTRS = [
 # The table as template.yaml declares it (tests create it in moto from this, and check the template agrees).
 TABLE_DEFINITION: dict[str, Any] = {
     "AttributeDefinitions": [
-        {"AttributeName": name, "AttributeType": "S"}
-        for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
+        {"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
     ],
     "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
     "GlobalSecondaryIndexes": [
@@ -122,13 +121,9 @@ class DynamoStore(Store):
             "report": {"S": body},
             "expires_at": {"N": expires},
         }
-        guard_put = {
-            "Put": {"TableName": self.table, "Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}
-        }
+        guard_put = {"Put": {"TableName": self.table, "Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}}
         history_put = {"Put": {"TableName": self.table, "Item": history}}
-        latest_put = {
-            "Put": {**self._latest_put(stored, body), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-        }
+        latest_put = {"Put": {**self._latest_put(stored, body), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
         try:
             self.client.transact_write_items(TransactItems=[guard_put, history_put, latest_put])
             return IngestResult(outcome="latest", latest=stored)

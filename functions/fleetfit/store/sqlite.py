@@ -6,6 +6,7 @@ connection guarded by a lock, so the threaded local server can share it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from datetime import datetime, timedelta
@@ -26,6 +27,13 @@ from fleetfit.store.base import (
     iso,
     parse_iso,
 )
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/fleetfit/fleetfit.db``, else ``~/.local/share/fleetfit/fleetfit.db``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "fleetfit" / "fleetfit.db"
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS nodes (
@@ -220,9 +228,7 @@ def _stored(row: tuple[object, ...]) -> StoredReport:
 
 
 def _node(row: tuple[object, ...]) -> NodeRecord:
-    (node_id, report_id, collected, received, hw_class, backend, gpu_name, gpu_count, vram, host, os_, pv) = (
-        row
-    )
+    (node_id, report_id, collected, received, hw_class, backend, gpu_name, gpu_count, vram, host, os_, pv) = row
     return NodeRecord(
         node_id=str(node_id),
         report_id=str(report_id),

@@ -1,0 +1,242 @@
+"""`fleetfit serve`: the same API on one machine — HTTP requests become API Gateway REST events and go
+through the Lambda's own ``handle_event``, with the embedded SQLite store and the bundled catalog.
+
+When a token is configured every route but ``/health`` needs ``Authorization: Bearer <token>``, loopback
+included. Bound beyond loopback, the server refuses to start without a token. The token never enters an
+event or a log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import ipaddress
+import json
+import socket
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+_HOP_BY_HOP = {"authorization", "connection", "keep-alive", "proxy-authorization", "transfer-encoding"}
+
+
+class ServerConfigError(ValueError):
+    """The server must not start as configured (the message says why and what to do)."""
+
+
+def is_loopback(host: str) -> bool:
+    """True when every address ``host`` resolves to is a loopback address."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return False
+    addresses = {info[4][0] for info in infos}
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+
+
+def read_token(token_file: str | None, environ: dict[str, str]) -> str | None:
+    if token_file:
+        token = Path(token_file).expanduser().read_text(encoding="utf-8").strip()
+        if not token:
+            raise ServerConfigError(f"token file {token_file} is empty")
+        return token
+    token = environ.get("FLEETFIT_TOKEN", "").strip()
+    return token or None
+
+
+def check_bind(host: str, token: str | None) -> None:
+    if token is None and not is_loopback(host):
+        raise ServerConfigError(
+            f"refusing to listen on {host} without a token: anyone who can reach it could write reports. "
+            "Set FLEETFIT_TOKEN or --token-file, or bind to 127.0.0.1"
+        )
+    if token is not None and len(token) < 16:
+        raise ServerConfigError("the token is shorter than 16 characters; use a long random one")
+
+
+def _json_reply(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps({"error": message}).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FleetfitHTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "fleetfit"
+    sys_version = ""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self._serve()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """The handler logs each request (without query or headers); http.server's line would repeat it."""
+
+    def _serve(self) -> None:
+        status, headers, body = self._respond()
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _respond(self) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(self.path)
+        path = parts.path or "/"
+        if self.server.token is not None and path != "/health" and not self._token_ok():
+            self.close_connection = True
+            status, headers, body = _json_reply(401, "missing or invalid bearer token")
+            headers["WWW-Authenticate"] = 'Bearer realm="fleetfit"'
+            return status, headers, body
+        length_text = self.headers.get("Content-Length") or "0"
+        try:
+            length = int(length_text)
+        except ValueError:
+            self.close_connection = True
+            return _json_reply(400, "Content-Length is not a number")
+        if length < 0 or length > self.server.max_body_bytes:
+            self.close_connection = True  # do not read what we refuse
+            return _json_reply(413, f"body is {length} bytes; the limit is {self.server.max_body_bytes}")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self.close_connection = True
+            return _json_reply(411, "send a Content-Length (chunked bodies are not accepted)")
+        raw = self.rfile.read(length) if length else b""
+        try:
+            text = raw.decode("utf-8") if raw else None
+            b64 = False
+        except UnicodeDecodeError:
+            text, b64 = base64.b64encode(raw).decode(), True
+        event = self._event(path, parts.query, text, b64)
+        with self.server.lock:  # the resolver keeps per-request state: one request at a time
+            reply = self.server.handle(event)
+        return _from_proxy(reply)
+
+    def _token_ok(self) -> bool:
+        assert self.server.token is not None
+        given = self.headers.get("Authorization", "")
+        scheme, _, value = given.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self.server.token)
+
+    def _event(self, path: str, query: str, body: str | None, b64: bool) -> dict[str, Any]:
+        multi_q = parse_qs(query, keep_blank_values=True) if query else {}
+        headers: dict[str, str] = {}
+        multi_h: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            if name.lower() in _HOP_BY_HOP:
+                continue  # the token never enters the event
+            headers[name] = value
+            multi_h.setdefault(name, []).append(value)
+        return {
+            "resource": "/{proxy+}",
+            "path": path,
+            "httpMethod": self.command,
+            "headers": headers,
+            "multiValueHeaders": multi_h,
+            "queryStringParameters": {k: v[-1] for k, v in multi_q.items()} or None,
+            "multiValueQueryStringParameters": multi_q or None,
+            "pathParameters": {"proxy": path.lstrip("/")},
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": "/{proxy+}",
+                "httpMethod": self.command,
+                "path": path,
+                "stage": "$default",
+                "requestId": str(uuid.uuid4()),
+                "identity": {
+                    "sourceIp": self.client_address[0],
+                    "userAgent": self.headers.get("User-Agent"),
+                    "userArn": None,
+                    "user": "local",
+                },
+            },
+            "body": body,
+            "isBase64Encoded": b64,
+        }
+
+
+def _from_proxy(reply: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    headers: dict[str, str] = {k: str(v) for k, v in (reply.get("headers") or {}).items()}
+    for name, values in (reply.get("multiValueHeaders") or {}).items():
+        if values:
+            headers[name] = ", ".join(str(v) for v in values)
+    body = reply.get("body") or ""
+    data = base64.b64decode(body) if reply.get("isBase64Encoded") else str(body).encode()
+    return int(reply.get("statusCode", 500)), headers, data
+
+
+class FleetfitHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], *, token: str | None, max_body_bytes: int) -> None:
+        self.token = None if token is None else token.encode()
+        self.max_body_bytes = max_body_bytes
+        self.lock = threading.Lock()
+        from fleetfit.api.handler import handle_event
+
+        self.handle = handle_event
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.address_family = family
+        super().__init__(address, _Handler)
+
+
+def make_server(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    db_path: str | None = None,
+    token: str | None = None,
+) -> FleetfitHTTPServer:
+    """Configure the API for one machine (SQLite + bundled catalog + token auth) and bind the server."""
+    check_bind(host, token)
+    from fleetfit.api import services
+    from fleetfit.api.settings import Settings
+    from fleetfit.api.telemetry import set_metrics_enabled
+
+    set_metrics_enabled(False)
+    settings = Settings(auth_mode="local", db_path=db_path, table_name=None, catalog_bucket=None)
+    services.configure(services.build_services(settings))
+    return FleetfitHTTPServer((host, port), token=token, max_body_bytes=settings.max_body_bytes)
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    db_path: str | None = None,
+    token: str | None = None,
+    out: Any = None,
+) -> int:
+    import sys
+
+    out = out or sys.stderr
+    server = make_server(host, port, db_path=db_path, token=token)
+    bound_host, bound_port = server.server_address[:2]
+    store = services_db_path()
+    print(
+        f"fleetfit API on http://{bound_host}:{bound_port} (store {store}; "
+        f"{'bearer token required' if token else 'no token: loopback only'})",
+        file=out,
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def services_db_path() -> str:
+    from fleetfit.api.services import current
+
+    store: Any = current().store
+    return str(getattr(store, "path", "?"))

@@ -1,0 +1,96 @@
+"""The S3 catalog: loaded once, refreshed by conditional GET, never replaced by a bad object."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from typing import Any
+
+import pytest
+from fleetfit.api.catalogs import S3Catalogs
+
+from .support import BUCKET, CATALOG_KEY, FAKE_ENGINE, fake_catalog_bytes
+
+
+class Ticker:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class Counting:
+    """Wraps the S3 client and counts get_object calls by outcome."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[str] = []
+
+    def get_object(self, **kwargs: Any) -> Any:
+        self.calls.append("conditional" if "IfNoneMatch" in kwargs else "plain")
+        return self.client.get_object(**kwargs)
+
+
+@pytest.fixture
+def s3(aws: dict[str, Any]) -> Any:
+    return aws["s3"]
+
+
+def _source(s3: Any, ticker: Ticker) -> tuple[S3Catalogs, Counting]:
+    counting = Counting(s3)
+    src = S3Catalogs(FAKE_ENGINE, bucket=BUCKET, key=CATALOG_KEY, client=counting, refresh_s=300, monotonic=ticker)
+    return src, counting
+
+
+def test_loads_once_then_conditional_gets_and_picks_up_a_new_object(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=fake_catalog_bytes(("a/one", "b/two")))
+    ticker = Ticker()
+    src, counting = _source(s3, ticker)
+    first = src.current()
+    assert len(first) == 2 and src.info().source == "s3"
+    for _ in range(50):
+        assert src.current() is first
+    assert counting.calls == ["plain"]
+    ticker.t += 301
+    assert src.current() is first  # unchanged object: 304, same catalog
+    assert counting.calls == ["plain", "conditional"]
+    s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=fake_catalog_bytes(("a/one", "b/two", "c/three")))
+    ticker.t += 301
+    assert len(src.current()) == 3
+
+
+def test_missing_object_falls_back_to_bundled_and_says_so(s3: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    src, _ = _source(s3, Ticker())
+    catalog = src.current()
+    assert catalog is FAKE_ENGINE.load_bundled()
+    assert src.info().source == "bundled"
+    assert "bundled" in caplog.text
+
+
+def test_invalid_object_never_replaces_the_last_good(s3: Any, caplog: pytest.LogCaptureFixture) -> None:
+    s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=fake_catalog_bytes(("a/one",)))
+    ticker = Ticker()
+    src, _ = _source(s3, ticker)
+    good = src.current()
+    for bad in (b"not gzip at all", gzip.compress(b'{"nope": 1}')):
+        s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=bad)
+        ticker.t += 301
+        assert src.current() is good
+    s3.delete_object(Bucket=BUCKET, Key=CATALOG_KEY)
+    ticker.t += 301
+    assert src.current() is good
+    assert "keeping the last good catalog" in caplog.text
+
+
+def test_invalid_object_at_cold_start_uses_bundled(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=b"\x1f\x8bgarbage")
+    src, _ = _source(s3, Ticker())
+    assert src.current() is FAKE_ENGINE.load_bundled()
+
+
+def test_real_catalog_bytes_load_through_the_real_engine(engine: Any, catalog_bytes: bytes) -> None:
+    catalog = engine.load_catalog_bytes(catalog_bytes, "s3://b/k")
+    assert len(catalog) > 0 and catalog.loaded_from == "s3://b/k"
+    assert catalog.version == engine.load_bundled().version or engine is FAKE_ENGINE
