@@ -168,7 +168,7 @@ def _summary(svc: Services, rec: NodeRecord) -> dict[str, Any]:
         "os": rec.os,
         "last_seen": rec.collected_at,
         "received_at": rec.received_at,
-        "stale": age > svc.settings.stale_after_s,
+        "stale": age > svc.settings.stale_after_hours * 3600,
         "backend": rec.backend,
         "gpu_name": rec.gpu_name,
         "gpu_count": rec.gpu_count,

@@ -20,7 +20,7 @@ class Settings(BaseModel):
     catalog_refresh_s: float = Field(default=300.0, ge=0)
     catalog_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     history_days: int = Field(default=90, ge=1)
-    stale_after_s: float = Field(default=48 * 3600.0, gt=0)
+    stale_after_hours: float = Field(default=48.0, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     max_clock_skew_s: float = Field(default=600.0, ge=0)
     # "iam": API Gateway authorised the call with SigV4; the handler binds writers to their node.
