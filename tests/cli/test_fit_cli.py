@@ -1,0 +1,181 @@
+"""`fleetfit fit` and `fleetfit system`: the interface other tools drive, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fleetfit.cli import main
+from fleetfit.contract import Envelope, System
+
+RTX_4090 = {
+    "total_ram_gb": 62.5,
+    "available_ram_gb": 55.0,
+    "cpu_cores": 16,
+    "cpu_name": "AMD Ryzen 9 7950X 16-Core Processor",
+    "has_gpu": True,
+    "gpu_vram_gb": 23.99,
+    "gpu_name": "NVIDIA GeForce RTX 4090",
+    "gpu_count": 1,
+    "unified_memory": False,
+    "backend": "CUDA",
+    "gpus": [
+        {"name": "NVIDIA GeForce RTX 4090", "vram_gb": 23.99, "backend": "CUDA", "count": 1, "unified_memory": False}
+    ],
+}
+
+
+@pytest.fixture
+def system_file(tmp_path: Path) -> Path:
+    path = tmp_path / "rtx4090.json"
+    path.write_text(json.dumps(RTX_4090))
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_fit_json_prints_the_envelope(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    code, out, _ = run(capsys, "fit", "--json", "--system", str(system_file), "--limit", "7")
+    assert code == 0
+    envelope = Envelope.model_validate_json(out)
+    assert envelope.returned_models == 7 and envelope.total_models > 1000
+    assert envelope.system.gpu_name == "NVIDIA GeForce RTX 4090"
+    assert [m.score for m in envelope.models] == sorted((m.score for m in envelope.models), reverse=True)
+
+
+def test_fit_json_full_listing_matches_single_process(
+    capsys: pytest.CaptureFixture[str], system_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLEETFIT_WORKERS", "2")
+    _, parallel, _ = run(capsys, "fit", "--json", "--system", str(system_file))
+    monkeypatch.setenv("FLEETFIT_WORKERS", "1")
+    _, serial, _ = run(capsys, "fit", "--json", "--system", str(system_file))
+    assert parallel == serial
+    assert json.loads(serial)["returned_models"] > 5000
+
+
+def test_fit_table(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    code, out, _ = run(capsys, "fit", "--system", str(system_file))
+    assert code == 0
+    lines = out.splitlines()
+    assert "NVIDIA GeForce RTX 4090" in lines[0]
+    assert lines[2].split() == [
+        "#",
+        "Model",
+        "Params",
+        "Fit",
+        "Run",
+        "mode",
+        "Quant",
+        "Memory",
+        "GiB",
+        "tok/s",
+        "Score",
+    ]
+    assert "Showing 25 of" in out
+
+
+def test_model_is_shown_whatever_its_fit_with_notes(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    code, out, _ = run(capsys, "fit", "--json", "--system", str(system_file), "--model", "DEEPSEEK-AI/deepseek-v3")
+    assert code == 0
+    models = json.loads(out)["models"]
+    assert [m["name"] for m in models] == ["deepseek-ai/DeepSeek-V3"]
+    assert models[0]["fit_level"] == "too_tight" and models[0]["notes"]
+    code, out, _ = run(capsys, "fit", "--system", str(system_file), "--model", "deepseek-ai/DeepSeek-V3")
+    assert "Does not fit" in out
+
+
+def test_forced_quant_and_max_context(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    args = ("fit", "--json", "--system", str(system_file), "--model", "meta-llama/Llama-3.1-8B-Instruct")
+    _, base, _ = run(capsys, *args)
+    _, forced, _ = run(capsys, *args, "--quant", "q4_k_m", "--max-context", "32768")
+    base_row, forced_row = json.loads(base)["models"][0], json.loads(forced)["models"][0]
+    assert forced_row["best_quant"] == "Q4_K_M" and base_row["best_quant"] == "Q8_0"
+    assert forced_row["effective_context_length"] == 32768
+    assert forced_row["memory_breakdown"]["kv_cache_gb"] == pytest.approx(4.0, abs=0.01)
+    _, mxfp4, _ = run(capsys, "fit", "--json", "--system", str(system_file), "--model", "openai/gpt-oss-20b")
+    assert json.loads(mxfp4)["models"][0]["best_quant"] == "MXFP4"
+
+
+def test_filters_pass_through(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    code, out, _ = run(
+        capsys,
+        "fit",
+        "--json",
+        "--system",
+        str(system_file),
+        "--use-case",
+        "coding",
+        "--min-fit",
+        "good",
+        "--sort",
+        "tps",
+        "--limit",
+        "10",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["filters"]["use_case"] == "coding" and data["filters"]["sort"] == "tps"
+    assert all(m["use_case"] == "Coding" and m["fit_level"] in ("perfect", "good") for m in data["models"])
+
+
+def test_unknown_model_exits_1_with_suggestions(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    code, out, err = run(capsys, "fit", "--system", str(system_file), "--model", "meta-llama/Llama-3.1-8B-Instrct")
+    assert code == 1 and out == ""
+    assert "unknown model" in err and "meta-llama/Llama-3.1-8B-Instruct" in err
+
+
+def test_bad_option_value_exits_2_naming_it(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    code, _, err = run(capsys, "fit", "--system", str(system_file), "--sort", "provider")
+    assert code == 2 and "--sort" in err and "score|tps|params|mem|ctx|date|use_case" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("{not json", "not valid JSON"),
+        (json.dumps({**RTX_4090, "cpu_cores": 0}), "field cpu_cores"),
+        (json.dumps({k: v for k, v in RTX_4090.items() if k != "backend"}), "field backend"),
+        (json.dumps({**RTX_4090, "backend": "TPU"}), "field backend"),
+        (json.dumps({**RTX_4090, "gpus": [{**RTX_4090["gpus"][0], "vram_gb": -1}]}), "field gpus.0.vram_gb"),
+        (json.dumps({**RTX_4090, "gpu_count": 3}), "gpu_count"),
+    ],
+)
+def test_bad_system_file_exits_2_naming_the_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, fragment: str
+) -> None:
+    path = tmp_path / "system.json"
+    path.write_text(content)
+    code, out, err = run(capsys, "fit", "--system", str(path))
+    assert code == 2 and out == ""
+    assert fragment in err
+
+
+def test_missing_system_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "fit", "--system", str(tmp_path / "absent.json"))
+    assert code == 2 and "cannot read system file" in err
+
+
+def test_system_json_is_this_machines_system_object(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "system", "--json")
+    assert code == 0
+    system = System.model_validate_json(out)
+    assert system.cpu_cores >= 1 and system.total_ram_gb > 0
+
+
+def test_console_script_runs_in_a_fresh_process(system_file: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fleetfit.cli", "fit", "--json", "--system", str(system_file), "--limit", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["returned_models"] == 1
