@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
+_DISCARD_LIMIT = 32 * 1024 * 1024
 _HOP_BY_HOP = {"authorization", "connection", "keep-alive", "proxy-authorization", "transfer-encoding"}
 
 
@@ -93,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path or "/"
         if self.server.token is not None and path != "/health" and not self._token_ok():
             self.close_connection = True
+            length = self.headers.get("Content-Length") or "0"
+            self._discard(int(length) if length.isdigit() else 0)
             status, headers, body = _json_reply(401, "missing or invalid bearer token")
             headers["WWW-Authenticate"] = 'Bearer realm="fleetfit"'
             return status, headers, body
@@ -103,7 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return _json_reply(400, "Content-Length is not a number")
         if length < 0 or length > self.server.max_body_bytes:
-            self.close_connection = True  # do not read what we refuse
+            self.close_connection = True
+            self._discard(length)  # so the client can read our answer instead of a reset
             return _json_reply(413, f"body is {length} bytes; the limit is {self.server.max_body_bytes}")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             self.close_connection = True
@@ -118,6 +122,15 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:  # the resolver keeps per-request state: one request at a time
             reply = self.server.handle(event)
         return _from_proxy(reply)
+
+    def _discard(self, length: int) -> None:
+        """Read and drop a refused body, up to a bound (beyond it, the connection just closes)."""
+        left = min(length, _DISCARD_LIMIT)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                return
+            left -= len(chunk)
 
     def _token_ok(self) -> bool:
         assert self.server.token is not None
