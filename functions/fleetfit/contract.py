@@ -35,7 +35,8 @@ RUNTIME_LABELS: dict[str, str] = {"mlx": "MLX", "llamacpp": "llama.cpp"}
 
 class _Contract(BaseModel):
     # Unknown fields are ignored on input so newer probes can talk to older servers (seed: forward compatibility).
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # defer_build: a model's validator is built on first use, so a CLI run pays only for the models it uses.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
 class Gpu(_Contract):

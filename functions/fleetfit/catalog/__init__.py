@@ -15,10 +15,12 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from fleetfit.catalog.schema import CatalogEntry
+if TYPE_CHECKING:  # the schema module costs pydantic's type machinery: import it only to validate
+    from fleetfit.catalog.schema import CatalogEntry
 
 BUNDLED_CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.gz"
 # SHA-256 of the bundled catalog as the build script wrote it after validating every entry. A bundled file
@@ -147,7 +149,6 @@ def load_bundled() -> Catalog:
 __all__ = [
     "BUNDLED_CATALOG_PATH",
     "Catalog",
-    "CatalogEntry",
     "CatalogError",
     "load_bundled",
     "load_catalog_bytes",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fleetfit.catalog.schema import CatalogEntry
+if TYPE_CHECKING:
+    from fleetfit.catalog.schema import CatalogEntry
 from fleetfit.engine.quants import EXPERT_ROLES, ROLE_ORDER, Role
 
 # Llama-2/3-style shares of a transformer body (attention 4 projections, SwiGLU FFN at 3.5x width,
