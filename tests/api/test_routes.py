@@ -212,3 +212,19 @@ def test_system_route(call: Call) -> None:
 def test_unsigned_request_is_refused(call: Call) -> None:
     r = call("GET", "/api/v1/nodes", identity=NO_IDENTITY)
     assert r.status == 403
+
+
+def test_a_whole_session_makes_no_scan(call: Call, lambda_services: Any) -> None:
+    from collections import Counter
+
+    ops: Counter[str] = Counter()
+    client = lambda_services.store.client
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: ops.update([model.name]))
+    for i in range(3):
+        post_report(call, f"scan-{i}")
+    call("GET", "/api/v1/nodes")
+    call("GET", "/api/v1/nodes/scan-1")
+    call("GET", "/api/v1/nodes/scan-1/history")
+    call("GET", "/api/v1/models/top", query={"node": "scan-2"})
+    assert ops["Scan"] == 0
+    assert ops == {"TransactWriteItems": 3, "Query": 2, "GetItem": 2}

@@ -151,7 +151,10 @@ def _query(svc: Services, params: dict[str, str], route: str, name: str | None =
 
 
 def _fit(svc: Services, system: System, query: Any, node: Node) -> Envelope:
-    envelope = svc.engine.fit_envelope(system, svc.catalogs.current(), query, node)
+    try:
+        envelope = svc.engine.fit_envelope(system, svc.catalogs.current(), query, node)
+    except svc.engine.query_error as exc:  # a combination only the analysis can reject
+        raise ApiError(400, str(exc)) from exc
     count("FitsComputed")
     return envelope
 
