@@ -93,17 +93,15 @@ def plan(profile: ModelProfile, system: System, options: Options) -> dict[str, A
     context = current.context
     runtime = current.runtime
     ladder = ladder_for(runtime, profile.native_quant)
+    # run_mode already tried every rung in every mode: what runs now is the current placement, or nothing.
     runs_now = None
-    for quant in ladder:
-        trial = analyze(profile, hw, Options(options.reference_date, options.max_context, quant))
-        if trial.fit_level != "too_tight":
-            runs_now = {
-                "quant": quant,
-                "fit_level": trial.fit_level,
-                "run_mode": trial.placement.mode,
-                "estimated_tps": trial.estimated_tps,
-            }
-            break
+    if current.fit_level != "too_tight":
+        runs_now = {
+            "quant": current.placement.quant,
+            "fit_level": current.fit_level,
+            "run_mode": current.placement.mode,
+            "estimated_tps": current.estimated_tps,
+        }
     pool: GpuPool | None = hw.pools[0] if hw.pools else None
     backend = pool.backend if pool else "CUDA"
     good_quant = next((q for q in ladder if QUANTS[q].tier <= TIER_OF_Q4_K_M), ladder[-1])
