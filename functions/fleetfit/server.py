@@ -36,7 +36,7 @@ def is_loopback(host: str) -> bool:
         infos = socket.getaddrinfo(host, None)
     except socket.gaierror:
         return False
-    addresses = {info[4][0] for info in infos}
+    addresses = {str(info[4][0]) for info in infos}
     return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
 
 
@@ -94,8 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path or "/"
         if self.server.token is not None and path != "/health" and not self._token_ok():
             self.close_connection = True
-            length = self.headers.get("Content-Length") or "0"
-            self._discard(int(length) if length.isdigit() else 0)
+            declared = self.headers.get("Content-Length") or "0"
+            self._discard(int(declared) if declared.isdigit() else 0)
             status, headers, body = _json_reply(401, "missing or invalid bearer token")
             headers["WWW-Authenticate"] = 'Bearer realm="fleetfit"'
             return status, headers, body
@@ -231,7 +231,7 @@ def serve(
 
     out = out or sys.stderr
     server = make_server(host, port, db_path=db_path, token=token)
-    bound_host, bound_port = server.server_address[:2]
+    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     store = services_db_path()
     print(
         f"fleetfit API on http://{bound_host}:{bound_port} (store {store}; "
