@@ -150,13 +150,22 @@ def _query(svc: Services, params: dict[str, str], route: str, name: str | None =
         raise ApiError(400, str(exc)) from exc
 
 
-def _fit(svc: Services, system: System, query: Any, node: Node) -> Envelope:
+def _fit(svc: Services, system: System, query: Any, node: Node) -> str:
+    """The envelope as JSON text, straight from the engine when it can write it."""
+    catalog = svc.catalogs.current()
     try:
-        envelope = svc.engine.fit_envelope(system, svc.catalogs.current(), query, node)
+        if svc.engine.envelope_json is not None:
+            body = svc.engine.envelope_json(system, catalog, query, node)
+        else:
+            body = svc.engine.fit_envelope(system, catalog, query, node).model_dump_json()
     except svc.engine.query_error as exc:  # a combination only the analysis can reject
         raise ApiError(400, str(exc)) from exc
     count("FitsComputed")
-    return envelope
+    return body
+
+
+def _envelope(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=JSON, body=body, headers=headers)
 
 
 def _node_of(stored: StoredReport) -> Node:
@@ -195,7 +204,7 @@ def _models(route: str, path_node: str | None, name: str | None) -> Response:
         raise ApiError(400, f"node={given!r} contradicts the path's node {node_id!r}")
     query = _query(svc, params, route, name)
     stored = _latest(svc, node_id)
-    return _json(_fit(svc, stored.report.system, query, _node_of(stored)))
+    return _envelope(_fit(svc, stored.report.system, query, _node_of(stored)))
 
 
 # -- routes: service ------------------------------------------------------------------------------------
@@ -278,7 +287,7 @@ def node_models_named(node_id: str, name: str):  # no return annotation: Powerto
 def what_if(system: System):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
     query = _query(svc, _params(), "models")
-    return _json(_fit(svc, system, query, Node(name="what-if", os="unknown")))
+    return _envelope(_fit(svc, system, query, Node(name="what-if", os="unknown")))
 
 
 @app.get("/api/v1/system", summary="A node's System object (llmfit's /api/v1/system)")
@@ -310,9 +319,9 @@ def _ingest(report: Report, path_node: str | None) -> Response:
     result = svc.store.put_report(report, received_at=now)
     count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
     logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)
-    envelope = _fit(svc, result.latest.report.system, _query(svc, {}, "top"), _node_of(result.latest))
+    body = _fit(svc, result.latest.report.system, _query(svc, {}, "top"), _node_of(result.latest))
     status = 200 if result.outcome == "duplicate" else 201
-    return _json(envelope, status, headers={"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"})
+    return _envelope(body, status, headers={"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"})
 
 
 _INGEST_DOC = {

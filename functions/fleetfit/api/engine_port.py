@@ -24,12 +24,16 @@ class EnginePort:
     load_bundled: Callable[[], CatalogLike]
     load_catalog_bytes: Callable[[bytes, str], CatalogLike]
     catalog_error: type[Exception]
+    # The same envelope already serialised (the engine writes its rows straight to JSON: about twice as
+    # fast as building the pydantic Envelope and dumping it). None: the API dumps fit_envelope's result.
+    envelope_json: Callable[[System, Any, Any, Node], str] | None = None
 
     def query(self, params: Mapping[str, str], route: str, name: str | None = None) -> Any:
         return self.parse_query(params, route=route, name=name)
 
 
 def real_engine() -> EnginePort:
+    from fleetfit import engine
     from fleetfit.catalog import CatalogError, load_bundled, load_catalog_bytes
     from fleetfit.engine import QueryError, fit_envelope, parse_query
 
@@ -40,4 +44,5 @@ def real_engine() -> EnginePort:
         load_bundled=load_bundled,
         load_catalog_bytes=load_catalog_bytes,
         catalog_error=CatalogError,
+        envelope_json=getattr(engine, "envelope_json", None),
     )
