@@ -94,3 +94,14 @@ def test_real_catalog_bytes_load_through_the_real_engine(engine: Any, catalog_by
     catalog = engine.load_catalog_bytes(catalog_bytes, "s3://b/k")
     assert len(catalog) > 0 and catalog.loaded_from == "s3://b/k"
     assert catalog.version == engine.load_bundled().version or engine is FAKE_ENGINE
+
+
+def test_only_the_bundled_bytes_skip_validation(engine: Any, catalog_bytes: bytes) -> None:
+    import json as _json
+
+    if engine is FAKE_ENGINE:
+        pytest.skip("the fake engine has no validation")
+    doc = _json.loads(gzip.decompress(catalog_bytes))
+    doc["models"][0]["name"] = 12345  # valid JSON, wrong type: must be caught, not trusted
+    with pytest.raises(engine.catalog_error):
+        engine.load_catalog_bytes(gzip.compress(_json.dumps(doc).encode()), "s3://b/k")
