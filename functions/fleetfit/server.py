@@ -214,7 +214,9 @@ def make_server(
     from fleetfit.api.telemetry import set_metrics_enabled
 
     set_metrics_enabled(False)
-    settings = Settings(auth_mode="local", db_path=db_path, table_name=None, catalog_bucket=None)
+    settings = Settings(
+        auth_mode="local", db_path=db_path, table_name=None, catalog_bucket=None, max_response_bytes=None
+    )
     services.configure(services.build_services(settings))
     return FleetfitHTTPServer((host, port), token=token, max_body_bytes=settings.max_body_bytes)
 

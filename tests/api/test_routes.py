@@ -228,3 +228,26 @@ def test_a_whole_session_makes_no_scan(call: Call, lambda_services: Any) -> None
     call("GET", "/api/v1/models/top", query={"node": "scan-2"})
     assert ops["Scan"] == 0
     assert ops == {"TransactWriteItems": 3, "Query": 2, "GetItem": 2}
+
+
+def test_large_answers_are_gzipped_or_refused_with_a_hint(call: Call, lambda_services: Any) -> None:
+    import base64
+    import gzip
+    import json
+
+    post_report(call, "big")
+    lambda_services.settings.compress_min_bytes = 100
+    lambda_services.settings.max_response_bytes = 3000
+    plain = call("GET", "/api/v1/models", query={"node": "big"})
+    assert plain.status == 400 and "limit=" in plain.body["error"] and "gzip" in plain.body["error"]
+    from fleetfit.api.handler import lambda_handler
+
+    from .support import FakeContext, rest_event
+
+    event = rest_event("GET", "/api/v1/models", query={"node": "big", "limit": "3"})
+    event["headers"]["Accept-Encoding"] = "gzip, deflate"
+    raw = lambda_handler(event, FakeContext())
+    assert raw["statusCode"] == 200 and raw["isBase64Encoded"] is True
+    assert raw["headers"]["Content-Encoding"] == "gzip"
+    envelope = json.loads(gzip.decompress(base64.b64decode(raw["body"])))
+    assert envelope["returned_models"] <= 3

@@ -4,6 +4,7 @@ before routing; `fleetfit serve` calls ``handle_event`` with the events it build
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
 import time
@@ -67,6 +68,34 @@ def _precheck(event: dict[str, Any], max_body: int, auth_mode: str) -> dict[str,
     return None
 
 
+def _accepts_gzip(event: dict[str, Any]) -> bool:
+    headers = {k.lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    return "gzip" in headers.get("accept-encoding", "").lower()
+
+
+def _fit_response(
+    event: dict[str, Any], reply: dict[str, Any], compress_min: int, max_bytes: int | None
+) -> dict[str, Any]:
+    """Gzip large answers for clients that accept it; refuse what a Lambda response cannot carry (6 MB)."""
+    body = reply.get("body")
+    if not isinstance(body, str) or reply.get("isBase64Encoded") or len(body) < compress_min:
+        return reply
+    size = len(body.encode())
+    if _accepts_gzip(event):
+        packed = base64.b64encode(gzip.compress(body.encode(), compresslevel=5)).decode()
+        headers = {**(reply.get("headers") or {}), "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        reply = {**reply, "body": packed, "isBase64Encoded": True, "headers": headers}
+        if max_bytes is None or len(packed) <= max_bytes:
+            return reply
+    elif max_bytes is None or size <= max_bytes:
+        return reply
+    return _reply(
+        400,
+        f"the answer is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB a response can carry here: "
+        "narrow it with limit= or a filter (min_fit, use_case, search, ...), or send Accept-Encoding: gzip",
+    )
+
+
 def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """One API Gateway REST proxy event in, one proxy response out. Never raises for bad input."""
     started = time.perf_counter()
@@ -79,6 +108,7 @@ def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         path = str(event.get("path") or "/")
         routed = {**event, "path": normalize_model_path(path)}
         reply = app.resolve(routed, context)
+        reply = _fit_response(event, reply, settings.compress_min_bytes, settings.max_response_bytes)
     logger.info(
         "request",
         method=event.get("httpMethod"),

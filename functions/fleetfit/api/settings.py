@@ -23,6 +23,9 @@ class Settings(BaseModel):
     stale_after_hours: float = Field(default=48.0, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     max_clock_skew_s: float = Field(default=600.0, ge=0)
+    # A Lambda response carries at most 6 MB: bigger answers go gzip-compressed or are refused with a hint.
+    max_response_bytes: int | None = Field(default=5_500_000, gt=0)
+    compress_min_bytes: int = Field(default=1024 * 1024, gt=0)
     # "iam": API Gateway authorised the call with SigV4; the handler binds writers to their node.
     # "local": `fleetfit serve` checked the bearer token before the event was built.
     auth_mode: Literal["iam", "local"] = "iam"
