@@ -218,7 +218,11 @@ def make_server(
         auth_mode="local", db_path=db_path, table_name=None, catalog_bucket=None, max_response_bytes=None
     )
     services.configure(services.build_services(settings))
-    return FleetfitHTTPServer((host, port), token=token, max_body_bytes=settings.max_body_bytes)
+    server = FleetfitHTTPServer((host, port), token=token, max_body_bytes=settings.max_body_bytes)
+    from fleetfit.api.handler import warm_up
+
+    warm_up()
+    return server
 
 
 def serve(

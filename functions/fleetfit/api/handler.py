@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import re
 import time
 from typing import Any
@@ -117,6 +118,18 @@ def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         duration_ms=round((time.perf_counter() - started) * 1000, 1),
     )
     return reply
+
+
+def warm_up() -> None:
+    """Build the services and load the catalog before the first request (Lambda init, server start)."""
+    try:
+        current().catalogs.current()
+    except Exception as exc:  # noqa: BLE001 - the first request will retry and answer properly
+        logger.warning("warm-up failed; the first request will load the catalog", error_type=type(exc).__name__)
+
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    warm_up()  # the init phase: the catalog is ready when the first request arrives
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
