@@ -3185,6 +3185,343 @@ CPU_MEMORY_SPECS: tuple[CpuMemorySpec, ...] = (
         "ddr5-5200 ('Alder Lake ... support DDR5-4800') ; https://meterpreter.org/amd-zen-4-architecture-"
         "supports-ddr5-5200-specifications/ (Alder Lake DDR5 at 4800 MHz, dual channel)",
     ),
+    # ---- added families: every figure is channels (or bus bytes) x vendor max MT/s, from the cited page ----
+    # Intel Xeon Scalable / Xeon 6 / Xeon W / Xeon E
+    CpuMemorySpec(
+        "intel-xeon-scalable-gen2",
+        "Intel Xeon Scalable 2nd gen (Cascade Lake-SP, x2xx)",
+        140.8,
+        "6 x DDR4-2933 (6 x 2933 MT/s x 8 B; Platinum 82xx / Gold 62xx, lower SKUs run slower DIMMs)",
+        "derived: channels x MT/s x 8 B from https://www.microway.com/knowledge-center-articles/detailed-"
+        "specifications-of-the-cascade-lake-sp-intel-xeon-processor-scalable-family-cpus/ ('Six-channel memory "
+        "controller on each CPU', 'DDR4 memory speeds up to 2933MHz') ; https://www.nextplatform.com/2019/04/02/"
+        "intel-pushes-xeon-sps-to-the-next-level-with-cascade-lake/ (DDR4 at 2.93 GHz)",
+    ),
+    CpuMemorySpec(
+        "intel-xeon-9200",
+        "Intel Xeon Platinum 9200 (Cascade Lake-AP, two dies per package)",
+        281.6,
+        "12 x DDR4-2933 (12 x 2933 MT/s x 8 B; 6 channels per die, 2 dies)",
+        "derived: channels x MT/s x 8 B from https://tecnogaming.com/procesador-intel-xeon-admite-hasta-56-"
+        "nucleos-y-12-canales-de-memoria (Cascade Lake-AP: DDR4-2933, 12 channels per package, two 28-core dies "
+        "with 6-channel DDR4 each)",
+    ),
+    CpuMemorySpec(
+        "intel-xeon-scalable-gen3",
+        "Intel Xeon Scalable 3rd gen (Ice Lake-SP, x3xx; not Cooper Lake x3xxH)",
+        204.8,
+        "8 x DDR4-3200 (8 x 3200 MT/s x 8 B; Platinum / Gold 63xx, lower SKUs run slower DIMMs)",
+        "derived: channels x MT/s x 8 B from https://www.microway.com/knowledge-center-articles/detailed-"
+        "specifications-of-the-ice-lake-sp-intel-xeon-processor-scalable-family-cpus/ ('Eight-channel memory "
+        "controller on each CPU (up from six)', 'DDR4 memory speeds up to 3200MHz (up from 2933MHz)') ; "
+        "https://www.wwt.com/article/memory-population-guidelines-for-intel-4th-gen-xeon-scalable-processors (3rd "
+        "Gen: eight channels, 3200MT/s)",
+    ),
+    CpuMemorySpec(
+        "intel-xeon-scalable-gen5",
+        "Intel Xeon Scalable 5th gen (Emerald Rapids, x5xx)",
+        358.4,
+        "8 x DDR5-5600 (8 x 5600 MT/s x 8 B; top SKUs at 1 DIMM per channel, lower SKUs run slower DIMMs)",
+        "derived: channels x MT/s x 8 B from https://www.smbom.com/news/12978 (launched 5th Gen Xeon: 'support "
+        "for DDR5 DIMMs at speeds up to 5600 MT/s') ; https://wccftech.com/intel-emerald-rapids-5th-gen-xeon-cpu-"
+        "family-specs-leaked-up-to-64-cores-ddr5-5600-80-gen-5-lanes-350w/ ('DDR5-5600 (1DPC)', '8-channel DDR5 "
+        "memory platform') -- note: the channel count comes from a pre-launch leak",
+    ),
+    CpuMemorySpec(
+        "intel-xeon-6700",
+        "Intel Xeon 6 6700E/6700P/6500P (Sierra Forest-SP, Granite Rapids-SP)",
+        409.6,
+        "8 x DDR5-6400 (8 x 6400 MT/s x 8 B; 1 DIMM per channel, MCR DIMMs go faster)",
+        "derived: channels x MT/s x 8 B from https://techwarrant.com/new-intel-xeon-6-processors-get-up-to-288-e-"
+        "cores-or-128-p-cores (Xeon 6700 series: 'eight-channel DDR5-6400 memory') ; https://www.cnews.cz/clanky/"
+        "nove-procesory-xeon-6700p-6500p-a-6300p-povede-se-intelu-vratit-na-vysluni-v-serverech/ (6700P/6500P: "
+        "always eight-channel DDR5-6400 at 1DPC) ; https://technosports.co.in/?p=742981 (6700E: 8-channel "
+        "DDR5-6400)",
+    ),
+    CpuMemorySpec(
+        "intel-xeon-w3400",
+        "Intel Xeon W-3400 (Sapphire Rapids-WS, w5/w7/w9-34xx)",
+        307.2,
+        "8 x DDR5-4800 (8 x 4800 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.sweclockers.com/nyhet/35696-intel-kontrar-amd-ryzen-"
+        "threadripper-med-sapphire-rapids-och-56-karnor (W-3400: eight DDR5-4800 channels, 307.2 GB/s) ; "
+        "https://sstc.co.jp/products/Book/Intel_Xeon_W/files/basic-html/page8.html (all W-3400 SKUs: 8-channel "
+        "DDR5-4800)",
+    ),
+    CpuMemorySpec(
+        "intel-xeon-w2400",
+        "Intel Xeon W-2400 (Sapphire Rapids-WS, w3/w5/w7/w9-24xx)",
+        153.6,
+        "4 x DDR5-4800 (4 x 4800 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.sweclockers.com/nyhet/35696-intel-kontrar-amd-ryzen-"
+        "threadripper-med-sapphire-rapids-och-56-karnor (W-2400: four DDR5-4800 channels, 153.6 GB/s)",
+    ),
+    CpuMemorySpec(
+        "intel-xeon-e2300",
+        "Intel Xeon E-2300 (Rocket Lake-E)",
+        51.2,
+        "2 x DDR4-3200 (2 x 3200 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.chip.pl/2021/07/procesory-intel-xeon-e-2300-rocket-lake/ "
+        "(E-2300: DDR4-3200, up to four DIMMs) ; https://itcctv.vn/page/intel-xeon-e-2400-giai-phap-gia-re-cho-cac-"
+        "he-thong-may-tram-va-server (E-2300 is Rocket Lake on LGA 1200) ; dual channel as Rocket Lake-S "
+        "(https://ilsoftware.it/Intel-Rocket-Lake-S-la-nuova-piattaforma-con-supporto-PCIe-40-Thunderbolt-4-e-GPU-"
+        "Xe_20926, 'DDR4 a doppio canale')",
+    ),
+    CpuMemorySpec(
+        "intel-xeon-e2400",
+        "Intel Xeon E-2400 (Raptor Lake-E)",
+        76.8,
+        "2 x DDR5-4800 (2 x 4800 MT/s x 8 B; no DDR4)",
+        "derived: channels x MT/s x 8 B from https://www.cnews.cz/clanky/chcete-raptor-lake-bez-malych-jader-intel-"
+        "vydava-verzi-pro-servery-jen-s-p-core-ale-bez-avx-512/ (E-2400: dual-channel DDR5-4800 controller with ECC, "
+        "DDR4 not supported)",
+    ),
+    # AMD EPYC / Threadripper
+    CpuMemorySpec(
+        "amd-epyc-8004",
+        "AMD EPYC 8004 (Siena)",
+        230.4,
+        "6 x DDR5-4800 (6 x 4800 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.nextinpact.com/article/72513/epyc-4e-generation-amd-"
+        "complete-sa-famille-avec-8004-siena-sur-nouveau-socket-sp6 ('six canaux de DDR5 (jusqu'a 4 800 MHz)') ; "
+        "https://akex.ca/tech/amd-releases-epyc-8004-siena-cpus-zen-4c-for-edge-optimized-server-chips (6 channels "
+        "of DDR5)",
+    ),
+    CpuMemorySpec(
+        "amd-threadripper-3000",
+        "AMD Ryzen Threadripper 3000 (Castle Peak, 39x0X, sTRX4)",
+        102.4,
+        "4 x DDR4-3200 (4 x 3200 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.amd.com/en/products/specifications/processors (as exported "
+        "in https://github.com/felixsteinke/cpu-spec-dataset/blob/main/dataset/amd-cpus.csv: 3970X/3960X 'Up to "
+        "3200MHz', DDR4, 4 channels) ; https://www.cpu-monkey.com/it/cpu_family-amd_ryzen_threadripper (quad "
+        "channel DDR4-3200, >102 GB/s)",
+    ),
+    CpuMemorySpec(
+        "amd-threadripper-pro-3000wx",
+        "AMD Ryzen Threadripper PRO 3000WX (Castle Peak, 39x5WX, sWRX8)",
+        204.8,
+        "8 x DDR4-3200 (8 x 3200 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.amd.com/en/products/specifications/processors (as exported "
+        "in https://github.com/felixsteinke/cpu-spec-dataset/blob/main/dataset/amd-cpus.csv: 3995WX/3975WX/3955WX/"
+        "3945WX 'Up to 3200MHz', DDR4, 8 channels)",
+    ),
+    CpuMemorySpec(
+        "amd-threadripper-pro-5000wx",
+        "AMD Ryzen Threadripper PRO 5000WX (Chagall, 59x5WX, sWRX8)",
+        204.8,
+        "8 x DDR4-3200 (8 x 3200 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.amd.com/en/products/specifications/processors (as exported "
+        "in https://github.com/felixsteinke/cpu-spec-dataset/blob/main/dataset/amd-cpus.csv: 5995WX...5945WX 'Up to "
+        "3200MHz', DDR4, 8 channels) ; https://www.sweclockers.com/nyhet/33442-amd-bekraftar-ryzen-threadripper-pro-"
+        "5000-med-upp-till-64-karnor-zen-3 (eight DDR4 channels)",
+    ),
+    # AMD Ryzen client
+    CpuMemorySpec(
+        "amd-ryzen-5000",
+        "AMD Ryzen 5000 desktop (Zen 3 Vermeer, 5000G Cezanne) and 4000G/4100/4500 (Renoir)",
+        51.2,
+        "2 x DDR4-3200 (2 x 3200 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.amd.com/en/products/specifications/processors (as exported "
+        "in https://github.com/felixsteinke/cpu-spec-dataset/blob/main/dataset/amd-cpus.csv: 5950X...5500, 5700G/"
+        "5600G, 4600G, 4500, 4100 'Up to 3200MHz', DDR4, 2 channels)",
+    ),
+    CpuMemorySpec(
+        "amd-ryzen-5000-mobile",
+        "AMD Ryzen 4000/5000 mobile (Renoir, Lucienne, Cezanne, Barcelo; U/H/HS/HX)",
+        68.3,
+        "2 x 64-bit LPDDR4X-4266 (128-bit, 4266 MT/s x 16 B; vendor maximum -- DDR4-3200 SO-DIMM laptops: 51.2 GB/s)",
+        "derived: bus width x MT/s from https://www.amd.com/en/products/specifications/processors (as exported in "
+        "https://github.com/felixsteinke/cpu-spec-dataset/blob/main/dataset/amd-cpus.csv: 5800U/5800H/5900HX/4800U "
+        "'DDR4 - Up to 3200MHz, LPDDR4 - Up to 4266MHz', 5825U DDR4 2 channels) ; https://www.golem.de/news/"
+        "rembrandt-h-u-ryzen-mobile-6000-sind-erste-raytracing-apus-2201-162131.html (Cezanne/Barcelo: LPDDR4X-4266, "
+        "68 GB/s limit)",
+    ),
+    CpuMemorySpec(
+        "amd-ryzen-6000-mobile",
+        "AMD Ryzen 6000 mobile (Rembrandt, U/H/HS/HX)",
+        102.4,
+        "2 x 64-bit LPDDR5-6400 (128-bit, 6400 MT/s x 16 B; vendor maximum -- DDR5-4800 SO-DIMM laptops: 76.8 GB/s)",
+        "derived: bus width x MT/s from https://www.golem.de/news/rembrandt-h-u-ryzen-mobile-6000-sind-erste-"
+        "raytracing-apus-2201-162131.html ('Neben DDR5-4800 kann alternativ LPDDR5-6400 eingesetzt werden, was am "
+        "128 Bit breiten Interface in 102 GByte/s resultiert')",
+    ),
+    CpuMemorySpec(
+        "amd-ryzen-7040-mobile",
+        "AMD Ryzen 7040/8040 mobile (Phoenix, Hawk Point; U/HS/H)",
+        120.0,
+        "2 x 64-bit LPDDR5X-7500 (128-bit, 7500 MT/s x 16 B; vendor maximum -- DDR5-5600 SO-DIMM laptops: 89.6 GB/s)",
+        "derived: bus width x MT/s from https://www.tomshardware.fr/les-ryzen-7040-pheonix-point-conservent-le-pcie-"
+        "4-0/ (Phoenix: DDR5-5600 and LPDDR5x-7500 natively) ; https://www.purepc.pl/amd-krackan-point-procesory-z-"
+        "rdzeniami-zen-5-i-ukladami-rdna-3-5-otrzymaja-usprawniony-kontroler-ram-lpddr5x (Phoenix and Hawk Point "
+        "(Ryzen 7040 and 8040) share one memory controller: LPDDR5X 7500 / DDR5 5600) ; 2 channels per "
+        "https://github.com/felixsteinke/cpu-spec-dataset/blob/main/dataset/amd-cpus.csv (AMD export)",
+    ),
+    CpuMemorySpec(
+        "amd-ryzen-7045hx",
+        "AMD Ryzen 7045HX mobile (Dragon Range)",
+        83.2,
+        "2 x DDR5-5200 (2 x 5200 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.tomshardware.fr/les-ryzen-7040-pheonix-point-conservent-le-"
+        "pcie-4-0/ ('les Dragon Range se limitent a la DDR5-5200') ; https://github.com/felixsteinke/cpu-spec-"
+        "dataset/blob/main/dataset/amd-cpus.csv (AMD export: 7945HX...7645HX DDR5, 2 channels)",
+    ),
+    CpuMemorySpec(
+        "amd-ryzen-ai-300",
+        "AMD Ryzen AI 300 (Strix Point: AI 9 HX 375/370, AI 9 365, AI 7 PRO 360)",
+        120.0,
+        "2 x 64-bit LPDDR5X-7500 (128-bit, 7500 MT/s x 16 B; recorded: the LPDDR5X figure -- DDR5-5600 2-channel "
+        "laptops reach 89.6 GB/s)",
+        "derived: bus width x MT/s from https://www.hardwareluxx.de/index.php/news/hardware/prozessoren/63926-strix-"
+        "halo-amds-st%C3%A4rkste-apu-zeigt-sich-mit-128-gb-arbeitsspeicher.html (Ryzen AI memory controller: DDR5-"
+        "5600 or LPDDR5x-7500; table: Strix Point 128 bit, 120 GB/s) ; https://www.purepc.pl/amd-krackan-point-"
+        "procesory-z-rdzeniami-zen-5-i-ukladami-rdna-3-5-otrzymaja-usprawniony-kontroler-ram-lpddr5x (Strix Point: "
+        "LPDDR5X 7500 plus DDR5 5600) -- note: Krackan (AI 5/7 330-350) is reported with a faster controller and is "
+        "not claimed",
+    ),
+    CpuMemorySpec(
+        "amd-ryzen-8000g",
+        "AMD Ryzen 8000G desktop (Phoenix / Phoenix 2 on AM5)",
+        83.2,
+        "2 x DDR5-5200 (2 x 5200 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://www.purepc.pl/amd-ryzen-5-8500g-oraz-ryzen-3-8300g-z-obnizona-"
+        "liczba-linii-pcie-4-0-dla-karty-graficznej-oraz-ssd (8700G/8600G/8500G/8300G: DDR5 5200) ; "
+        "https://www.tweaktown.com/news/95576/amd-ryzen-8000g-phoenix-2-desktop-apu-limited-to-pcie-4-0-x4-for-gpu-"
+        "x2-ssds/index.html (8700G/8600G dual-channel DDR5) -- note: a board spec sheet listed Phoenix 2 (8500G/"
+        "8300G) as single-channel, https://gamebastion.com/n/amd-ryzen-8000g-phoenix-2-desktop-apus/399295 reports "
+        "AMD's 8300G page lists dual-channel",
+    ),
+    # Intel Core client
+    CpuMemorySpec(
+        "intel-core-13th-14th-desktop",
+        "Intel Core i7/i9 and i5-x600K 13th/14th gen desktop (Raptor Lake-S / Refresh) and 13th gen HX",
+        89.6,
+        "2 x DDR5-5600 (2 x 5600 MT/s x 8 B; recorded: the DDR5 figure -- DDR4-3200 boards reach 51.2 GB/s; "
+        "not matched: i5 non-K and i3 parts, specified lower, e.g. i5-13400 at DDR5-4800)",
+        "derived: channels x MT/s x 8 B from https://www.thefpsreview.com/2022/07/06/13th-gen-core-raptor-lake-s-"
+        "processors-to-support-ddr5-5600-and-ddr4-3200-memory/ (Raptor Lake-S: DDR5-5600 and DDR4-3200) ; "
+        "https://www.hardwareluxx.de/index.php/news/hardware/prozessoren/63926-strix-halo-amds-st%C3%A4rkste-apu-"
+        "zeigt-sich-mit-128-gb-arbeitsspeicher.html (table: Raptor Lake (Core-14000-Serie) 128 bit DDR5-5600, 89.6 "
+        "GB/s) ; https://www.theverge.com/2023/1/3/23536804/intels-13th-gen-mobile-processors-specs-release-date-"
+        "price-ces-2023 (13th gen HX: DDR5 up to 5600, DDR4 up to 3200) ; https://zaro.info/processor-memory-"
+        "support/what-is-the-max-ram-speed-for-intel-core-i9-13900k (i9-13900K: DDR5 5600, 2 channels, 89.6 GB/s) ; "
+        "https://computexsl.lk/shop/processors/intel-i5-13400-processor-20mb-cache-2-50-ghz-up-to-4-60-ghz-16-threads-"
+        "10-cores-desktop-processor-3-years-warranty (ARK copy: i5-13400 DDR5 4800, 76.8 GB/s -- why non-K i5 is "
+        "left out)",
+    ),
+    CpuMemorySpec(
+        "intel-core-ultra-200s",
+        "Intel Core Ultra 200S desktop (Arrow Lake-S)",
+        102.4,
+        "2 x DDR5-6400 (2 x 6400 MT/s x 8 B; CUDIMM at 1 DIMM per channel on 2-slot boards -- UDIMM / 4-slot boards "
+        "are specified at DDR5-5600, 89.6 GB/s)",
+        "derived: channels x MT/s x 8 B from https://hardwareluxx.de/index.php/news/hardware/arbeitsspeicher/64656-"
+        "arrow-lake-s-cudimm,-udimm-und-die-vorgaben-des-speichercontrollers.html (Intel Core Ultra 200S datasheet: "
+        "two memory channels; UDIMM DDR5-5600, CUDIMM DDR5-6400 at 1DPC)",
+    ),
+    CpuMemorySpec(
+        "intel-core-ultra-100-mobile",
+        "Intel Core Ultra 100 mobile (Meteor Lake, 1x5U/1x4U/1x5H)",
+        119.5,
+        "2 x 64-bit LPDDR5X-7467 (128-bit, 7467 MT/s x 16 B; vendor maximum -- DDR5-5600 SO-DIMM laptops: 89.6 GB/s)",
+        "derived: bus width x MT/s from https://thinkcomputers.org/intel-14th-gen-core-meteor-lake-h-p-u-will-feature-"
+        "new-low-power-efficient-cores/ ('support for DDR5-5600 or LPDDR5/LPDDR5X-7467') ; "
+        "https://www.hardwareluxx.de/index.php/news/hardware/prozessoren/63926-strix-halo-amds-st%C3%A4rkste-apu-"
+        "zeigt-sich-mit-128-gb-arbeitsspeicher.html (table: Meteor Lake 128 bit LPDDR5X-7467, 119.5 GB/s)",
+    ),
+    CpuMemorySpec(
+        "intel-core-ultra-200v",
+        "Intel Core Ultra 200V mobile (Lunar Lake, on-package memory)",
+        136.5,
+        "2 x 64-bit LPDDR5X-8533 on package (128-bit, 8533 MT/s x 16 B)",
+        "derived: bus width x MT/s from https://www.igorslab.de/en/intels-mobile-lunar-lake-mx-processors-are-"
+        "expected-to-use-samsungs-lpddr5x-on-package-memory/ (dual-channel LPDDR5X-8533 on-package) ; "
+        "https://www.hardwareluxx.de/index.php/news/hardware/prozessoren/63926-strix-halo-amds-st%C3%A4rkste-apu-"
+        "zeigt-sich-mit-128-gb-arbeitsspeicher.html (table: Lunar Lake 128 bit, 136 GB/s)",
+    ),
+    CpuMemorySpec(
+        "intel-core-12th-13th-mobile",
+        "Intel Core 12th/13th gen mobile U/P/H (Alder Lake-U/P/H, Raptor Lake-U/P/H on Alder Lake dies)",
+        83.2,
+        "2 x 64-bit LPDDR5-5200 (128-bit, 5200 MT/s x 16 B; vendor maximum -- DDR5-4800 laptops: 76.8 GB/s)",
+        "derived: bus width x MT/s from https://www.notebookcheck.net/i7-1260P-vs-i5-7440HQ-vs-i7-7560U_14064_8416_"
+        "8420.247596.0.html (i7-1260P: 'up to LPDDR5-5200, DDR5-4800, LPDDR4x-4267 or DDR4-3200') ; "
+        "https://tweakers.net/nieuws/191128/intel-introduceert-9w-15w-28w-en-45w-laptopprocessors-in-alder-lake-"
+        "serie.html (Alder Lake-H: same four memory types) ; https://www.notebookcheck.net/i3-1315U-vs-i5-13420H-vs-"
+        "U300_14920_14729_14924.247596.0.html (i3-1315U: same list) ; https://www.notebookcheck.net/Intel-Raptor-"
+        "Lake-P-Review-Debut-for-the-Core-i7-1360P.688425.0.html (13th gen P/H still use the Alder Lake dies) -- "
+        "note: if some 13th gen P/H SKUs are specified faster, this row is conservative for them",
+    ),
+    CpuMemorySpec(
+        "intel-core-8th-9th-desktop",
+        "Intel Core i5/i7/i9 8th/9th gen desktop (Coffee Lake-S / Refresh)",
+        42.7,
+        "2 x DDR4-2666 (2 x 2666 MT/s x 8 B; Intel states 41.6 GB/s; Core i3 parts are DDR4-2400, not matched)",
+        "derived: channels x MT/s x 8 B from http://38.142.81.21:8001/manual/intel/bx80684i79700kf/data-sheet-"
+        "english/page-19.html (9th gen Core datasheet vol. 1: two 64-bit DDR4 channels, S-line DT UDIMM 6+2/8+2 "
+        "DDR4-2666, '41.6 GB/s in dual-channel mode assuming 2666 MT/s') ; https://www.golem.de/news/coffee-lake-"
+        "intel-verkauft-sechs-kerne-fuer-unter-200-euro-1709-130248.html (8th gen i7/i5 DDR4-2666, i3 DDR4-2400)",
+    ),
+    CpuMemorySpec(
+        "intel-core-11th-desktop",
+        "Intel Core 11th gen desktop (Rocket Lake-S)",
+        51.2,
+        "2 x DDR4-3200 (2 x 3200 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from https://geektopia.es/es/technology/2021/01/11/noticias/intel-avanza-el-"
+        "core-i9-11900k-con-un-19-mas-de-ipc-asi-como-las-placas-base-serie-500.html (Core i9-11900K 'Usa memoria "
+        "DDR4-3200') ; https://ilsoftware.it/Intel-Rocket-Lake-S-la-nuova-piattaforma-con-supporto-PCIe-40-"
+        "Thunderbolt-4-e-GPU-Xe_20926 (dual-channel DDR4)",
+    ),
+    CpuMemorySpec(
+        "intel-core-haswell-mobile",
+        "Intel Core 4th gen mobile U/Y (Haswell ULT/ULX)",
+        25.6,
+        "2 x DDR3L-1600 (2 x 1600 MT/s x 8 B)",
+        "derived: channels x MT/s x 8 B from http://www.maximumpc.com/intel-haswell-details-leak-to-the-web/ "
+        "(Haswell: DDR3/DDR3L up to 1600 MHz, dual channel) ; https://technical-guide.blogspot.com/2012/08/intel-"
+        "haswell-fastest-video-chip-for.html (platform table: Mobile ULT GT3 with 2 memory controllers) ; "
+        "http://www.notebookinfo.de/prozessoren/tablet-prozessoren/intel-core-i5-haswell/intel-core-i5-4220y/ "
+        "(Haswell-Y: DDR3L-1600) -- note: secondary sources; Intel ARK was not reachable",
+    ),
+    CpuMemorySpec(
+        "intel-core-broadwell-mobile",
+        "Intel Core 5th gen mobile U (Broadwell-U)",
+        29.9,
+        "2 x LPDDR3-1866 (2 x 1866 MT/s x 8 B; vendor maximum on the 28 W parts -- DDR3L-1600: 25.6 GB/s)",
+        "derived: channels x MT/s x 8 B from https://notebookcheck.com/Intel-Core-i5-5257U-Notebook-Prozessor."
+        "127653.0.html ('Dual-Channel-Speichercontroller (LPDDR3/DDR3L, max. 1.866/1.600 MHz)') ; "
+        "http://www.notebookinfo.de/prozessoren/ultra-low-voltage-prozessoren/intel-core-i3-broadwell/intel-core-i3-"
+        "5020u/ (dual-channel DDR3L-1600/LPDDR3-1600)",
+    ),
+    # Arm
+    CpuMemorySpec(
+        "qualcomm-snapdragon-x",
+        "Qualcomm Snapdragon X Elite / X Plus (X1E, X1P)",
+        135.2,
+        "8 x 16-bit LPDDR5X-8448 (128-bit, 8448 MT/s x 16 B)",
+        "derived: bus width x MT/s from https://www.notebookcheck.net/Qualcomm-Snapdragon-X-Elite-X1E-78-100-Processor-"
+        "Benchmarks-and-Specs.838568.0.html (X1E-78-100: LPDDR5x-8448 controller) ; https://winaero.com/snapdragon-x-"
+        "plus-for-windows-on-arm-is-officially-revealed/amp (X Plus: LPDDR5x at 8,448 MT/s, 135 GB/s) ; "
+        "https://mspoweruser.com/qualcomm-snapdragon-x-elite-soc-windows-pcs (16-bit width, 8 channels)",
+    ),
+    CpuMemorySpec(
+        "raspberry-pi-5",
+        "Raspberry Pi 5 (Broadcom BCM2712)",
+        17.1,
+        "1 x 32-bit LPDDR4X-4267 (4267 MT/s x 4 B)",
+        "derived: bus width x MT/s from https://circuitdigest.com/news/the-new-raspberry-pi-5-is-here-faster-than-"
+        "ever ('The Pi 5 uses a 32-bit LPDDR4, running at 4267MT/s') ; https://en.mashdigi.com/the-raspberry-pi-"
+        "foundation-announces-the-launch-of-the-raspberry-pi-5-development-board-showing-that-supply-chain-issues-"
+        "have-been-improved/ (32-bit LPDDR4X 4267MT/s)",
+    ),
+    CpuMemorySpec(
+        "rockchip-rk3588",
+        "Rockchip RK3588 / RK3588S",
+        34.1,
+        "4 x 16-bit LPDDR4X-4267 (64-bit, 4267 MT/s x 8 B; LPDDR5 boards may run faster, no speed sourced)",
+        "derived: bus width x MT/s from https://forum.radxa.com/t/rock-5a-lpddr4x-memory-bandwidth/19293 (RK3588 and "
+        "RK3588S datasheets: four channels of 16-bit LPDDR4/4x or LPDDR5; LPDDR4x 4267 MT/s -> 34 GB/s)",
+    ),
     *_APPLE_CPU_ROWS,
 )
 
@@ -3224,6 +3561,41 @@ _CPU_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bryzen\s+[3579]\s+9\d\d0(?:x3d|x|f)?\b", "amd-ryzen-9000"),
         (r"\bryzen\s+ai\s+max\b", "amd-ryzen-ai-max"),
         (r"\bcore\s+i[3579]-12\d\d0(?:k|kf|f|t)?\b", "intel-core-12th-desktop"),
+        (r"\bxeon\b.*\bplatinum\s+92\d\d[a-z]*\b", "intel-xeon-9200"),
+        (r"\bxeon\b.*\b(?:platinum|gold|silver|bronze)\s+[3-8]2\d\d[a-z]*\b", "intel-xeon-scalable-gen2"),
+        (r"\bxeon\b.*\b(?:platinum|gold|silver)\s+[3-8]3\d\d(?!h)[a-z]*\b", "intel-xeon-scalable-gen3"),
+        (r"\bxeon\b.*\b(?:platinum|gold|silver|bronze)\s+[3-8]5\d\d[a-z]*\b", "intel-xeon-scalable-gen5"),
+        (r"\bxeon\s+6[57]\d\d[pe]\b", "intel-xeon-6700"),
+        (r"\bxeon\s+w[3579]-34\d\d[a-z]*\b", "intel-xeon-w3400"),
+        (r"\bxeon\s+w[3579]-24\d\d[a-z]*\b", "intel-xeon-w2400"),
+        (r"\bxeon\s+e-23\d\d[a-z]*\b", "intel-xeon-e2300"),
+        (r"\bxeon\s+e-24\d\d[a-z]*\b", "intel-xeon-e2400"),
+        (r"\bepyc\s+8\d\d4[a-z]*\b", "amd-epyc-8004"),
+        (r"\bthreadripper\s+3\d\d0x\b", "amd-threadripper-3000"),
+        (r"\bthreadripper\s+pro\s+3\d\d5wx\b", "amd-threadripper-pro-3000wx"),
+        (r"\bthreadripper\s+pro\s+5\d\d5wx\b", "amd-threadripper-pro-5000wx"),
+        (r"\bryzen\s+[3579]\s+(?:pro\s+)?[45]\d\d\d(?:x3d|xt|x|ge|gt|g|f)?\b", "amd-ryzen-5000"),
+        (r"\bryzen\s+[3579]\s+(?:pro\s+)?(?:4\d\d\d|5\d\d\d)(?:u|h|hs|hx)\b", "amd-ryzen-5000-mobile"),
+        (r"\bryzen\s+[3579]\s+(?:pro\s+)?6\d\d\d(?:u|h|hs|hx)\b", "amd-ryzen-6000-mobile"),
+        (r"\bryzen\s+[3579]\s+(?:pro\s+)?(?:7\d40|8\d4[05])(?:u|hs|h)\b", "amd-ryzen-7040-mobile"),
+        (r"\bryzen\s+[3579]\s+7\d45hx(?:3d)?\b", "amd-ryzen-7045hx"),
+        (r"\bryzen\s+ai\s+[579]\s+(?:hx\s+)?(?:pro\s+)?(?:hx\s+)?3[67]\d\b", "amd-ryzen-ai-300"),
+        (r"\bryzen\s+[3579]\s+(?:pro\s+)?8\d00ge?\b", "amd-ryzen-8000g"),
+        (
+            r"\bcore\s+i(?:[79]-1[34]\d{3}(?:k|kf|ks|f|t)?|5-1[34]600kf?|[579]-13\d{3}hx)\b",
+            "intel-core-13th-14th-desktop",
+        ),
+        (r"\bcore\s+ultra\s+[3579]\s+2\d5(?:k|kf|f|t)?\b", "intel-core-ultra-200s"),
+        (r"\bcore\s+ultra\s+[579]\s+1\d\d[uh]\b", "intel-core-ultra-100-mobile"),
+        (r"\bcore\s+ultra\s+[579]\s+2\d\dv\b", "intel-core-ultra-200v"),
+        (r"\bcore\s+i[3579]-(?:1[23]\d\d[up]|1[23]\d{3}(?:h|hk))\b", "intel-core-12th-13th-mobile"),
+        (r"\bcore\s+i[579]-[89]\d{3}(?:k|kf|ks|f|t)?\b", "intel-core-8th-9th-desktop"),
+        (r"\bcore\s+i[3579]-11\d{3}(?:k|kf|f|t)?\b", "intel-core-11th-desktop"),
+        (r"\bcore\s+i[357]-4\d{3}[uy]\b", "intel-core-haswell-mobile"),
+        (r"\bcore\s+i[357]-5\d{3}[uy]\b", "intel-core-broadwell-mobile"),
+        (r"\bx1[ep]-?\d\d-?\d{3}\b|\bsnapdragon\s+x\s+(?:elite|plus)\b", "qualcomm-snapdragon-x"),
+        (r"\bbcm2712\b|\braspberry\s+pi\s+5\b", "raspberry-pi-5"),
+        (r"\brk3588s?\b", "rockchip-rk3588"),
         (r"\bapple\s+m([1-5])\s+ultra\b", "apple-m{0}-ultra"),
         (r"\bapple\s+m([1-5])\s+max\b", "apple-m{0}-max"),
         (r"\bapple\s+m([1-5])\s+pro\b", "apple-m{0}-pro"),
