@@ -21,7 +21,8 @@ class Settings(BaseModel):
     catalog_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     history_days: int = Field(default=90, ge=1)
     stale_after_hours: float = Field(default=48.0, gt=0)
-    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # A report is a few KiB; 256 KiB keeps every stored item far below DynamoDB's 400 KB item limit.
+    max_body_bytes: int = Field(default=256 * 1024, gt=0)
     max_clock_skew_s: float = Field(default=600.0, ge=0)
     # A Lambda response carries at most 6 MB: bigger answers go gzip-compressed or are refused with a hint.
     max_response_bytes: int | None = Field(default=5_500_000, gt=0)
