@@ -139,7 +139,7 @@ def _node_id(raw: str | None) -> str | None:
 def _latest(svc: Services, node_id: str) -> StoredReport:
     stored = svc.store.latest(node_id)
     if stored is None:
-        raise ApiError(404, f"node {node_id!r} not found: no report was ever stored for it")
+        raise ApiError(404, f"node {node_id[:128]!r} not found: no report was ever stored for it")
     return stored
 
 
@@ -380,6 +380,6 @@ def node_history(
     node = unquote(node_id)
     page = svc.store.history(node, limit=limit, token=next_token)
     if not page.items and next_token is None and svc.store.latest(node) is None:
-        raise ApiError(404, f"node {node!r} not found: no report was ever stored for it")
+        raise ApiError(404, f"node {node[:128]!r} not found: no report was ever stored for it")
     entries = [HistoryEntry(received_at=s.received_at, hw_class=s.hw_class, report=s.report) for s in page.items]
     return _json(HistoryPage(node_id=node, reports=entries, next_token=page.next_token))
