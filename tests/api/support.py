@@ -138,7 +138,9 @@ def _fit_row(name: str, system: System) -> ModelFit:
     )
 
 
-def fake_fit_envelope(system: System, catalog: FakeCatalog, query: dict[str, Any], node: Node) -> Envelope:
+def fake_fit_envelope(
+    system: System, catalog: FakeCatalog, query: dict[str, Any], node: Node, *, evaluate_as: System | None = None
+) -> Envelope:
     names = [n for n in catalog.names if not query["search"] or query["search"].lower() in n.lower()]
     limit = query["limit"]
     shown = names if limit is None else names[:limit]
@@ -163,31 +165,14 @@ FAKE_ENGINE = EnginePort(
 )
 
 
-def real_engine_or_none() -> EnginePort | None:
-    """The real engine when it is importable and answers a smoke query; None while it is not there yet."""
-    try:
-        from fleetfit.api.engine_port import real_engine
-
-        port = real_engine()
-        from fleetfit.store.samples import rtx4090_workstation
-
-        port.fit_envelope(
-            rtx4090_workstation(), port.load_bundled(), port.query({}, "top"), Node(name="smoke", os="linux")
-        )
-        return port
-    except Exception:  # noqa: BLE001 - an engine still being written: test the API with the fake meanwhile
-        return None
-
-
 @pytest.fixture(scope="session")
 def engine() -> EnginePort:
-    choice = os.environ.get("FLEETFIT_TEST_ENGINE", "auto")
-    if choice == "fake":
+    """The real engine; FLEETFIT_TEST_ENGINE=fake runs the API tests against a small fake of the same shape."""
+    if os.environ.get("FLEETFIT_TEST_ENGINE") == "fake":
         return FAKE_ENGINE
-    real = real_engine_or_none()
-    if real is None and choice == "real":
-        pytest.fail("FLEETFIT_TEST_ENGINE=real but the engine is not importable or fails a smoke query")
-    return real or FAKE_ENGINE
+    from fleetfit.api.engine_port import real_engine
+
+    return real_engine()
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,7 @@ from fleetfit.api.cli import register
 from fleetfit.store.samples import apple_m3_max, sample_report
 from fleetfit.store.sqlite import SqliteStore
 
-from .support import BUCKET, real_engine_or_none
-
-needs_engine = pytest.mark.skipif(real_engine_or_none() is None, reason="the fit engine is not importable yet")
+from .support import BUCKET
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +36,6 @@ def test_serve_refuses_a_public_bind_without_token(monkeypatch: pytest.MonkeyPat
     assert "without a token" in capsys.readouterr().err
 
 
-@needs_engine
 def test_catalog_publish_then_info_from_s3(aws: dict[str, Any], capsys: Any) -> None:
     args = _parser().parse_args(["catalog", "publish", "--bucket", BUCKET])
     assert args.func(args) == 0
@@ -55,7 +52,6 @@ def test_catalog_publish_then_info_from_s3(aws: dict[str, Any], capsys: Any) -> 
     assert published["version"] == bundled["version"] and published["models"] == bundled["models"] > 0
 
 
-@needs_engine
 def test_publish_refuses_an_invalid_file(tmp_path: Path, aws: dict[str, Any], capsys: Any) -> None:
     bad = tmp_path / "bad.json.gz"
     bad.write_bytes(b"not a catalog")
@@ -66,7 +62,6 @@ def test_publish_refuses_an_invalid_file(tmp_path: Path, aws: dict[str, Any], ca
     ).get("Contents")
 
 
-@needs_engine
 def test_ingest_local_stores_and_answers_top(tmp_path: Path) -> None:
     from fleetfit.local import ingest_local
 

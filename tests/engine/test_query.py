@@ -271,3 +271,32 @@ def test_seed_examples_parse() -> None:
     parsed = System.model_validate(system)
     models = envelope(parsed, {"limit": "3"})["models"]
     assert len(models) == 3 and models[0]["run_mode"] in ("gpu", "moe_offload")
+
+
+def test_rankings_answer_like_a_fresh_analysis_and_are_reused() -> None:
+    from fleetfit.engine import query as query_module
+
+    catalog = load_bundled()
+    system = gpu_system("NVIDIA GeForce RTX 3090", 23.99, ram=48.0)
+    for params in ({}, {"use_case": "coding", "limit": "7"}, {"sort": "tps", "min_fit": "good", "limit": "9"}):
+        query = parse_query(params, route="models")
+        fresh = query_module.select(query_module.fit_rows(system, catalog, query), query)
+        cached = query_module.ranked(system, catalog, query)
+        assert cached[0] == fresh[0]
+        assert [f.as_json() for f in cached[1]] == [f.as_json() for f in fresh[1]]
+    first = query_module.ranking(system, catalog, parse_query({}, route="top"))
+    assert query_module.ranking(system, catalog, parse_query({"limit": "3"}, route="models")) is first
+    other = query_module.ranking(system, catalog, parse_query({"max_context": "32768"}, route="top"))
+    assert other is not first  # analysis options are part of the key
+
+
+def test_evaluate_as_echoes_the_node_and_analyses_the_class() -> None:
+    from fleetfit.engine.fleet import class_system
+
+    node = gpu_system("NVIDIA GeForce RTX 4090", 23.99, ram=64.0, available=55.3)
+    data = envelope(node, {"limit": "3"})
+    as_class = envelope_dict(
+        node, load_bundled(), parse_query({"limit": "3"}, route="models"), NODE, evaluate_as=class_system(node)
+    )
+    assert as_class["system"] == data["system"] and as_class["system"]["available_ram_gb"] == 55.3
+    assert [m["name"] for m in as_class["models"]] and as_class["models"][0]["memory_available_gb"] > 0

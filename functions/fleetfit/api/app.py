@@ -150,14 +150,17 @@ def _query(svc: Services, params: dict[str, str], route: str, name: str | None =
         raise ApiError(400, str(exc)) from exc
 
 
-def _fit(svc: Services, system: System, query: Any, node: Node) -> str:
-    """The envelope as JSON text, straight from the engine when it can write it."""
+def _fit(svc: Services, system: System, query: Any, node: Node, *, as_class: bool = False) -> str:
+    """The envelope as JSON text, straight from the engine when it can write it. `as_class`: a stored node
+    is analysed as its hardware class (available RAM bucketed), so every node of a class shares one
+    ranking and nodes of one class get one answer; the node's own System is what the envelope echoes."""
     catalog = svc.catalogs.current()
+    evaluate_as = svc.engine.class_system(system) if as_class and svc.engine.class_system else None
     try:
         if svc.engine.envelope_json is not None:
-            body = svc.engine.envelope_json(system, catalog, query, node)
+            body = svc.engine.envelope_json(system, catalog, query, node, evaluate_as=evaluate_as)
         else:
-            body = svc.engine.fit_envelope(system, catalog, query, node).model_dump_json()
+            body = svc.engine.fit_envelope(system, catalog, query, node, evaluate_as=evaluate_as).model_dump_json()
     except svc.engine.query_error as exc:  # a combination only the analysis can reject
         raise ApiError(400, str(exc)) from exc
     count("FitsComputed")
@@ -204,7 +207,7 @@ def _models(route: str, path_node: str | None, name: str | None) -> Response:
         raise ApiError(400, f"node={given!r} contradicts the path's node {node_id!r}")
     query = _query(svc, params, route, name)
     stored = _latest(svc, node_id)
-    return _envelope(_fit(svc, stored.report.system, query, _node_of(stored)))
+    return _envelope(_fit(svc, stored.report.system, query, _node_of(stored), as_class=True))
 
 
 # -- routes: service ------------------------------------------------------------------------------------
@@ -319,7 +322,7 @@ def _ingest(report: Report, path_node: str | None) -> Response:
     result = svc.store.put_report(report, received_at=now)
     count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
     logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)
-    body = _fit(svc, result.latest.report.system, _query(svc, {}, "top"), _node_of(result.latest))
+    body = _fit(svc, result.latest.report.system, _query(svc, {}, "top"), _node_of(result.latest), as_class=True)
     status = 200 if result.outcome == "duplicate" else 201
     return _envelope(body, status, headers={"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"})
 

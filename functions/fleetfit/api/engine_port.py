@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from fleetfit.contract import Envelope, Node, System
+from fleetfit.contract import Envelope, System
 
 
 class CatalogLike(Protocol):
@@ -19,26 +19,28 @@ class CatalogLike(Protocol):
 @dataclass(frozen=True)
 class EnginePort:
     parse_query: Callable[..., Any]  # (params: Mapping[str, str], *, route, name=None) -> Query
-    fit_envelope: Callable[[System, Any, Any, Node], Envelope]
+    fit_envelope: Callable[..., Envelope]  # (system, catalog, query, node, *, evaluate_as=None)
     query_error: type[Exception]
     load_bundled: Callable[[], CatalogLike]
     load_catalog_bytes: Callable[[bytes, str], CatalogLike]
     catalog_error: type[Exception]
     # The same envelope already serialised (the engine writes its rows straight to JSON: about twice as
     # fast as building the pydantic Envelope and dumping it). None: the API dumps fit_envelope's result.
-    envelope_json: Callable[[System, Any, Any, Node], str] | None = None
+    # Both take `evaluate_as=` (a System to analyse instead of the echoed one).
+    envelope_json: Callable[..., str] | None = None
+    # A node's hardware class as a System (engine.fleet.class_system); None: analyse nodes as reported.
+    class_system: Callable[[System], System] | None = None
 
     def query(self, params: Mapping[str, str], route: str, name: str | None = None) -> Any:
         return self.parse_query(params, route=route, name=name)
 
 
 def real_engine() -> EnginePort:
-    from fleetfit import catalog as catalog_module
-    from fleetfit import engine
-    from fleetfit.catalog import CatalogError, load_bundled, load_catalog_bytes
+    from fleetfit.catalog import BUNDLED_DIGEST_PATH, CatalogError, load_bundled, load_catalog_bytes
+    from fleetfit.engine import QueryError, envelope_json, fit_envelope, parse_query
+    from fleetfit.engine.fleet import class_system
 
-    digest_path = getattr(catalog_module, "BUNDLED_DIGEST_PATH", None)
-    trusted = digest_path.read_text(encoding="ascii").strip() if digest_path and digest_path.exists() else None
+    trusted = BUNDLED_DIGEST_PATH.read_text(encoding="ascii").strip() if BUNDLED_DIGEST_PATH.exists() else None
 
     def load_published(data: bytes, source: str) -> CatalogLike:
         """A published object byte-identical to the bundled file (validated when it was built and shipped
@@ -47,8 +49,6 @@ def real_engine() -> EnginePort:
             return load_catalog_bytes(data, source)
         return load_catalog_bytes(data, source, trusted_digest=trusted)
 
-    from fleetfit.engine import QueryError, fit_envelope, parse_query
-
     return EnginePort(
         parse_query=parse_query,
         fit_envelope=fit_envelope,
@@ -56,5 +56,6 @@ def real_engine() -> EnginePort:
         load_bundled=load_bundled,
         load_catalog_bytes=load_published,
         catalog_error=CatalogError,
-        envelope_json=getattr(engine, "envelope_json", None),
+        envelope_json=envelope_json,
+        class_system=class_system,
     )

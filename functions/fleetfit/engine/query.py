@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import platform
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -284,9 +286,88 @@ def node_of(hostname: str | None = None) -> Node:
     return Node(name=hostname or platform.node() or "unknown-node", os=platform.system().lower() or "unknown")
 
 
-def envelope_dict(system: System, catalog: Catalog, query: Query, node: Node) -> dict[str, Any]:
-    """The seed's envelope as plain JSON-ready data."""
-    total, page = select(fit_rows(system, catalog, query), query)
+# Rankings: every catalog model analysed for one System and one set of analysis options, kept for reuse.
+# A fleet is a few dozen hardware classes, so the API answers most requests from here (a filter and a walk
+# down a pre-sorted list) instead of analysing the catalog again. Least recently used rankings go first.
+MAX_RANKINGS = 16
+_RANKINGS: OrderedDict[tuple[str, str, int | None, str | None], Ranking] = OrderedDict()
+_RANKINGS_LOCK = threading.Lock()
+
+
+@dataclass
+class Ranking:
+    fits: list[Fit]
+    apple: bool
+    orders: dict[str, list[Fit]] = field(default_factory=dict)
+
+    counts: dict[tuple[str, bool, bool | None, str], int] = field(default_factory=dict)
+
+    def count(self, query: Query) -> int:
+        """Rows that the row-level filters keep (models hidden on this hardware left out)."""
+        key = (query.min_fit, query.perfect, query.route == "top" or query.include_too_tight is False, query.runtime)
+        found = self.counts.get(key)
+        if found is None:
+            found = self.counts[key] = sum(
+                1 for fit in self.fits if keep(fit, query) and (self.apple or not fit.profile.mlx_only)
+            )
+        return found
+
+    def ordered(self, query: Query) -> list[Fit]:
+        order = self.orders.get(query.sort)
+        if order is None:
+            order = self.orders[query.sort] = sorted(self.fits, key=order_key(query))
+        return order
+
+
+def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
+    """Every catalog model analysed for `system` under the query's analysis options (memoised)."""
+    key = (catalog.version, system.model_dump_json(), query.max_context, query.quant)
+    with _RANKINGS_LOCK:
+        found = _RANKINGS.get(key)
+        if found is not None:
+            _RANKINGS.move_to_end(key)
+            return found
+    hw = resolve(system)
+    options = Options(reference_date=reference_date(catalog), max_context=query.max_context, quant=query.quant)
+    built = Ranking([analyze(p, hw, options) for p in profiles(catalog)], hw.apple)
+    with _RANKINGS_LOCK:
+        _RANKINGS[key] = built
+        while len(_RANKINGS) > MAX_RANKINGS:
+            _RANKINGS.popitem(last=False)
+    return built
+
+
+def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fit]]:
+    """(total after filters, page) for a query: one model by exact name is analysed alone; anything else
+    is read off the System's ranking."""
+    if query.name is not None and query.route != "name":
+        return select(fit_rows(system, catalog, query), query)
+    table = ranking(system, catalog, query)
+    limit = query.limit
+    if query.name is None and not (query.provider or query.use_case or query.search):
+        # No model-level filter: the total is a per-ranking count, and the page stops at the limit.
+        page = []
+        for fit in table.ordered(query):
+            if limit is not None and len(page) >= limit:
+                break
+            if keep(fit, query) and (table.apple or not fit.profile.mlx_only):
+                page.append(fit)
+        return table.count(query), page
+    total, page = 0, []
+    for fit in table.ordered(query):
+        if keep(fit, query) and _wanted(fit.profile, query, table.apple):
+            total += 1
+            if limit is None or len(page) < limit:
+                page.append(fit)
+    return total, page
+
+
+def envelope_dict(
+    system: System, catalog: Catalog, query: Query, node: Node, *, evaluate_as: System | None = None
+) -> dict[str, Any]:
+    """The seed's envelope as plain JSON-ready data. `evaluate_as`: analyse as this System (a node's
+    hardware class) while echoing the node's own."""
+    total, page = ranked(evaluate_as or system, catalog, query)
     return {
         "node": node.model_dump(),
         "system": system.model_dump(mode="json"),
@@ -314,12 +395,16 @@ def envelope_head(system: System, catalog: Catalog, query: Query, node: Node, to
     return head[:-1] + ',"models":['
 
 
-def envelope_json(system: System, catalog: Catalog, query: Query, node: Node) -> str:
+def envelope_json(
+    system: System, catalog: Catalog, query: Query, node: Node, *, evaluate_as: System | None = None
+) -> str:
     """The same envelope as compact JSON text, without building a dict per model (full listings)."""
-    total, page = select(fit_rows(system, catalog, query), query)
+    total, page = ranked(evaluate_as or system, catalog, query)
     return envelope_head(system, catalog, query, node, total, len(page)) + ",".join(f.as_json() for f in page) + "]}"
 
 
-def fit_envelope(system: System, catalog: Catalog, query: Query, node: Node) -> Envelope:
+def fit_envelope(
+    system: System, catalog: Catalog, query: Query, node: Node, *, evaluate_as: System | None = None
+) -> Envelope:
     """The seed's envelope, validated against the contract."""
-    return Envelope.model_validate(envelope_dict(system, catalog, query, node))
+    return Envelope.model_validate(envelope_dict(system, catalog, query, node, evaluate_as=evaluate_as))
