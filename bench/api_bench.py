@@ -123,7 +123,7 @@ def main() -> int:
         catalog_obj = svc.catalogs.current()
         from fleetfit.contract import Node
 
-        write = svc.engine.envelope_json or (lambda *a: svc.engine.fit_envelope(*a).model_dump_json())
+        write = svc.engine.envelope_json or (lambda *a, **k: svc.engine.fit_envelope(*a, **k).model_dump_json())
         engine_only = []
         for _ in range(max(5, args.runs // 5)):
             t = time.perf_counter()
@@ -135,7 +135,7 @@ def main() -> int:
 
         canned = write(stored.report.system, catalog_obj, query, Node(name=NODE, os="linux"))
         real_engine = svc.engine
-        svc.engine = replace(real_engine, envelope_json=lambda *a: canned)
+        svc.engine = replace(real_engine, envelope_json=lambda *a, **k: canned)
         api_only = []
         for _ in range(args.runs):
             t = time.perf_counter()
