@@ -165,3 +165,11 @@ def test_405b_needs_more_than_one_4090_and_tiny_fits_anywhere() -> None:
     tiny = dense_entry("tiny/model-50m", 50_000_000, layers=8, hidden=512, heads=8, kv_heads=8, head_dim=64, ffn=1408)
     assert analyze(build_profile(huge), resolve(RTX_4090), OPTIONS).fit_level == "too_tight"
     assert analyze(build_profile(tiny), resolve(cpu_system(2.0)), OPTIONS).fit_level == "good"
+
+
+def test_busy_gpu_is_noted_but_fit_uses_the_card() -> None:
+    busy = gpu_system("NVIDIA GeForce RTX 4090", 23.99)
+    busy = busy.model_copy(update={"gpus": [busy.gpus[0].model_copy(update={"free_vram_gb": 3.0})]})
+    fit = fit_of("meta-llama/Llama-3.1-8B-Instruct", busy)
+    assert fit.placement.mode == "gpu"
+    assert "Only 3.0 GiB of this GPU memory was free when the node reported" in fit.notes()

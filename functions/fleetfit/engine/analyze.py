@@ -286,6 +286,10 @@ def notes(fit: Fit) -> list[str]:
                 f"GPU '{pool.name}' is not in fleetfit's table: speed assumes {pool.bandwidth_gbps:.0f} GB/s, "
                 "a low-end card of its backend"
             )
+        if placement.mode == "gpu" and pool.free_per_card is not None and not pool.unified:
+            free = pool.free_per_card * pool.count
+            if free * GIB < placement.required_bytes:
+                out.append(f"Only {free:.1f} GiB of this GPU memory was free when the node reported")
         if pool.unified and hw.apple:
             out.append(
                 f"Unified memory: the GPU may use about {APPLE_GPU_SHARE:.0%} of RAM by default "

@@ -46,6 +46,7 @@ class GpuPool:
     unified: bool
     effective_gbps: dict[str, float]  # runtime -> bandwidth decode reaches (efficiency x peak)
     layer_ms: float  # fixed cost per layer per token on this GPU (speed.layer_cost_ms)
+    free_per_card: float | None  # GiB free on one card when the probe ran (other processes hold the rest)
     # The same cards, 1..count of them: a model that fits on fewer cards is placed on fewer (as Ollama does),
     # saving the per-card runtime reserve and the hops of a layer split.
     subsets: tuple[GpuPool, ...] = ()
@@ -121,6 +122,7 @@ def resolve(system: System) -> Hardware:
                 known=bandwidth is not None,
                 unified=unified,
                 layer_ms=layer_cost_ms(gpu.backend, memory_type),
+                free_per_card=gpu.free_vram_gb,
                 effective_gbps={
                     runtime: peak * gpu_efficiency(gpu.backend, memory_type, runtime) for runtime in RUNTIMES
                 },
