@@ -200,11 +200,42 @@ def _compute_buffer(a: Shape, moe: MoeShape | None) -> float:
 
 
 _ROLE_INDEX = {role: i for i, role in enumerate(ROLE_ORDER)}
+_PHYSICS: dict[tuple[Any, ...], dict[str, Any]] = {}
 _EXPERT_INDEXES = tuple(_ROLE_INDEX[role] for role in EXPERT_ROLES)
 _SIGNATURES: dict[tuple[Any, ...], int] = {}
 
 
 def build_profile(entry: CatalogEntry) -> ModelProfile:
+    """The profile of one catalog entry. Entries with the same parameter count and architecture facts (fine-
+    tunes of one base model) share one set of physical invariants, including its weights cache."""
+    arch, moe_facts, attention = entry.get("arch") or {}, entry.get("moe"), entry.get("attention")
+    key = (
+        entry["params"],
+        entry.get("architecture") or "",
+        entry.get("native_quant"),
+        tuple(arch.items()),
+        tuple(moe_facts.items()) if moe_facts else None,
+        tuple(attention.items()) if attention else None,
+    )
+    physics = _PHYSICS.get(key)
+    if physics is None:
+        physics = _PHYSICS[key] = _physics(entry)
+    return ModelProfile(
+        entry=entry,
+        name=entry["name"],
+        params=entry["params"],
+        context_length=entry["context_length"],
+        category=entry["category"],
+        architecture=entry.get("architecture") or "",
+        native_quant=entry.get("native_quant"),
+        mlx_only=entry.get("mlx_only", False),
+        has_mlx_build=bool(entry.get("mlx_sources")),
+        **physics,
+    )
+
+
+def _physics(entry: CatalogEntry) -> dict[str, Any]:
+    """What follows from the parameter count and the architecture facts alone."""
     a = Shape.of(entry.get("arch") or {})
     raw_moe = entry.get("moe")
     moe = MoeShape(raw_moe["experts"], raw_moe["active_experts"], raw_moe.get("active_params")) if raw_moe else None
@@ -265,17 +296,8 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
         None,
     )  # in ROLE_ORDER
     signature = (layers, gqa, moe.experts if moe else None, tied, entry.get("native_quant") == "MXFP4", rows)
-    return ModelProfile(
-        entry=entry,
-        name=entry["name"],
-        params=entry["params"],
-        context_length=entry["context_length"],
-        category=entry["category"],
-        architecture=architecture,
+    return dict(
         moe=moe,
-        native_quant=entry.get("native_quant"),
-        mlx_only=entry.get("mlx_only", False),
-        has_mlx_build=bool(entry.get("mlx_sources")),
         routed_share=routed if has_experts else 1.0,
         tied_embeddings=tied,
         layers=layers,
@@ -289,6 +311,7 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
         active_vector=tuple(active),
         signature=_SIGNATURES.setdefault(signature, len(_SIGNATURES)),
         signature_facts=signature,
+        weights_cache={},  # shared by every entry with these facts: their weights are the same
     )
 
 
