@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -95,15 +95,18 @@ def load_catalog_bytes(data: bytes, source: str, *, trusted_digest: str | None =
         text = gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as exc:
         raise CatalogError(f"invalid catalog from {source}: not gzip data ({exc})") from exc
-    if trusted_digest is not None and digest == trusted_digest:
-        document = json.loads(text)
-        return Catalog(
-            version=digest[:16],
-            loaded_from=source,
-            entries=tuple(document["models"]),
-            built_from=document["built_from"],
-            built_at=document["built_at"],
-        )
+    document = json.loads(text) if trusted_digest is not None and digest == trusted_digest else _validated(text, source)
+    return Catalog(
+        version=digest[:16],
+        loaded_from=source,
+        entries=tuple(document["models"]),
+        built_from=document["built_from"],
+        built_at=document["built_at"],
+    )
+
+
+def _validated(text: bytes, source: str) -> dict[str, Any]:
+    """The catalog document after schema and cross-field validation; CatalogError names entry and field."""
     from fleetfit.catalog.schema import catalog_file_adapter, consistency_error
 
     try:
@@ -127,13 +130,7 @@ def load_catalog_bytes(data: bytes, source: str, *, trusted_digest: str | None =
         if lowered in seen:
             raise CatalogError(f"invalid catalog from {source}: duplicate model name {entry['name']!r}")
         seen.add(lowered)
-    return Catalog(
-        version=digest[:16],
-        loaded_from=source,
-        entries=tuple(parsed["models"]),
-        built_from=parsed["built_from"],
-        built_at=parsed["built_at"],
-    )
+    return dict(parsed)
 
 
 @functools.cache
