@@ -8,6 +8,7 @@ from in `provenance`, so it is never passed off as a published one.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import ConfigDict, Field, TypeAdapter
@@ -104,7 +105,7 @@ def catalog_entry_adapter() -> TypeAdapter[CatalogEntry]:
     return TypeAdapter(CatalogEntry)
 
 
-def consistency_error(entry: dict[str, Any]) -> str | None:
+def consistency_error(entry: Mapping[str, Any]) -> str | None:
     """Cross-field rules a type cannot express; returns "field: message" or None."""
     arch = entry.get("arch") or {}
     if arch.get("heads") and arch.get("kv_heads") and arch["kv_heads"] > arch["heads"]:

@@ -8,6 +8,7 @@ to the published total: the total stays exact, the mix follows the architecture.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +65,7 @@ class Shape:
     tied_embeddings: bool | None
 
     @classmethod
-    def of(cls, arch: dict[str, Any]) -> Shape:
+    def of(cls, arch: Mapping[str, Any]) -> Shape:
         get = arch.get
         return cls(
             get("layers"),
@@ -167,7 +168,7 @@ def _moe_roles_from_active(params: float, moe: MoeShape, body: float) -> dict[st
     return roles
 
 
-def _kv_shape(a: Shape, attention: dict[str, Any], params: float) -> KvShape:
+def _kv_shape(a: Shape, attention: Mapping[str, Any], params: float) -> KvShape:
     layers = a.layers or 0
     kind = attention.get("kind", "full")
     if kind == "mla" and layers:

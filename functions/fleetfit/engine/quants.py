@@ -9,6 +9,7 @@ Modelling that per tensor role is what makes sizes true for small models, whose 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 # Bits per weight of each ggml storage type, scales included (ggml block definitions:
@@ -71,7 +72,7 @@ ALL_ROLES: tuple[str, ...] = (
 )
 EXPERT_ROLES = frozenset({Role.EXPERT_GATE_UP, Role.EXPERT_DOWN})
 # A mix: per role, a tuple of (share of that role's weights, ggml type); shares sum to 1.
-Mix = dict[str, tuple[tuple[float, str], ...]]
+Mix = Mapping[str, tuple[tuple[float, str], ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,7 @@ def mix_for(label: str, *, layers: int | None, gqa: int | None, experts: int | N
     base = {"Q5_K_M": "Q5_K", "Q4_K_M": "Q4_K", "Q4_0": "Q4_0", "Q3_K_M": "Q3_K", "Q2_K": "Q2_K", "MXFP4": "Q8_0"}[
         label
     ]
-    mix: Mix = {role: ((1.0, base),) for role in ALL_ROLES}
+    mix: dict[str, tuple[tuple[float, str], ...]] = {role: ((1.0, base),) for role in ALL_ROLES}
     mix[Role.SMALL] = ((1.0, "F32"),)
     mix[Role.OUTPUT] = ((1.0, "Q8_0" if label == "MXFP4" else "Q6_K"),)
     if label in ("Q5_K_M", "Q4_K_M"):

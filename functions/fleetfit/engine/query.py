@@ -344,16 +344,16 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
         return select(fit_rows(system, catalog, query), query)
     table = ranking(system, catalog, query)
     limit = query.limit
+    page: list[Fit] = []
     if query.name is None and not (query.provider or query.use_case or query.search):
         # No model-level filter: the total is a per-ranking count, and the page stops at the limit.
-        page = []
         for fit in table.ordered(query):
             if limit is not None and len(page) >= limit:
                 break
             if keep(fit, query) and (table.apple or not fit.profile.mlx_only):
                 page.append(fit)
         return table.count(query), page
-    total, page = 0, []
+    total = 0
     for fit in table.ordered(query):
         if keep(fit, query) and _wanted(fit.profile, query, table.apple):
             total += 1
