@@ -61,8 +61,10 @@ def usable_context(profile: ModelProfile, placement: Placement) -> int:
     return int(min(profile.context_length, free // per_token))
 
 
-def decode_tps(profile: ModelProfile, hw: Hardware, placement: Placement, runtime: str, context: int) -> float:
-    """tok/s with `context` tokens in the KV cache (speed.seconds_per_token over this placement)."""
+def decode_tps(
+    profile: ModelProfile, hw: Hardware, placement: Placement, runtime: str, context: int
+) -> tuple[float, float]:
+    """(tok/s, bytes read per token) with `context` tokens in the KV cache (speed.seconds_per_token)."""
     gpu_bytes, cpu_bytes = bytes_per_token(placement, profile, kv_cache(profile, context))
     pool = placement.pool
     if pool is None or placement.mode == "cpu_only":
@@ -78,7 +80,7 @@ def decode_tps(profile: ModelProfile, hw: Hardware, placement: Placement, runtim
             pool.layer_ms,
             split,
         )
-    return 1.0 / seconds
+    return 1.0 / seconds, gpu_bytes + cpu_bytes
 
 
 @dataclass(slots=True)
@@ -101,6 +103,7 @@ class Fit:
     context_score: float
     score: float
     utilization_pct: float
+    bytes_per_token: float  # read to decode one token at SPEED_CONTEXT
 
     @property
     def name(self) -> str:
@@ -127,7 +130,6 @@ class Fit:
             confidence = "low"
         w = placement.weights
         speed_context = min(SPEED_CONTEXT, self.context)
-        gpu_bytes, cpu_bytes = bytes_per_token(placement, p, kv_cache(p, speed_context))
         offloaded = (
             repr(round((placement.experts_in_ram_bytes or 0.0) / GIB, 2)) if placement.mode == "moe_offload" else "null"
         )
@@ -152,7 +154,7 @@ class Fit:
             f'"estimate_confidence":"{confidence}","estimate_basis":{{"method":"{method}",'
             f'"gpu_bandwidth_gbps":{gpu_bw},'
             f'"ram_bandwidth_gbps":{repr(hw.ram_bandwidth_gbps) if uses_cpu else "null"},'
-            f'"efficiency":{efficiency!r},"bytes_per_token_gb":{round((gpu_bytes + cpu_bytes) / 1e9, 3)!r},'
+            f'"efficiency":{efficiency!r},"bytes_per_token_gb":{round(self.bytes_per_token / 1e9, 3)!r},'
             f'"context_tokens":{speed_context}}},{profile_tail(p)}}}'
         )
 
@@ -207,8 +209,8 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     placement = run_mode(profile, hw, ladder, context)
     level = "too_tight" if profile.mlx_only and not hw.apple else scoring.fit_level(placement)
     fits = level != "too_tight"
-    tps = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context))
-    tps_full = decode_tps(profile, hw, placement, runtime, context)
+    tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context))
+    tps_full, _ = decode_tps(profile, hw, placement, runtime, context)
 
     category = profile.category
     active_b = profile.active_params / 1e9 if profile.moe else None
@@ -240,6 +242,7 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
         context_score=context_score,
         score=score,
         utilization_pct=round(100.0 * utilization, 1) if placement.available_bytes > 0 else 0.0,
+        bytes_per_token=read_per_token,
     )
 
 
