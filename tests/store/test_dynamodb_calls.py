@@ -15,8 +15,14 @@ T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 def test_request_counts_and_no_scan(counted_dynamo: tuple[DynamoStore, Any]) -> None:
     store, calls = counted_dynamo
     for i in range(30):
+        store.put_report(sample_report(f"n{i:02d}", collected_at=T0 - timedelta(minutes=5)), received_at=T0)
+    # A new node: the first transaction expects it in its class already and is refused (the item is absent),
+    # the second writes it and counts it into its class.
+    assert calls == {"TransactWriteItems": 60}
+    calls.clear()
+    for i in range(30):
         store.put_report(sample_report(f"n{i:02d}", collected_at=T0), received_at=T0)
-    assert calls == {"TransactWriteItems": 30}  # the common case: one request per report
+    assert calls == {"TransactWriteItems": 30}  # the common case, a node that stays in its class: one request
 
     calls.clear()
     store.put_report(sample_report("n00", collected_at=T0 - timedelta(hours=1)), received_at=T0)
@@ -72,3 +78,23 @@ def test_items_carry_ttl_and_the_latest_carries_no_ttl(counted_dynamo: tuple[Dyn
     ninety_days = int((T0 + timedelta(days=90)).timestamp())
     assert int(by_kind["REPORT"]["expires_at"]["N"]) == ninety_days
     assert int(by_kind["RID"]["expires_at"]["N"]) == ninety_days
+
+
+def test_class_moves_and_registry_reads_cost_a_fixed_number_of_requests(
+    counted_dynamo: tuple[DynamoStore, Any],
+) -> None:
+    from fleetfit.store.samples import apple_m3_max
+
+    store, calls = counted_dynamo
+    for i in range(5):
+        store.put_report(sample_report(f"n{i}", collected_at=T0), received_at=T0)
+    calls.clear()
+    # a node whose hardware changed: refused once (another class than expected), then moved with the counts
+    store.put_report(sample_report("n0", collected_at=T0 + timedelta(hours=1), system=apple_m3_max()), received_at=T0)
+    assert calls == {"TransactWriteItems": 2}
+
+    calls.clear()
+    assert {c.nodes for c in store.classes()} == {4, 1}
+    store.stale_by_class(T0)
+    store.latest_many([f"n{i}" for i in range(5)])
+    assert calls == {"Query": 2, "BatchGetItem": 1}

@@ -5,6 +5,7 @@
 
 from fleetfit.store.base import (
     BadPageToken,
+    ClassRecord,
     IngestResult,
     NodeRecord,
     Page,
@@ -16,6 +17,7 @@ from fleetfit.store.keys import hardware_class
 
 __all__ = [
     "BadPageToken",
+    "ClassRecord",
     "IngestResult",
     "NodeRecord",
     "Page",

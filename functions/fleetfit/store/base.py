@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from fleetfit.contract import Report
-from fleetfit.store.keys import hardware_class
+from fleetfit.contract import Report, System
+from fleetfit.store.keys import class_system, hardware_class
 
 T = TypeVar("T")
 
@@ -88,6 +88,18 @@ class NodeRecord:
 
 
 @dataclass(frozen=True)
+class ClassRecord:
+    """A hardware class in the registry: its representative System and its size."""
+
+    hw_class: str
+    system: System  # what every node of the class is evaluated as (engine.fleet.class_system)
+    nodes: int  # nodes whose latest report is of this class (0: every node has left it)
+    first_seen: datetime
+    digest_version: str | None = None  # catalog version of `digest`, when one was stored
+    digest: bytes | None = None  # the class's evaluation of that catalog (fleetfit.fleet.digest), opaque here
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     next_token: str | None
@@ -125,11 +137,15 @@ class Store(ABC):
     """One implementation per backend: ``DynamoStore`` (AWS) and ``SqliteStore`` (one machine)."""
 
     def put_report(self, report: Report, *, received_at: datetime) -> IngestResult:
-        """Store ``report``: idempotent per (node_id, report_id); the latest changes only to a newer one."""
-        return self._put(report, received_at=received_at, hw_class=hardware_class(report.system))
+        """Store ``report``: idempotent per (node_id, report_id); the latest changes only to a newer one.
+        When the latest moves the node into another hardware class, the class counts move with it."""
+        klass = class_system(report.system)
+        return self._put(
+            report, received_at=received_at, hw_class=hardware_class(report.system), class_json=klass.model_dump_json()
+        )
 
     @abstractmethod
-    def _put(self, report: Report, *, received_at: datetime, hw_class: str) -> IngestResult: ...
+    def _put(self, report: Report, *, received_at: datetime, hw_class: str, class_json: str) -> IngestResult: ...
 
     @abstractmethod
     def latest(self, node_id: str) -> StoredReport | None:
@@ -146,3 +162,37 @@ class Store(ABC):
     @abstractmethod
     def nodes_in_class(self, hw_class: str, *, limit: int, token: str | None = None) -> Page[NodeRecord]:
         """Nodes whose latest report is of class ``hw_class``, ordered by node id (an index query)."""
+
+    # -- the class registry and fleet-wide reads ----------------------------------------------------------
+    @abstractmethod
+    def list_classes(self, *, limit: int = 500, token: str | None = None, digests: bool = False) -> Page[ClassRecord]:
+        """Every hardware class ever seen, by class id (nodes may be 0); `digests` also reads stored digests."""
+
+    def classes(self, *, digests: bool = False) -> list[ClassRecord]:
+        """All classes (a few dozen in a real fleet: one or two pages)."""
+        out: list[ClassRecord] = []
+        token: str | None = None
+        while True:
+            page = self.list_classes(token=token, digests=digests)
+            out.extend(page.items)
+            token = page.next_token
+            if token is None:
+                return out
+
+    @abstractmethod
+    def put_class_digest(self, hw_class: str, version: str, digest: bytes) -> None:
+        """Record the class's digest for catalog `version` (a no-op when that version is already stored)."""
+
+    @abstractmethod
+    def stale_by_class(self, before: datetime) -> dict[str, int]:
+        """How many nodes of each class have a latest report collected before `before` (an index range over
+        the stale nodes only: it grows with stale nodes, not with the fleet)."""
+
+    def latest_many(self, node_ids: list[str]) -> dict[str, StoredReport]:
+        """The latest reports of several nodes (unknown nodes are absent from the answer)."""
+        found = {}
+        for node_id in dict.fromkeys(node_ids):
+            stored = self.latest(node_id)
+            if stored is not None:
+                found[node_id] = stored
+        return found

@@ -1,34 +1,46 @@
 """The AWS store: one DynamoDB table (single-table design), reached with the low-level client.
 
-Items (every access pattern below is a GetItem or a Query, never a Scan):
+Items (every access pattern below is a GetItem, a BatchGetItem or a Query, never a Scan):
 
 - latest report: ``PK=NODE#<node_id>``, ``SK=LATEST``; also ``GSI1PK=CLASS#<hw_class>``,
-  ``GSI1SK=NODE#<node_id>`` (index ``by_class``), ``GSI2PK=FLEET``, ``GSI2SK=NODE#<node_id>`` (``by_fleet``)
+  ``GSI1SK=NODE#<node_id>`` (index ``by_class``), ``GSI2PK=FLEET``, ``GSI2SK=NODE#<node_id>`` (``by_fleet``),
+  ``GSI3PK=SEEN``, ``GSI3SK=<collected_at>#<node_id>`` (``by_seen``)
 - history entry: ``PK=NODE#<node_id>``, ``SK=REPORT#<collected_at>#<report_id>``; TTL ``expires_at``
 - report-id guard: ``PK=NODE#<node_id>``, ``SK=RID#<report_id>``; TTL ``expires_at``
+- hardware class: ``PK=CLASSES``, ``SK=<hw_class>``: the class's representative System, ``nodes`` (how many
+  latest items hold this class), and the class's digest of the current catalog (``digest_version``, ``digest``)
 
-- latest report of a node: GetItem ``NODE#id``/``LATEST``
+- latest report of a node: GetItem ``NODE#id``/``LATEST``; of several nodes: BatchGetItem
 - history, newest first: Query ``PK = NODE#id AND begins_with(SK, "REPORT#")``, backwards
 - all nodes, by id: Query GSI2 ``by_fleet`` ``GSI2PK = FLEET`` (only latest items carry GSI2 keys: sparse)
 - nodes of hardware class K: Query GSI1 ``by_class`` ``GSI1PK = CLASS#K`` (a node that changes class moves
   with its latest item)
-- ingest: one TransactWriteItems (guard if absent + history + latest if newer); on cancellation the reasons
-  say whether the report was a duplicate or older than the stored latest.
+- every class with its node count: Query ``PK = CLASSES`` (a few dozen items)
+- stale nodes per class: Query GSI3 ``by_seen`` ``GSI3PK = SEEN AND GSI3SK < <cutoff>`` (reads the stale
+  nodes only)
+- ingest: one TransactWriteItems (guard if absent + history + latest if newer and still of the class the
+  writer expects, + the class counts when the node enters or leaves a class); on cancellation the reasons
+  say whether the report was a duplicate, older than the stored latest, or of another class than expected
+  (then the class the item really holds comes back with the reasons, and a second transaction moves it).
 
-Both indexes project the node summary (``SUMMARY_ATTRS``), not the report body, so listings stay small.
+``by_class`` and ``by_fleet`` project the node summary (``SUMMARY_ATTRS``), not the report body, so listings
+stay small; ``by_seen`` projects the class only.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetfit.contract import Report
+from fleetfit.contract import Report, System
 from fleetfit.store.base import (
     BadPageToken,
+    ClassRecord,
     IngestResult,
     NodeRecord,
     Page,
@@ -43,7 +55,10 @@ from fleetfit.store.base import (
 
 BY_CLASS = "by_class"
 BY_FLEET = "by_fleet"
+BY_SEEN = "by_seen"
 FLEET_PK = "FLEET"
+SEEN_PK = "SEEN"
+CLASSES_PK = "CLASSES"
 SUMMARY_ATTRS = [
     "node_id",
     "report_id",
@@ -62,7 +77,8 @@ SUMMARY_ATTRS = [
 # The table as template.yaml declares it (tests create it in moto from this, and check the template agrees).
 TABLE_DEFINITION: dict[str, Any] = {
     "AttributeDefinitions": [
-        {"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
+        {"AttributeName": name, "AttributeType": "S"}
+        for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
     ],
     "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
     "GlobalSecondaryIndexes": [
@@ -75,11 +91,28 @@ TABLE_DEFINITION: dict[str, Any] = {
             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": SUMMARY_ATTRS},
         }
         for index, prefix in ((BY_CLASS, "GSI1"), (BY_FLEET, "GSI2"))
+    ]
+    + [
+        {
+            "IndexName": BY_SEEN,
+            "KeySchema": [
+                {"AttributeName": "GSI3PK", "KeyType": "HASH"},
+                {"AttributeName": "GSI3SK", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["hw_class"]},
+        }
     ],
     "BillingMode": "PAY_PER_REQUEST",
 }
 
-_NEWER = "attribute_not_exists(PK) OR collected_at < :c OR (collected_at = :c AND report_id < :r)"
+# The latest item is replaced only by a newer report, and only while it holds the class the writer expects
+# (so that the class counts written in the same transaction are the right ones).
+_NEWER_IN_CLASS = "hw_class = :k AND (collected_at < :c OR (collected_at = :c AND report_id < :r))"
+_ATTEMPTS = 5
+
+
+class _Duplicate(Exception):
+    """This report_id was already stored for the node."""
 
 
 def _node_pk(node_id: str) -> str:
@@ -99,7 +132,7 @@ class DynamoStore(Store):
         self.history_days = history_days
 
     # -- writes -----------------------------------------------------------------------------------------
-    def _put(self, report: Report, *, received_at: datetime, hw_class: str) -> IngestResult:
+    def _put(self, report: Report, *, received_at: datetime, hw_class: str, class_json: str) -> IngestResult:
         stored = StoredReport(report=report, received_at=received_at, hw_class=hw_class)
         collected = iso(report.collected_at)
         expires = str(int((received_at + timedelta(days=self.history_days)).timestamp()))
@@ -123,35 +156,99 @@ class DynamoStore(Store):
         }
         guard_put = {"Put": {"TableName": self.table, "Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}}
         history_put = {"Put": {"TableName": self.table, "Item": history}}
-        latest_put = {"Put": {**self._latest_put(stored, body), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
         try:
-            self.client.transact_write_items(TransactItems=[guard_put, history_put, latest_put])
+            outcome = self._move_latest(stored, body, class_json, extra=[guard_put, history_put])
+        except _Duplicate:
+            # Seen before. An earlier attempt may have stored it without the latest: repair (newer-wins).
+            self._move_latest(stored, body, class_json, extra=[])
+            return IngestResult(outcome="duplicate", latest=self._latest_or(stored))
+        if outcome == "latest":
             return IngestResult(outcome="latest", latest=stored)
+        try:
+            self.client.transact_write_items(TransactItems=[guard_put, history_put])
         except ClientError as exc:
-            reasons = _cancellation_codes(exc)
-            if reasons is None:
+            again = _cancellation(exc)
+            if again is None or again[0][0] != "ConditionalCheckFailed":
                 raise StoreError(f"DynamoDB ingest failed: {_code(exc)}") from exc
+            return IngestResult(outcome="duplicate", latest=self._latest_or(stored))
         except BotoCoreError as exc:
             raise StoreError(f"DynamoDB ingest failed: {type(exc).__name__}") from exc
+        return IngestResult(outcome="older", latest=self._latest_or(stored))
 
-        if reasons[0] == "ConditionalCheckFailed":
-            # Seen before. An earlier attempt may have died between writes: repair the latest (newer-wins).
-            self._put_latest_if_newer(stored, body)
-            return IngestResult(outcome="duplicate", latest=self._latest_or(stored))
-        if reasons[2] == "ConditionalCheckFailed" and all(r in (None, "None") for r in reasons[:2]):
+    def _move_latest(
+        self, stored: StoredReport, body: str, class_json: str, *, extra: list[dict[str, Any]]
+    ) -> Literal["latest", "older"]:
+        """Write the latest item if `stored` is newer, in one transaction with `extra` (guard and history) and
+        with the class counts: the node leaves its old class and enters the new one in the same write.
+
+        The condition names the class the latest item is expected to hold, so the counts can never drift: the
+        first try expects the node's class unchanged (the common case: one request); when it was not, the
+        cancellation returns the item as stored (ALL_OLD) and the second try names what it really holds."""
+        expected: str | None = stored.hw_class
+        for attempt in range(_ATTEMPTS):
+            latest_put = {**self._latest_put(stored, body, expected), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+            items = [*extra, {"Put": latest_put}]
+            if expected != stored.hw_class:
+                items.append(self._count(stored.hw_class, +1, class_json, iso(stored.received_at)))
+                if expected is not None:
+                    items.append(self._count(expected, -1))
             try:
-                self.client.transact_write_items(TransactItems=[guard_put, history_put])
+                self.client.transact_write_items(TransactItems=items)
+                return "latest"
             except ClientError as exc:
-                again = _cancellation_codes(exc)
-                if again is None or again[0] != "ConditionalCheckFailed":
+                reasons = _cancellation(exc)
+                if reasons is None:
                     raise StoreError(f"DynamoDB ingest failed: {_code(exc)}") from exc
-                return IngestResult(outcome="duplicate", latest=self._latest_or(stored))
-            return IngestResult(outcome="older", latest=self._latest_or(stored))
-        raise StoreError(f"DynamoDB ingest was cancelled: {', '.join(str(r) for r in reasons)}")
+            except BotoCoreError as exc:
+                raise StoreError(f"DynamoDB ingest failed: {type(exc).__name__}") from exc
+            codes = [code for code, _ in reasons]
+            if extra and codes[0] == "ConditionalCheckFailed":
+                raise _Duplicate
+            if "TransactionConflict" in codes:  # another write to this node or class count: try again shortly
+                time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+                continue
+            at = len(extra)
+            others = [c for i, c in enumerate(codes) if i != at]
+            if codes[at] != "ConditionalCheckFailed" or any(c not in (None, "None") for c in others):
+                raise StoreError(f"DynamoDB ingest was cancelled: {', '.join(str(c) for c in codes)}")
+            old = reasons[at][1]
+            if old is None and expected is None:  # a client that did not return the item: read it
+                old = self._raw_latest(stored.report.node_id)
+            if old is None:
+                expected = None
+            elif (old["collected_at"]["S"], old["report_id"]["S"]) >= (
+                iso(stored.report.collected_at),
+                stored.report.report_id,
+            ):
+                return "older"
+            else:
+                expected = old["hw_class"]["S"]
+        raise StoreError("DynamoDB ingest: the node's latest report kept changing; retry")
 
-    def _latest_put(self, stored: StoredReport, body: str) -> dict[str, Any]:
+    def _count(
+        self, hw_class: str, delta: int, class_json: str | None = None, seen: str | None = None
+    ) -> dict[str, Any]:
+        """Move the class's node count by `delta`; entering a class registers it (its System, first seen)."""
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"PK": {"S": CLASSES_PK}, "SK": {"S": hw_class}},
+            "UpdateExpression": "ADD nodes :d",
+            "ExpressionAttributeValues": {":d": {"N": str(delta)}},
+        }
+        if class_json is not None and seen is not None:
+            update["UpdateExpression"] += (
+                " SET #sys = if_not_exists(#sys, :sys), first_seen = if_not_exists(first_seen, :seen), hw_class = :k"
+            )
+            update["ExpressionAttributeNames"] = {"#sys": "system"}
+            update["ExpressionAttributeValues"].update(
+                {":sys": {"S": class_json}, ":seen": {"S": seen}, ":k": {"S": hw_class}}
+            )
+        return {"Update": update}
+
+    def _latest_put(self, stored: StoredReport, body: str, expected_class: str | None) -> dict[str, Any]:
         r, s = stored.report, stored.report.system
         pk = _node_pk(r.node_id)
+        collected = iso(r.collected_at)
         item: dict[str, Any] = {
             "PK": {"S": pk},
             "SK": {"S": "LATEST"},
@@ -159,9 +256,11 @@ class DynamoStore(Store):
             "GSI1SK": {"S": pk},
             "GSI2PK": {"S": FLEET_PK},
             "GSI2SK": {"S": pk},
+            "GSI3PK": {"S": SEEN_PK},
+            "GSI3SK": {"S": f"{collected}#{r.node_id}"},
             "node_id": {"S": r.node_id},
             "report_id": {"S": r.report_id},
-            "collected_at": {"S": iso(r.collected_at)},
+            "collected_at": {"S": collected},
             "received_at": {"S": iso(stored.received_at)},
             "hw_class": {"S": stored.hw_class},
             "backend": {"S": s.backend},
@@ -174,19 +273,29 @@ class DynamoStore(Store):
                 item[name] = {"S": value}
         if s.gpu_vram_gb is not None:
             item["gpu_vram_gb"] = {"N": repr(float(s.gpu_vram_gb))}
+        if expected_class is None:
+            return {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
         return {
             "TableName": self.table,
             "Item": item,
-            "ConditionExpression": _NEWER,
-            "ExpressionAttributeValues": {":c": {"S": iso(r.collected_at)}, ":r": {"S": r.report_id}},
+            "ConditionExpression": _NEWER_IN_CLASS,
+            "ExpressionAttributeValues": {
+                ":c": {"S": collected},
+                ":r": {"S": r.report_id},
+                ":k": {"S": expected_class},
+            },
         }
 
-    def _put_latest_if_newer(self, stored: StoredReport, body: str) -> None:
-        try:
-            self.client.put_item(**self._latest_put(stored, body))
-        except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise StoreError(f"DynamoDB write failed: {_code(exc)}") from exc
+    def _raw_latest(self, node_id: str) -> dict[str, Any] | None:
+        resp = self._call(
+            "get_item",
+            TableName=self.table,
+            Key={"PK": {"S": _node_pk(node_id)}, "SK": {"S": "LATEST"}},
+            ProjectionExpression="collected_at, report_id, hw_class",
+            ConsistentRead=True,
+        )
+        item: dict[str, Any] | None = resp.get("Item")
+        return item
 
     def _latest_or(self, fallback: StoredReport) -> StoredReport:
         found = self._get_latest(fallback.report.node_id, consistent=True)
@@ -240,6 +349,91 @@ class DynamoStore(Store):
             next_token=None if next_key is None else encode_token("history", next_key),
         )
 
+    # -- the class registry and fleet-wide reads ----------------------------------------------------------
+    def list_classes(self, *, limit: int = 500, token: str | None = None, digests: bool = False) -> Page[ClassRecord]:
+        start = self._start_key(token, "classes", {"PK": CLASSES_PK}, ("PK", "SK"))
+        projection = "hw_class, #sys, first_seen, nodes" + (", digest_version, digest" if digests else "")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": CLASSES_PK}},
+            "ProjectionExpression": projection,
+            "ExpressionAttributeNames": {"#sys": "system"},
+            "Limit": limit + 1,
+        }
+        if start is not None:
+            kwargs["ExclusiveStartKey"] = start
+        resp = self._call("query", **kwargs)
+        items = resp.get("Items", [])
+        # The projection leaves out the keys: the class id is the sort key.
+        for item in items:
+            item.setdefault("PK", {"S": CLASSES_PK})
+            item.setdefault("SK", item["hw_class"])
+        next_key = _next_key(items, limit, resp, ("PK", "SK"))
+        return Page(
+            items=[_class(i) for i in items[:limit]],
+            next_token=None if next_key is None else encode_token("classes", next_key),
+        )
+
+    def put_class_digest(self, hw_class: str, version: str, digest: bytes) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"PK": {"S": CLASSES_PK}, "SK": {"S": hw_class}},
+                UpdateExpression="SET digest_version = :v, digest = :d",
+                ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(digest_version) OR digest_version <> :v)",
+                ExpressionAttributeValues={":v": {"S": version}, ":d": {"B": digest}},
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise StoreError(f"DynamoDB write failed: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"DynamoDB write failed: {type(exc).__name__}") from exc
+
+    def stale_by_class(self, before: datetime) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": BY_SEEN,
+            "KeyConditionExpression": "GSI3PK = :pk AND GSI3SK < :before",
+            "ExpressionAttributeValues": {":pk": {"S": SEEN_PK}, ":before": {"S": iso(before)}},
+            "ProjectionExpression": "hw_class",
+        }
+        while True:
+            resp = self._call("query", **kwargs)
+            for item in resp.get("Items", []):
+                klass = item["hw_class"]["S"]
+                counts[klass] = counts.get(klass, 0) + 1
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                return counts
+            kwargs["ExclusiveStartKey"] = last
+
+    def latest_many(self, node_ids: list[str]) -> dict[str, StoredReport]:
+        found: dict[str, StoredReport] = {}
+        wanted = list(dict.fromkeys(node_ids))
+        for i in range(0, len(wanted), 100):  # BatchGetItem takes 100 keys
+            keys = [{"PK": {"S": _node_pk(n)}, "SK": {"S": "LATEST"}} for n in wanted[i : i + 100]]
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": keys,
+                    "ProjectionExpression": "#r, received_at, hw_class",
+                    "ExpressionAttributeNames": {"#r": "report"},
+                }
+            }
+            for attempt in range(_ATTEMPTS):
+                resp = self._call("batch_get_item", RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    stored = _stored(item)
+                    found[stored.report.node_id] = stored
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise StoreError("DynamoDB batch read left keys unprocessed; retry")
+        return found
+
     # -- helpers ----------------------------------------------------------------------------------------
     def _node_query(
         self, index: str, prefix: str, pk: str, limit: int, start: dict[str, Any] | None, kind: str
@@ -286,19 +480,21 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "unknown"))
 
 
-def _cancellation_codes(exc: ClientError) -> list[str | None] | None:
+def _cancellation(exc: ClientError) -> list[tuple[str | None, dict[str, Any] | None]] | None:
+    """Per transaction item: the cancellation code and the item as stored (when ALL_OLD returned it)."""
     if _code(exc) != "TransactionCanceledException":
         return None
     reasons = exc.response.get("CancellationReasons") or []
-    codes = [r.get("Code") for r in reasons]
-    if len(codes) < 2:
+    found: list[tuple[str | None, dict[str, Any] | None]] = [(r.get("Code"), r.get("Item")) for r in reasons]
+    if len(found) < 2:
         # Some clients carry the reasons only in the message: "... [ConditionalCheckFailed, None, None]"
         message = str(exc.response.get("Error", {}).get("Message", ""))
         if "[" in message:
             codes = [c.strip() for c in message[message.rfind("[") + 1 : message.rfind("]")].split(",")]
-    while len(codes) < 3:
-        codes.append(None)
-    return codes
+            found = [(c, None) for c in codes]
+    while len(found) < 5:
+        found.append((None, None))
+    return found
 
 
 def _next_key(
@@ -323,6 +519,18 @@ def _stored(item: dict[str, Any]) -> StoredReport:
         report=Report.model_validate(json.loads(item["report"]["S"])),
         received_at=parse_iso(item["received_at"]["S"]),
         hw_class=item["hw_class"]["S"],
+    )
+
+
+def _class(item: dict[str, Any]) -> ClassRecord:
+    digest = item.get("digest")
+    return ClassRecord(
+        hw_class=item["hw_class"]["S"],
+        system=System.model_validate_json(item["system"]["S"]),
+        first_seen=parse_iso(item["first_seen"]["S"]),
+        nodes=max(0, int(item["nodes"]["N"])),
+        digest_version=_s(item, "digest_version"),
+        digest=None if digest is None else bytes(digest["B"]),
     )
 
 

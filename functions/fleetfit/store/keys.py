@@ -15,3 +15,10 @@ def hardware_class(system: System) -> str:
     from fleetfit.engine.fleet import hardware_class as engine_hardware_class
 
     return engine_hardware_class(system)
+
+
+def class_system(system: System) -> System:
+    """The System every node of ``system``'s class is evaluated as (stored once per class in the registry)."""
+    from fleetfit.engine.fleet import class_system as engine_class_system
+
+    return engine_class_system(system)

@@ -12,9 +12,10 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from fleetfit.contract import Report
+from fleetfit.contract import Report, System
 from fleetfit.store.base import (
     BadPageToken,
+    ClassRecord,
     IngestResult,
     NodeRecord,
     Outcome,
@@ -62,7 +63,23 @@ CREATE TABLE IF NOT EXISTS reports (
     PRIMARY KEY (node_id, report_id)
 );
 CREATE INDEX IF NOT EXISTS reports_by_time ON reports (node_id, collected_at DESC, report_id DESC);
+CREATE INDEX IF NOT EXISTS nodes_by_seen ON nodes (collected_at);
+CREATE TABLE IF NOT EXISTS classes (
+    hw_class       TEXT PRIMARY KEY,
+    system         TEXT NOT NULL,
+    first_seen     TEXT NOT NULL,
+    nodes          INTEGER NOT NULL DEFAULT 0,
+    digest_version TEXT,
+    digest         BLOB
+);
 """
+
+# A node enters a class: the class is registered the first time (with its representative System) and counted.
+_ENTER_CLASS = """
+INSERT INTO classes (hw_class, system, first_seen, nodes) VALUES (?, ?, ?, 1)
+ON CONFLICT (hw_class) DO UPDATE SET nodes = nodes + 1
+"""
+_CLASS_COLS = "hw_class, system, first_seen, nodes"
 
 _NODE_COLS = (
     "node_id, report_id, collected_at, received_at, hw_class, backend, gpu_name, gpu_count, gpu_vram_gb, "
@@ -98,15 +115,35 @@ class SqliteStore(Store):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            self._register_existing_classes()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the fleet database {self.path}: {exc}") from exc
+
+    def _register_existing_classes(self) -> None:
+        """A database written before the class registry existed: register the classes of its nodes once."""
+        if self._db.execute("SELECT 1 FROM classes LIMIT 1").fetchone() is not None:
+            return
+        counts = self._db.execute("SELECT hw_class, COUNT(*), MIN(received_at) FROM nodes GROUP BY hw_class").fetchall()
+        if not counts:
+            return
+        from fleetfit.store.keys import class_system
+
+        self._db.execute("BEGIN IMMEDIATE")
+        for hw_class, count, first_seen in counts:
+            (body,) = self._db.execute("SELECT report FROM nodes WHERE hw_class = ? LIMIT 1", (hw_class,)).fetchone()
+            system = class_system(Report.model_validate_json(body).system).model_dump_json()
+            self._db.execute(
+                "INSERT OR IGNORE INTO classes (hw_class, system, first_seen, nodes) VALUES (?, ?, ?, ?)",
+                (hw_class, system, first_seen, count),
+            )
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     # -- writes -----------------------------------------------------------------------------------------
-    def _put(self, report: Report, *, received_at: datetime, hw_class: str) -> IngestResult:
+    def _put(self, report: Report, *, received_at: datetime, hw_class: str, class_json: str) -> IngestResult:
         s = report.system
         collected, received = iso(report.collected_at), iso(received_at)
         body = report.model_dump_json()
@@ -122,6 +159,8 @@ class SqliteStore(Store):
                 if cur.rowcount == 0:
                     outcome = "duplicate"
                 else:
+                    before = self._db.execute("SELECT hw_class FROM nodes WHERE node_id = ?", (report.node_id,))
+                    old = before.fetchone()
                     cur = self._db.execute(
                         _UPSERT_LATEST,
                         (
@@ -131,6 +170,11 @@ class SqliteStore(Store):
                         ),
                     )  # fmt: skip
                     outcome = "latest" if cur.rowcount else "older"
+                    old_class = None if old is None else str(old[0])
+                    if outcome == "latest" and old_class != hw_class:
+                        self._db.execute(_ENTER_CLASS, (hw_class, class_json, received))
+                        if old_class is not None:
+                            self._db.execute("UPDATE classes SET nodes = nodes - 1 WHERE hw_class = ?", (old_class,))
                     self._db.execute(
                         "DELETE FROM reports WHERE node_id = ? AND collected_at < ? AND report_id != ?",
                         (report.node_id, cutoff, report.report_id),
@@ -194,6 +238,46 @@ class SqliteStore(Store):
             next_token = encode_token("history", {"n": node_id, "c": last[3], "r": last[4]})
         return Page(items=items, next_token=next_token)
 
+    # -- the class registry and fleet-wide reads ----------------------------------------------------------
+    def list_classes(self, *, limit: int = 500, token: str | None = None, digests: bool = False) -> Page[ClassRecord]:
+        after = decode_token(token, "classes").get("after", "") if token else ""
+        cols = _CLASS_COLS + (", digest_version, digest" if digests else "")
+        rows = self._query(
+            f"SELECT {cols} FROM classes WHERE hw_class > ? ORDER BY hw_class LIMIT ?", (after, limit + 1)
+        )
+        items = [_class(r) for r in rows[:limit]]
+        next_token = None
+        if len(rows) > limit and items:
+            next_token = encode_token("classes", {"after": items[-1].hw_class})
+        return Page(items=items, next_token=next_token)
+
+    def put_class_digest(self, hw_class: str, version: str, digest: bytes) -> None:
+        with self._lock:
+            try:
+                self._db.execute(
+                    "UPDATE classes SET digest_version = ?, digest = ? "
+                    "WHERE hw_class = ? AND (digest_version IS NULL OR digest_version != ?)",
+                    (version, digest, hw_class, version),
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(f"fleet database write failed: {exc}") from exc
+
+    def stale_by_class(self, before: datetime) -> dict[str, int]:
+        rows = self._query(
+            "SELECT hw_class, COUNT(*) FROM nodes WHERE collected_at < ? GROUP BY hw_class", (iso(before),)
+        )
+        return {str(k): int(n) for k, n in rows}  # type: ignore[call-overload]
+
+    def latest_many(self, node_ids: list[str]) -> dict[str, StoredReport]:
+        wanted = list(dict.fromkeys(node_ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self._query(
+            f"SELECT node_id, report, received_at, hw_class FROM nodes WHERE node_id IN ({marks})", tuple(wanted)
+        )
+        return {str(r[0]): _stored(r[1:]) for r in rows}
+
     # -- helpers ----------------------------------------------------------------------------------------
     def _query(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
         with self._lock:
@@ -224,6 +308,19 @@ def _stored(row: tuple[object, ...]) -> StoredReport:
         report=Report.model_validate_json(str(row[0])),
         received_at=parse_iso(str(row[1])),
         hw_class=str(row[2]),
+    )
+
+
+def _class(row: tuple[object, ...]) -> ClassRecord:
+    digest_version = row[4] if len(row) > 4 else None
+    digest = row[5] if len(row) > 5 else None
+    return ClassRecord(
+        hw_class=str(row[0]),
+        system=System.model_validate_json(str(row[1])),
+        first_seen=parse_iso(str(row[2])),
+        nodes=max(0, int(row[3])),  # type: ignore[call-overload]
+        digest_version=None if digest_version is None else str(digest_version),
+        digest=None if digest is None else bytes(digest),  # type: ignore[arg-type]
     )
 
 
