@@ -1,0 +1,125 @@
+"""One model across a fleet's hardware classes, and a class's digest of the whole catalog. Pure.
+
+The fleet routes evaluate each hardware class once, as its representative System (`fleet.class_system`),
+and reuse the answer for every node of the class. They need two things per class:
+
+- `fit_model`: one catalog model on one class — a single `analyze` (tens of microseconds), so "which nodes
+  run model X", placement and compare never rank the whole catalog;
+- `digest`: what the class's full ranking tells the fleet summary and compare, small enough to keep for
+  every class: one bitmask over the catalog per fit level (bit i: the i-th catalog model runs at that level
+  or better) and the best runnable models by score. OR-ing the masks of a fleet's classes tells how many
+  catalog models at least one class runs at each level (`best_levels`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fleetfit.catalog import Catalog
+from fleetfit.contract import RUN_MODE_LABELS, System
+from fleetfit.engine.analyze import Fit, Options, analyze
+from fleetfit.engine.devices import resolve
+from fleetfit.engine.memory import GIB
+from fleetfit.engine.profile import ModelProfile
+from fleetfit.engine.query import FIT_ORDER, Query, Ranking, keep, profiles, reference_date
+
+# Levels a model can run at, worst first; a digest keeps one mask per level ("at least this level").
+RUN_LEVELS = ("marginal", "good", "perfect")
+# Runnable models kept per class, best score first (compare's `limit` is at most this).
+TOP_N = 50
+
+_INDEX: dict[str, dict[str, int]] = {}
+
+
+def profile_of(catalog: Catalog, name: str) -> ModelProfile | None:
+    """The profile of the catalog model `name` (exact, any case, or an alias: `Catalog.find`)."""
+    entry = catalog.find(name)
+    if entry is None:
+        return None
+    index = _INDEX.get(catalog.version)
+    if index is None:
+        index = {e["name"]: i for i, e in enumerate(catalog.entries)}
+        _INDEX.clear()  # one catalog at a time, as `query.profiles`
+        _INDEX[catalog.version] = index
+    return profiles(catalog)[index[entry["name"]]]
+
+
+def fit_model(
+    profile: ModelProfile, system: System, catalog: Catalog, *, max_context: int | None = None, quant: str | None = None
+) -> Fit:
+    """One model on one System (a hardware class's representative), with the listing routes' options."""
+    options = Options(reference_date=reference_date(catalog), max_context=max_context, quant=quant)
+    return analyze(profile, resolve(system), options)
+
+
+def runs_at_least(fit: Fit, level: str) -> bool:
+    """The model runs here (hidden MLX-only models never do off Apple) at `level` or better."""
+    return fit.fit_level != "too_tight" and FIT_ORDER[fit.fit_level] >= FIT_ORDER[level]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A class's ranking of one catalog, reduced to what fleet-wide answers read."""
+
+    catalog_version: str
+    models: int  # catalog size: bit positions run 0..models-1 in catalog order
+    at_least: tuple[int, ...]  # per RUN_LEVELS: bitmask of the models that run at that level or better
+    top: tuple[str, ...]  # runnable models, best score first (TOP_N at most)
+
+
+def digest(ranking: Ranking, catalog_version: str, top_n: int = TOP_N) -> Digest:
+    """Reduce a full ranking (`query.ranking` with default options; fits in catalog order) to a Digest."""
+    size = len(ranking.fits)
+    masks = [bytearray((size + 7) // 8) for _ in RUN_LEVELS]
+    for i, fit in enumerate(ranking.fits):
+        level = FIT_ORDER[fit.fit_level]  # too_tight 0, marginal 1, good 2, perfect 3
+        if level == 0 or (fit.profile.mlx_only and not ranking.apple):
+            continue
+        for j in range(level):
+            masks[j][i >> 3] |= 1 << (i & 7)
+    top_query = Query(route="top")
+    top: list[str] = []
+    for fit in ranking.ordered(top_query):
+        if len(top) >= top_n:
+            break
+        if keep(fit, top_query) and (ranking.apple or not fit.profile.mlx_only):
+            top.append(fit.profile.name)
+    return Digest(
+        catalog_version=catalog_version,
+        models=size,
+        at_least=tuple(int.from_bytes(m, "little") for m in masks),
+        top=tuple(top),
+    )
+
+
+def best_levels(digests: Iterable[Digest], models: int) -> dict[str, int]:
+    """How many of the catalog's `models` the best class runs at each level (too_tight: no class runs it)."""
+    union = [0] * len(RUN_LEVELS)
+    for d in digests:
+        for j, mask in enumerate(d.at_least):
+            union[j] |= mask
+    at_least = [mask.bit_count() for mask in union]  # marginal-or-better, good-or-better, perfect
+    return {
+        "perfect": at_least[2],
+        "good": at_least[1] - at_least[2],
+        "marginal": at_least[0] - at_least[1],
+        "too_tight": models - at_least[0],
+    }
+
+
+def why(fit: Fit) -> str:
+    """One line on how the model runs here: fit, where, quant, speed, memory."""
+    placement = fit.placement
+    pool = placement.pool
+    where = RUN_MODE_LABELS[placement.mode]
+    if pool is not None and placement.mode != "cpu_only":
+        where += f" ({pool.count}x {pool.name})" if pool.count > 1 else f" ({pool.name})"
+    need, have = placement.required_bytes / GIB, placement.available_bytes / GIB
+    share = f" ({100 * need / have:.0f} %)" if have > 0 else ""
+    if fit.fit_level == "too_tight":
+        return f"does not fit: {where} at {placement.quant} needs {need:.1f} GB, {have:.1f} GB available"
+    return (
+        f"{fit.fit_level.replace('_', ' ')} fit, {where} at {placement.quant}: ~{fit.estimated_tps:.1f} tok/s, "
+        f"{need:.1f} of {have:.1f} GB{share}"
+    )

@@ -1,0 +1,80 @@
+"""One model across hardware classes, and class digests (engine.fleetwide)."""
+
+from __future__ import annotations
+
+import pytest
+from fleetfit.catalog import load_bundled
+from fleetfit.engine.fleet import class_system
+from fleetfit.engine.fleetwide import best_levels, digest, fit_model, profile_of, runs_at_least, why
+from fleetfit.engine.query import Query, parse_query, ranked, ranking
+
+from tests.engine.systems import apple_system, cpu_system, gpu_system
+
+CATALOG = load_bundled()
+RTX = class_system(gpu_system("NVIDIA GeForce RTX 4090", 23.99, ram=64.0, available=50.0))
+SMALL_CPU = class_system(cpu_system(8.0))
+MAC = class_system(apple_system())
+
+
+def test_profile_of_finds_a_model_by_exact_name_any_case() -> None:
+    name = CATALOG.entries[0]["name"]
+    profile = profile_of(CATALOG, name.upper())
+    assert profile is not None and profile.name == name
+    assert profile_of(CATALOG, "no-such/model-xyz") is None
+
+
+@pytest.mark.parametrize("system", [RTX, SMALL_CPU, MAC])
+def test_fit_model_is_the_rankings_answer_for_that_model(system: object) -> None:
+    table = ranking(system, CATALOG, Query())  # type: ignore[arg-type]
+    for fit in table.fits[:: len(table.fits) // 25]:
+        one = fit_model(fit.profile, system, CATALOG)  # type: ignore[arg-type]
+        assert (one.fit_level, one.placement.quant, one.estimated_tps, one.score) == (
+            fit.fit_level,
+            fit.placement.quant,
+            fit.estimated_tps,
+            fit.score,
+        )
+
+
+def test_fit_model_takes_the_listing_options() -> None:
+    profile = profile_of(CATALOG, "openai/gpt-oss-20b") or profile_of(CATALOG, CATALOG.entries[0]["name"])
+    assert profile is not None
+    long = fit_model(profile, RTX, CATALOG, max_context=131072)
+    short = fit_model(profile, RTX, CATALOG, max_context=2048)
+    assert long.placement.kv_bytes > short.placement.kv_bytes
+    forced = fit_model(profile, RTX, CATALOG, quant="Q8_0")
+    assert forced.placement.quant == "Q8_0"
+
+
+@pytest.mark.parametrize("system", [RTX, SMALL_CPU, MAC])
+def test_digest_agrees_with_the_ranking(system: object) -> None:
+    table = ranking(system, CATALOG, Query())  # type: ignore[arg-type]
+    d = digest(table, CATALOG.version)
+    assert d.models == len(CATALOG) and d.catalog_version == CATALOG.version
+    for j, level in enumerate(("marginal", "good", "perfect")):
+        assert d.at_least[j].bit_count() == table.count(Query(min_fit=level)), level
+    assert d.at_least[2] & ~d.at_least[1] == 0 and d.at_least[1] & ~d.at_least[0] == 0  # perfect ⊂ good ⊂ marginal
+    total, top = ranked(system, CATALOG, parse_query({"limit": "10"}, route="top"))  # type: ignore[arg-type]
+    assert list(d.top[:10]) == [f.profile.name for f in top]
+    assert len(d.top) == min(50, total)
+
+
+def test_best_levels_take_the_best_class_for_each_model() -> None:
+    small = digest(ranking(SMALL_CPU, CATALOG, Query()), CATALOG.version)
+    big = digest(ranking(RTX, CATALOG, Query()), CATALOG.version)
+    alone = best_levels([small], len(CATALOG))
+    both = best_levels([small, big], len(CATALOG))
+    assert sum(alone.values()) == sum(both.values()) == len(CATALOG)
+    assert both["too_tight"] <= alone["too_tight"]
+    assert both["perfect"] >= max(alone["perfect"], best_levels([big], len(CATALOG))["perfect"])
+    assert best_levels([], len(CATALOG)) == {"perfect": 0, "good": 0, "marginal": 0, "too_tight": len(CATALOG)}
+
+
+def test_why_says_fit_place_quant_speed_and_memory() -> None:
+    table = ranking(RTX, CATALOG, Query())
+    fits = [f for f in table.fits if f.fit_level == "perfect" and f.placement.mode == "gpu"]
+    text = why(fits[0])
+    assert text.startswith("perfect fit, GPU (") and "tok/s" in text and fits[0].placement.quant in text
+    tight = next(f for f in table.fits if f.fit_level == "too_tight")
+    assert why(tight).startswith("does not fit")
+    assert runs_at_least(fits[0], "good") and not runs_at_least(tight, "too_tight")
