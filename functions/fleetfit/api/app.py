@@ -19,6 +19,9 @@ from fleetfit.api.auth import Forbidden, Unauthenticated, caller_of, check_may_w
 from fleetfit.api.models import (
     CatalogInfo,
     ErrorBody,
+    FleetCompare,
+    FleetModelPage,
+    FleetSummary,
     Health,
     HistoryEntry,
     HistoryPage,
@@ -26,6 +29,8 @@ from fleetfit.api.models import (
     NodePage,
     NodeRef,
     NodeSummary,
+    PlacementAnswer,
+    PlacementRequest,
 )
 from fleetfit.api.services import Services, current
 from fleetfit.api.telemetry import count, logger
@@ -61,9 +66,10 @@ def _doc(model: type[BaseModel], description: str, *errors: int) -> dict[int, An
 _ERROR_DOCS = {
     400: "A query or path value is invalid (the message names it)",
     403: "The caller may not do this",
-    404: "Unknown node",
+    404: "Unknown node (or, on fleet routes, unknown model)",
     413: "Body too large",
     422: "The body is invalid (the message names the field)",
+    501: "This deployment's engine cannot answer fleet-wide questions",
     503: "The fleet store is unavailable; retry",
 }
 
@@ -323,6 +329,7 @@ def _ingest(report: Report, path_node: str | None) -> Response:
     count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
     logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)
     body = _fit(svc, result.latest.report.system, _query(svc, {}, "top"), _node_of(result.latest), as_class=True)
+    _remember_class(svc, result.latest)
     status = 200 if result.outcome == "duplicate" else 201
     return _envelope(body, status, headers={"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"})
 
@@ -386,3 +393,156 @@ def node_history(
         raise ApiError(404, f"node {node[:128]!r} not found: no report was ever stored for it")
     entries = [HistoryEntry(received_at=s.received_at, hw_class=s.hw_class, report=s.report) for s in page.items]
     return _json(HistoryPage(node_id=node, reports=entries, next_token=page.next_token))
+
+
+# -- routes: fleet-wide (fleetfit.fleet.service: classes first, then the nodes of those that qualify) --------
+
+FLEET_SORTS = "tps|score|fit|headroom"
+
+
+def _fleet(svc: Services) -> Any:
+    from fleetfit.fleet.service import Fleet
+
+    if svc.engine.fleet is None:
+        raise ApiError(501, "fleet-wide answers need the fit engine, which this deployment does not load")
+    return Fleet(
+        store=svc.store,
+        catalog=svc.catalogs.current(),
+        engine=svc.engine.fleet,
+        now=svc.now(),
+        stale_after_hours=svc.settings.stale_after_hours,
+        eval_budget_s=svc.settings.fleet_eval_budget_s,
+    )
+
+
+def _remember_class(svc: Services, stored: StoredReport) -> None:
+    """After an ingest built the class's ranking: keep its digest for fleet answers (once per process)."""
+    if svc.engine.fleet is None or svc.engine.class_system is None:
+        return
+    try:
+        _fleet(svc).remember_class(stored.hw_class, svc.engine.class_system(stored.report.system))
+    except StoreError as exc:  # the report is stored; the summary computes the digest when it needs it
+        logger.warning("class digest not stored", reason=str(exc))
+
+
+def _fleet_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    from fleetfit.fleet.service import UnknownModel, UnknownNodes
+
+    try:
+        return fn(*args, **kwargs)
+    except (UnknownModel, UnknownNodes) as exc:
+        raise ApiError(404, str(exc)) from exc
+
+
+def _listing(svc: Services, min_fit: str | None, quant: str | None, max_context: str | None, **rest: Any) -> Any:
+    """Filters shared by fleet/models and placement: min_fit, quant and max_context as the listing routes
+    parse them (same values, same messages)."""
+    from fleetfit.fleet.service import Listing
+
+    given = {k: v for k, v in (("min_fit", min_fit), ("quant", quant), ("max_context", max_context)) if v is not None}
+    query = _query(svc, given, "models")
+    return Listing(
+        min_fit=query.min_fit if min_fit is not None else "marginal",
+        quant=query.quant,
+        max_context=query.max_context,
+        **rest,
+    )
+
+
+def _flag(name: str, value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ApiError(400, f"invalid {name} value: use true|false")
+
+
+Text = Annotated[str | None, Query(max_length=64)]
+
+
+@app.get("/api/v1/fleet/models/<name>", summary="Every node that can run a model, fastest first, paginated",
+         description="The model is evaluated once per hardware class; the nodes of the classes that qualify are "
+         "listed by class (sort: tps, score, fit or headroom), then by node id. min_fit (default marginal), quant, "
+         "max_context as the model routes; backend (prefix, any case: 'cuda', 'cpu'), gpu (part of a card's name: "
+         "'4090'); include_stale (default true: stale nodes are listed and flagged). Names with '/' work raw or "
+         "%2F-encoded; an unknown model is a 404 with close names.",
+         responses=_doc(FleetModelPage, "Nodes that run the model", 400, 404, 503))  # fmt: skip
+def fleet_model(
+    name: str,
+    min_fit: Text = None,
+    quant: Text = None,
+    max_context: Text = None,
+    backend: Text = None,
+    gpu: Text = None,
+    include_stale: Annotated[str | None, Query(max_length=8)] = None,
+    sort: Text = None,
+    limit: Limit = 100,
+    next_token: Token = None,
+):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    chosen = (sort or "tps").strip().lower()
+    if chosen not in FLEET_SORTS.split("|"):
+        raise ApiError(400, f"invalid sort value: use {FLEET_SORTS}")
+    listing = _listing(
+        svc,
+        min_fit,
+        quant,
+        max_context,
+        backend=backend or None,
+        gpu=gpu or None,
+        include_stale=_flag("include_stale", include_stale, True),
+        sort=chosen,
+    )
+    fleet = _fleet(svc)
+    answer = _fleet_call(fleet.which, unquote(name), listing, limit=limit, token=next_token)
+    return _json(FleetModelPage.model_validate(answer))
+
+
+@app.get("/api/v1/fleet/compare", summary="Nodes side by side: their systems, and the fit of one model or their top N",
+         description="nodes: 1 to 16 node ids, comma-separated. model: one catalog model; else limit (1-50, "
+         "default 5): the union of each node's best models by score, each evaluated on every node.",
+         responses=_doc(FleetCompare, "Nodes side by side", 400, 404, 503))  # fmt: skip
+def fleet_compare(
+    nodes: Annotated[str, Query(min_length=1, max_length=4096, description="comma-separated node ids")],
+    model: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=50, description="top models per node when no model is given")] = 5,
+):  # no return annotation: Powertools would validate it as a model
+    from fleetfit.fleet.service import MAX_COMPARE_NODES
+
+    ids = [n.strip() for n in nodes.split(",") if n.strip()]
+    if not 1 <= len(ids) <= MAX_COMPARE_NODES or any(len(n) > 256 for n in ids):
+        raise ApiError(400, f"nodes: give 1 to {MAX_COMPARE_NODES} node ids, comma-separated")
+    fleet = _fleet(_svc())
+    answer = _fleet_call(fleet.compare, ids, model=model, limit=limit)
+    return _json(FleetCompare.model_validate(answer))
+
+
+@app.get("/api/v1/fleet/summary", summary="The fleet at a glance",
+         description="Nodes fresh and stale, GPU inventory by card model, nodes per backend, and how many catalog "
+         "models at least one class with fresh nodes runs at each fit level.",
+         responses=_doc(FleetSummary, "Summary", 503))  # fmt: skip
+def fleet_summary():  # no return annotation: Powertools would validate it as a model
+    return _json(FleetSummary.model_validate(_fleet(_svc()).summary()))
+
+
+@app.post("/api/v1/fleet/placement", summary="Where should a model go: the best nodes for N replicas, each with why",
+          description="One replica per node, best fit first, then fastest; stale nodes only with include_stale. "
+          "Replicas that find no node come with plans: for the classes closest to running the model, the smallest "
+          "change that makes it fit (quant, memory to add, GPUs from the table that would host it).",
+          responses=_doc(PlacementAnswer, "Placement", 400, 404, 422, 503))  # fmt: skip
+def fleet_placement(request: PlacementRequest):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    listing = _listing(
+        svc,
+        request.min_fit,
+        request.quant,
+        None if request.max_context is None else str(request.max_context),
+        backend=request.backend or None,
+        gpu=request.gpu or None,
+        include_stale=request.include_stale,
+    )
+    fleet = _fleet(svc)
+    answer = _fleet_call(fleet.place, request.model, request.replicas, listing)
+    return _json(PlacementAnswer.model_validate(answer))

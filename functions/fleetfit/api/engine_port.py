@@ -30,6 +30,8 @@ class EnginePort:
     envelope_json: Callable[..., str] | None = None
     # A node's hardware class as a System (engine.fleet.class_system); None: analyse nodes as reported.
     class_system: Callable[[System], System] | None = None
+    # What the fleet-wide routes need (fleetfit.fleet.service.FleetEngine); None: those routes answer 501.
+    fleet: Any = None
 
     def query(self, params: Mapping[str, str], route: str, name: str | None = None) -> Any:
         return self.parse_query(params, route=route, name=name)
@@ -39,6 +41,7 @@ def real_engine() -> EnginePort:
     from fleetfit.catalog import BUNDLED_DIGEST_PATH, CatalogError, load_bundled, load_catalog_bytes
     from fleetfit.engine import QueryError, envelope_json, fit_envelope, parse_query
     from fleetfit.engine.fleet import class_system
+    from fleetfit.fleet.service import real_fleet_engine
 
     trusted = BUNDLED_DIGEST_PATH.read_text(encoding="ascii").strip() if BUNDLED_DIGEST_PATH.exists() else None
 
@@ -58,4 +61,5 @@ def real_engine() -> EnginePort:
         catalog_error=CatalogError,
         envelope_json=envelope_json,
         class_system=class_system,
+        fleet=real_fleet_engine(),
     )

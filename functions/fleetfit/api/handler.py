@@ -20,7 +20,7 @@ from fleetfit.api.models import ErrorBody
 from fleetfit.api.services import current
 from fleetfit.api.telemetry import logger, metrics
 
-_MODEL_PATH = re.compile(r"^(?P<prefix>/api/v1/(?:nodes/[^/]+/)?models/)(?P<name>.+?)/*$")
+_MODEL_PATH = re.compile(r"^(?P<prefix>/api/v1/(?:nodes/[^/]+/|fleet/)?models/)(?P<name>.+?)/*$")
 
 
 def normalize_model_path(path: str) -> str:

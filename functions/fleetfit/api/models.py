@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from fleetfit.contract import Report
+from fleetfit.contract import Report, System
 
 
 class ErrorBody(BaseModel):
@@ -67,3 +68,166 @@ class Health(BaseModel):
     status: str
     node: NodeRef
     version: str
+
+
+# -- fleet-wide answers ---------------------------------------------------------------------------------
+
+
+class ModelRef(BaseModel):
+    name: str
+    provider: str | None
+    parameter_count: str | None
+    context_length: int | None
+    use_case: str | None
+
+
+class FitFacts(BaseModel):
+    """How one model runs on one hardware class (every node of the class gets the same answer)."""
+
+    fit_level: str = Field(description="perfect | good | marginal | too_tight")
+    run_mode: str = Field(description="gpu | moe_offload | cpu_offload | cpu_only")
+    best_quant: str
+    runtime: str
+    estimated_tps: float
+    memory_required_gb: float
+    memory_available_gb: float
+    utilization_pct: float
+    score: float
+    why: str = Field(description="the fit in one line: level, where, quant, speed, memory")
+
+
+class FleetNode(FitFacts):
+    node_id: str
+    hostname: str | None
+    hw_class: str
+    backend: str
+    gpu_name: str | None
+    gpu_count: int
+    gpu_vram_gb: float | None
+    last_seen: datetime = Field(description="collected_at of the node's latest report")
+    stale: bool = Field(description="no report for longer than the stale period")
+
+
+class ClassRef(BaseModel):
+    hw_class: str
+    nodes: int = Field(description="nodes whose latest report is of this class")
+    backend: str
+    gpu_name: str | None
+    gpu_count: int
+    gpu_vram_gb: float | None
+    total_ram_gb: float
+    available_ram_gb: float = Field(description="bucketed: what every node of the class is evaluated with")
+
+
+class FleetClass(ClassRef, FitFacts):
+    stale_nodes: int
+
+
+class FleetModelPage(BaseModel):
+    model: ModelRef
+    catalog_version: str
+    filters: dict[str, str | int | bool | None]
+    total_nodes: int = Field(description="nodes that qualify (stale ones included unless include_stale=false)")
+    stale_nodes: int = Field(description="stale nodes among the qualifying classes (listed unless excluded)")
+    returned_nodes: int
+    classes: list[FleetClass] = Field(description="the qualifying hardware classes, in listing order")
+    nodes: list[FleetNode]
+    next_token: str | None = Field(description="pass as next_token for the next page; null on the last")
+
+
+class CompareNode(BaseModel):
+    node_id: str
+    hostname: str | None
+    os: str | None
+    last_seen: datetime
+    stale: bool
+    hw_class: str
+    system: System
+
+
+class NodeFit(FitFacts):
+    node_id: str
+
+
+class CompareRow(BaseModel):
+    model: ModelRef
+    fits: list[NodeFit] = Field(description="one per node, in the order asked")
+    best_node: str | None = Field(description="the fastest node that runs it; null when none does")
+
+
+class FleetCompare(BaseModel):
+    catalog_version: str
+    nodes: list[CompareNode]
+    models: list[CompareRow]
+
+
+class NodeCounts(BaseModel):
+    total: int
+    fresh: int
+    stale: int
+
+
+class ClassCounts(BaseModel):
+    total: int = Field(description="hardware classes with at least one node")
+    evaluated: int = Field(description="classes with fresh nodes whose evaluation of the catalog is counted")
+    pending: int = Field(description="classes not evaluated yet under a new catalog (the next requests do)")
+
+
+class GpuInventory(BaseModel):
+    name: str
+    vram_gb: float = Field(description="memory per card (unified: the machine's)")
+    unified_memory: bool
+    nodes: int
+    stale_nodes: int
+    cards: int
+
+
+class BackendCount(BaseModel):
+    backend: str
+    nodes: int
+    stale_nodes: int
+
+
+class FleetSummary(BaseModel):
+    catalog_version: str
+    catalog_models: int
+    stale_after_hours: float
+    nodes: NodeCounts
+    classes: ClassCounts
+    gpus: list[GpuInventory] = Field(description="by card model, most cards first")
+    backends: list[BackendCount]
+    models_by_best_fit: dict[str, int] = Field(
+        description="catalog models by the best fit any class with fresh nodes gives them (too_tight: none runs it)"
+    )
+
+
+class PlacementRequest(BaseModel):
+    model: str = Field(min_length=1, max_length=256, description="catalog model name (exact, any case)")
+    replicas: int = Field(default=1, ge=1, le=1000, description="one replica per node")
+    min_fit: Literal["perfect", "good", "marginal"] = "marginal"
+    max_context: int | None = Field(default=None, ge=1, le=16_777_216)
+    quant: str | None = Field(default=None, max_length=16, description="force a quant (F16, Q8_0, ..., MXFP4)")
+    backend: str | None = Field(default=None, max_length=64, description="only nodes whose backend starts with this")
+    gpu: str | None = Field(default=None, max_length=64, description="only nodes with a card whose name has this")
+    include_stale: bool = Field(default=False, description="also place on nodes with no recent report")
+
+
+class PlacedReplica(FleetNode):
+    replica: int
+
+
+class ClassPlan(ClassRef):
+    add_gb: float | None = Field(description="memory to add for the target fit (null: no upgrade reaches it)")
+    plan: dict[str, Any] = Field(description="engine plan: current fit, best quant now, upgrades, GPUs that fit")
+
+
+class PlacementAnswer(BaseModel):
+    model: ModelRef
+    catalog_version: str
+    replicas: int
+    min_fit: str
+    candidates: int = Field(description="nodes that run it at min_fit or better (fresh ones unless include_stale)")
+    placed: list[PlacedReplica]
+    unplaced: int
+    plans: list[ClassPlan] = Field(description="when replicas are left unplaced: what would make more nodes fit")
+    note: str

@@ -21,6 +21,9 @@ class Settings(BaseModel):
     catalog_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     history_days: int = Field(default=90, ge=1)
     stale_after_hours: float = Field(default=48.0, gt=0)
+    # The fleet summary evaluates classes whose digest of the catalog is missing (a new catalog) for at most
+    # this long per request; the rest are reported as pending and evaluated by the next requests.
+    fleet_eval_budget_s: float = Field(default=8.0, ge=0)
     # A report is a few KiB; 256 KiB keeps every stored item far below DynamoDB's 400 KB item limit.
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
     max_clock_skew_s: float = Field(default=600.0, ge=0)
