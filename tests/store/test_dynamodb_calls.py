@@ -98,3 +98,21 @@ def test_class_moves_and_registry_reads_cost_a_fixed_number_of_requests(
     store.stale_by_class(T0)
     store.latest_many([f"n{i}" for i in range(5)])
     assert calls == {"Query": 2, "BatchGetItem": 1}
+
+
+def test_seeding_writes_what_ingest_writes(counted_dynamo: tuple[DynamoStore, Any]) -> None:
+    from fleetfit.store.dynamodb import seed_nodes
+    from fleetfit.store.samples import apple_m3_max
+
+    store, _ = counted_dynamo
+    reports = [sample_report(f"n{i:02d}", collected_at=T0) for i in range(30)]
+    reports.append(sample_report("mac", collected_at=T0, system=apple_m3_max()))
+    assert seed_nodes(store, reports, received_at=T0) == 31
+    assert sorted(c.nodes for c in store.classes()) == [1, 30]
+    latest = store.latest("n07")
+    assert latest is not None and latest.report == reports[7]
+    klass = hardware_class(reports[0].system)
+    assert len(store.nodes_in_class(klass, limit=100).items) == 30
+    # the seeded nodes then ingest as usual: one request for a node that stays in its class
+    store.put_report(sample_report("n00", collected_at=T0 + timedelta(hours=1)), received_at=T0)
+    assert sorted(c.nodes for c in store.classes()) == [1, 30]

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -550,3 +551,27 @@ def _node(item: dict[str, Any]) -> NodeRecord:
         os=_s(item, "os"),
         probe_version=item["probe_version"]["S"],
     )
+
+
+def seed_nodes(store: DynamoStore, reports: Iterable[Report], *, received_at: datetime) -> int:
+    """Fill an empty table quickly, for tests and benchmarks on moto (which copies the whole table on every
+    transaction, so ingesting thousands of nodes one by one takes minutes): each report becomes its node's
+    latest item, exactly as `put_report` writes it, and each class is counted once with its total; no history.
+    Not for live tables: it neither checks nor moves existing items. Returns the number of nodes written."""
+    from fleetfit.store.keys import class_system, hardware_class
+
+    puts: list[dict[str, Any]] = []
+    counts: dict[str, tuple[int, str]] = {}
+    for report in reports:
+        klass = hardware_class(report.system)
+        stored = StoredReport(report=report, received_at=received_at, hw_class=klass)
+        puts.append({"PutRequest": {"Item": store._latest_put(stored, report.model_dump_json(), None)["Item"]}})
+        n, system = counts.get(klass, (0, ""))
+        counts[klass] = (n + 1, system or class_system(report.system).model_dump_json())
+    for i in range(0, len(puts), 25):  # BatchWriteItem takes 25 items
+        request = {store.table: puts[i : i + 25]}
+        while request:
+            request = store.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    for klass, (n, system) in counts.items():
+        store.client.update_item(**store._count(klass, n, system, iso(received_at))["Update"])
+    return len(puts)
