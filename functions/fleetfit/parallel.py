@@ -15,7 +15,7 @@ from typing import Any
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Node, System
-from fleetfit.engine.analyze import Options, analyze
+from fleetfit.engine.analyze import Options, analyze_all
 from fleetfit.engine.devices import Hardware, resolve
 from fleetfit.engine.profile import build_profile
 from fleetfit.engine.query import (
@@ -45,15 +45,8 @@ def _slice_rows(
     entries: tuple[Any, ...], hw: Hardware, options: Options, query: Query
 ) -> list[tuple[tuple[Any, ...], str]]:
     key = order_key(query)
-    rows = []
-    for entry in entries:
-        profile = build_profile(entry)
-        if not _wanted(profile, query, hw.apple):
-            continue
-        fit = analyze(profile, hw, options)
-        if keep(fit, query):
-            rows.append((key(fit), fit.as_json()))
-    return rows
+    wanted = (p for p in map(build_profile, entries) if _wanted(p, query, hw.apple))
+    return [(key(fit), fit.as_json()) for fit in analyze_all(wanted, hw, options) if keep(fit, query)]
 
 
 def _fork_worker(entries: tuple[Any, ...], hw: Hardware, options: Options, query: Query) -> tuple[int, int]:

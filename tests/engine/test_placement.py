@@ -173,3 +173,15 @@ def test_busy_gpu_is_noted_but_fit_uses_the_card() -> None:
     fit = fit_of("meta-llama/Llama-3.1-8B-Instruct", busy)
     assert fit.placement.mode == "gpu"
     assert "Only 3.0 GiB of this GPU memory was free when the node reported" in fit.notes()
+
+
+@pytest.mark.parametrize("system", [RTX_4090, cpu_system(24.0), apple_system()], ids=["rtx4090", "cpu", "m3max"])
+def test_shared_analyses_of_fine_tunes_equal_their_own(system: System) -> None:
+    from fleetfit.engine.analyze import analyze_all
+    from fleetfit.engine.query import profiles
+
+    everything = profiles(load_bundled())[::7]
+    hw = resolve(system)
+    shared = [fit.as_json() for fit in analyze_all(everything, hw, OPTIONS)]
+    alone = [analyze(profile, hw, OPTIONS).as_json() for profile in everything]
+    assert shared == alone

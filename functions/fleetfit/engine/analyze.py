@@ -7,6 +7,7 @@ The steps, in order: effective context -> runtime and quant ladder -> run_mode (
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from json.encoder import encode_basestring_ascii as _quote  # the C encoder json.dumps uses
@@ -213,14 +214,8 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     tps_full, _ = decode_tps(profile, hw, placement, runtime, context)
 
     category = profile.category
-    active_b = profile.active_params / 1e9 if profile.moe else None
     utilization = placement.utilization
-    base = profile.memo.get(options.reference_date)
-    if base is None:
-        base = profile.memo[options.reference_date] = scoring.quality_base(
-            profile.params / 1e9, active_b, profile.entry.get("release_date"), options.reference_date
-        )
-    quality = round(scoring.quality(base, placement.quant), 1)
+    quality = round(scoring.quality(_quality_base(profile, options), placement.quant), 1)
     speed = round(scoring.speed(tps, category), 1) if fits else 0.0
     fit = round(scoring.fit(utilization, fits), 1)
     context_score = round(scoring.context(usable_context(profile, placement), category), 1) if fits else 0.0
@@ -244,6 +239,55 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
         utilization_pct=round(100.0 * utilization, 1) if placement.available_bytes > 0 else 0.0,
         bytes_per_token=read_per_token,
     )
+
+
+def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options) -> list[Fit]:
+    """analyze for many models at once. Fine-tunes of one base model with the same window and use case
+    (same physics id) place and run identically: they share one analysis and differ only in quality
+    (their release dates) and so in score."""
+    done: dict[tuple[int, int, str, bool, bool], Fit] = {}
+    out: list[Fit] = []
+    for profile in profiles:
+        key = (profile.physics_id, profile.context_length, profile.category, profile.mlx_only, profile.has_mlx_build)
+        twin = done.get(key)
+        if twin is None or profile.physics_id < 0:
+            fit = done[key] = analyze(profile, hw, options)
+            out.append(fit)
+            continue
+        quality = round(scoring.quality(_quality_base(profile, options), twin.placement.quant), 1)
+        out.append(
+            Fit(
+                profile=profile,
+                hw=hw,
+                options=options,
+                placement=twin.placement,
+                runtime=twin.runtime,
+                ladder=twin.ladder,
+                context=twin.context,
+                fit_level=twin.fit_level,
+                estimated_tps=twin.estimated_tps,
+                tps_full=twin.tps_full,
+                quality=quality,
+                speed=twin.speed,
+                fit=twin.fit,
+                context_score=twin.context_score,
+                score=scoring.composite(quality, twin.speed, twin.fit, twin.context_score),
+                utilization_pct=twin.utilization_pct,
+                bytes_per_token=twin.bytes_per_token,
+            )
+        )
+    return out
+
+
+def _quality_base(profile: ModelProfile, options: Options) -> float:
+    """The model's quality before the quant (memoised per catalog reference date)."""
+    base = profile.memo.get(options.reference_date)
+    if base is None:
+        active_b = profile.active_params / 1e9 if profile.moe else None
+        base = profile.memo[options.reference_date] = scoring.quality_base(
+            profile.params / 1e9, active_b, profile.entry.get("release_date"), options.reference_date
+        )
+    return base
 
 
 def _roomier_quant(profile: ModelProfile, placement: Placement, ladder: tuple[str, ...]) -> str | None:

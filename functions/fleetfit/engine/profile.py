@@ -113,6 +113,7 @@ class ModelProfile:
     signature: int = 0  # small id of signature_facts, cheap to hash
     signature_facts: tuple[Any, ...] = ()  # what decides each role's storage type (quants.role_bits arguments)
     weights_cache: dict[str, Any] = field(default_factory=dict)  # quant -> memory.Weights
+    physics_id: int = -1  # entries with equal ids share every physical invariant above
     json_parts: dict[str, str] = field(default_factory=dict)  # system-independent JSON fragments
     memo: dict[Any, float] = field(default_factory=dict)  # per-catalog values such as the quality base
 
@@ -313,6 +314,7 @@ def _physics(entry: CatalogEntry) -> dict[str, Any]:
         signature=_SIGNATURES.setdefault(signature, len(_SIGNATURES)),
         signature_facts=signature,
         weights_cache={},  # shared by every entry with these facts: their weights are the same
+        physics_id=len(_PHYSICS),
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
-from fleetfit.engine.analyze import Fit, Options, analyze
+from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.profile import ModelProfile, build_profile
 from fleetfit.engine.quants import FORCEABLE
@@ -329,7 +329,7 @@ def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
             return found
     hw = resolve(system)
     options = Options(reference_date=reference_date(catalog), max_context=query.max_context, quant=query.quant)
-    built = Ranking([analyze(p, hw, options) for p in profiles(catalog)], hw.apple)
+    built = Ranking(analyze_all(profiles(catalog), hw, options), hw.apple)
     with _RANKINGS_LOCK:
         _RANKINGS[key] = built
         while len(_RANKINGS) > MAX_RANKINGS:
