@@ -383,6 +383,8 @@ class Fleet:
         version = self.catalog.version
         found = _cached_digest(version, hw_class)
         if found is not None:
+            if stored is not None and stored.digest_version != version:  # the store lags this process: catch up
+                self.store.put_class_digest(hw_class, version, encode_digest(found))
             return found
         if stored is None:
             if self._digest_records is None:
