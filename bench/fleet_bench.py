@@ -458,9 +458,9 @@ def main() -> int:
 
         grows = [label for label in labels if any(total(n, label) > total(sizes[0], label) for n in sizes[1:])]
         print(
-            "  more nodes, more requests: "
+            "  routes that make more requests with more nodes: "
             + (", ".join(grows) if grows else "none")
-            + " (a page of nodes costs one query per class it spans: fewer when classes are bigger)"
+            + "\n  (a page of nodes costs one query per class it spans: fewer when the classes hold more nodes)"
         )
     return 0
 

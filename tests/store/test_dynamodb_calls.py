@@ -116,3 +116,28 @@ def test_seeding_writes_what_ingest_writes(counted_dynamo: tuple[DynamoStore, An
     # the seeded nodes then ingest as usual: one request for a node that stays in its class
     store.put_report(sample_report("n00", collected_at=T0 + timedelta(hours=1)), received_at=T0)
     assert sorted(c.nodes for c in store.classes()) == [1, 30]
+
+
+def test_a_transaction_conflict_is_retried(counted_dynamo: tuple[DynamoStore, Any], monkeypatch: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    store, _ = counted_dynamo
+    real = store.client.transact_write_items
+    conflicts = {"left": 2}
+
+    def flaky(**kwargs: Any) -> Any:
+        if conflicts["left"]:
+            conflicts["left"] -= 1
+            reasons = [{"Code": "None"}] * (len(kwargs["TransactItems"]) - 1) + [{"Code": "TransactionConflict"}]
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(store.client, "transact_write_items", flaky)
+    assert store.put_report(sample_report("n1", collected_at=T0), received_at=T0).outcome == "latest"
+    assert conflicts["left"] == 0 and [c.nodes for c in store.classes()] == [1]
