@@ -338,3 +338,23 @@ def test_openapi_lists_the_fleet_routes(fleet_call: Call) -> None:
     assert {"FleetModelPage", "FleetSummary", "PlacementRequest", "PlacementAnswer"} <= set(
         doc["components"]["schemas"]
     )
+
+
+def test_ingest_answers_a_known_class_from_its_digest_with_the_same_envelope() -> None:
+    """The digest path and the full ranking give the same top envelope for a node of a known class."""
+    from fleetfit.catalog import load_bundled
+    from fleetfit.contract import Node
+    from fleetfit.engine.fleet import class_system
+    from fleetfit.engine.fleetwide import digest, top_envelope_json
+    from fleetfit.engine.query import Query, envelope_json, parse_query, ranking
+    from fleetfit.store.samples import rtx4090_workstation
+
+    catalog = load_bundled()
+    system = rtx4090_workstation()
+    as_class = class_system(system)
+    node = Node(name="n", os="linux")
+    query = parse_query({}, route="top")
+    found = digest(ranking(as_class, catalog, Query()), catalog.version)
+    assert top_envelope_json(system, as_class, catalog, found, query, node) == envelope_json(
+        system, catalog, query, node, evaluate_as=as_class
+    )

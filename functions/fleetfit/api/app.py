@@ -328,8 +328,7 @@ def _ingest(report: Report, path_node: str | None) -> Response:
     result = svc.store.put_report(report, received_at=now)
     count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
     logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)
-    body = _fit(svc, result.latest.report.system, _query(svc, {}, "top"), _node_of(result.latest), as_class=True)
-    _remember_class(svc, result.latest)
+    body = _ingest_answer(svc, result.latest)
     status = 200 if result.outcome == "duplicate" else 201
     return _envelope(body, status, headers={"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"})
 
@@ -413,6 +412,26 @@ def _fleet(svc: Services) -> Any:
         stale_after_hours=svc.settings.stale_after_hours,
         eval_budget_s=svc.settings.fleet_eval_budget_s,
     )
+
+
+def _ingest_answer(svc: Services, stored: StoredReport) -> str:
+    """The node's top models. A class seen before answers from its digest (five models analysed); the first
+    node of a class ranks the catalog once, and that ranking's digest serves every later node of the class."""
+    query, node, system = _query(svc, {}, "top"), _node_of(stored), stored.report.system
+    fleet_engine, class_system = svc.engine.fleet, svc.engine.class_system
+    if fleet_engine is not None and class_system is not None and fleet_engine.top_envelope_json is not None:
+        try:
+            found = _fleet(svc).known_digest(stored.hw_class)
+        except StoreError as exc:
+            logger.warning("class digest not read", reason=str(exc))
+            found = None
+        if found is not None:
+            catalog = svc.catalogs.current()
+            count("FitsComputed")
+            return str(fleet_engine.top_envelope_json(system, class_system(system), catalog, found, query, node))
+    body = _fit(svc, system, query, node, as_class=True)
+    _remember_class(svc, stored)
+    return body
 
 
 def _remember_class(svc: Services, stored: StoredReport) -> None:

@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fleetfit.catalog import Catalog
-from fleetfit.contract import RUN_MODE_LABELS, System
+from fleetfit.contract import RUN_MODE_LABELS, Node, System
 from fleetfit.engine.analyze import Fit, Options, analyze
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.memory import GIB
 from fleetfit.engine.profile import ModelProfile
-from fleetfit.engine.query import FIT_ORDER, Query, Ranking, keep, profiles, reference_date
+from fleetfit.engine.query import FIT_ORDER, Query, Ranking, envelope_head, keep, profiles, reference_date
 
 # Levels a model can run at, worst first; a digest keeps one mask per level ("at least this level").
 RUN_LEVELS = ("marginal", "good", "perfect")
@@ -123,3 +123,16 @@ def why(fit: Fit) -> str:
         f"{fit.fit_level.replace('_', ' ')} fit, {where} at {placement.quant}: ~{fit.estimated_tps:.1f} tok/s, "
         f"{need:.1f} of {have:.1f} GB{share}"
     )
+
+
+def top_envelope_json(
+    system: System, evaluate_as: System, catalog: Catalog, found: Digest, query: Query, node: Node
+) -> str:
+    """The default `/models/top` envelope of a class, from its digest: the digest's top models are analysed
+    alone (a handful of `analyze` calls) instead of ranking the catalog. Same bytes as `query.envelope_json`
+    for the default top query (the digest's order and count are that query's)."""
+    total = found.at_least[0].bit_count()  # runs at marginal or better: what /top counts
+    names = found.top if query.limit is None else found.top[: query.limit]
+    page = [fit_model(p, evaluate_as, catalog) for p in (profile_of(catalog, n) for n in names) if p is not None]
+    head = envelope_head(system, catalog, query, node, total, len(page))
+    return head + ",".join(fit.as_json() for fit in page) + "]}"

@@ -59,6 +59,8 @@ class FleetEngine:
     why: Callable[[Any], str]
     best_levels: Callable[[list[Any], int], dict[str, int]]
     digest_type: type
+    # (node system, class system, catalog, digest, query, node) -> the default /top envelope from a digest
+    top_envelope_json: Callable[..., str] | None = None
 
 
 def real_fleet_engine() -> FleetEngine:
@@ -85,6 +87,7 @@ def real_fleet_engine() -> FleetEngine:
         why=fleetwide.why,
         best_levels=fleetwide.best_levels,
         digest_type=fleetwide.Digest,
+        top_envelope_json=fleetwide.top_envelope_json,
     )
 
 
@@ -398,6 +401,23 @@ class Fleet:
         if found is None:
             found = self.engine.digest_of(system, self.catalog)
             self.store.put_class_digest(hw_class, version, encode_digest(found))
+        _keep_digest(version, hw_class, found)
+        return found
+
+    def known_digest(self, hw_class: str) -> Any:
+        """The class's digest of the catalog in use if this process or the store has it (one key lookup),
+        else None: never computes one."""
+        version = self.catalog.version
+        found = _cached_digest(version, hw_class)
+        if found is not None:
+            return found
+        stored = self.store.get_class(hw_class, digests=True)
+        if stored is None or stored.digest_version != version or not stored.digest:
+            return None
+        try:
+            found = decode_digest(stored.digest, self.engine.digest_type)
+        except (ValueError, KeyError, zlib.error):
+            return None
         _keep_digest(version, hw_class, found)
         return found
 

@@ -180,6 +180,10 @@ class Store(ABC):
                 return out
 
     @abstractmethod
+    def get_class(self, hw_class: str, *, digests: bool = False) -> ClassRecord | None:
+        """One class of the registry by id (a key lookup), or None when it was never seen."""
+
+    @abstractmethod
     def put_class_digest(self, hw_class: str, version: str, digest: bytes) -> None:
         """Record the class's digest for catalog `version` (a no-op when that version is already stored)."""
 

@@ -376,6 +376,18 @@ class DynamoStore(Store):
             next_token=None if next_key is None else encode_token("classes", next_key),
         )
 
+    def get_class(self, hw_class: str, *, digests: bool = False) -> ClassRecord | None:
+        projection = "PK, SK, hw_class, #sys, first_seen, nodes" + (", digest_version, digest" if digests else "")
+        resp = self._call(
+            "get_item",
+            TableName=self.table,
+            Key={"PK": {"S": CLASSES_PK}, "SK": {"S": hw_class}},
+            ProjectionExpression=projection,
+            ExpressionAttributeNames={"#sys": "system"},
+        )
+        item = resp.get("Item")
+        return _class(item) if item else None
+
     def put_class_digest(self, hw_class: str, version: str, digest: bytes) -> None:
         try:
             self.client.update_item(

@@ -251,6 +251,11 @@ class SqliteStore(Store):
             next_token = encode_token("classes", {"after": items[-1].hw_class})
         return Page(items=items, next_token=next_token)
 
+    def get_class(self, hw_class: str, *, digests: bool = False) -> ClassRecord | None:
+        cols = _CLASS_COLS + (", digest_version, digest" if digests else "")
+        rows = self._query(f"SELECT {cols} FROM classes WHERE hw_class = ?", (hw_class,))
+        return _class(rows[0]) if rows else None
+
     def put_class_digest(self, hw_class: str, version: str, digest: bytes) -> None:
         with self._lock:
             try:
