@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -20,7 +21,9 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from events import rest_event  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE = "bench-node-1"
@@ -43,20 +46,6 @@ t2 = time.perf_counter()
 assert reply["statusCode"] == 200, reply
 print(json.dumps({"import_s": t1 - t0, "first_top_s": t2 - t1, "models": json.loads(reply["body"])["returned_models"]}))
 """
-
-
-def _event(method: str, path: str, query: dict[str, str] | None = None, body: str | None = None) -> dict[str, Any]:
-    query = query or {}
-    return {
-        "httpMethod": method,
-        "path": path,
-        "headers": {"Content-Type": "application/json"} if body else {},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
-        "requestContext": {"requestId": "bench", "identity": {}},
-        "body": body,
-        "isBase64Encoded": False,
-    }
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -94,20 +83,29 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.db")
         services.configure(services.build_services(Settings(auth_mode="local", db_path=db)))
-        first = handle_event(_event("POST", "/api/v1/reports", body=sample_report(NODE).model_dump_json()))
+        first = handle_event(rest_event("POST", "/api/v1/reports", body=sample_report(NODE).model_dump_json()))
         assert first["statusCode"] == 201, first
 
-        cold_runs = []
-        for _ in range(3):
-            started = time.perf_counter()
-            out = subprocess.run(
-                [sys.executable, "-c", COLD, db, NODE], capture_output=True, text=True, check=True, cwd=ROOT
-            )
-            wall = time.perf_counter() - started
-            cold_runs.append({**json.loads(out.stdout.strip().splitlines()[-1]), "process_wall_s": wall})
-        cold = min(cold_runs, key=lambda r: r["process_wall_s"])
+        def cold_start(forget_classes: bool = False) -> dict[str, float]:
+            runs = []
+            for _ in range(3):
+                if forget_classes:  # each run then ranks the catalog (and stores the digest, which is cleared again)
+                    with sqlite3.connect(db) as conn:
+                        conn.execute("UPDATE classes SET digest = NULL, digest_version = NULL")
+                started = time.perf_counter()
+                out = subprocess.run(
+                    [sys.executable, "-c", COLD, db, NODE], capture_output=True, text=True, check=True, cwd=ROOT
+                )
+                wall = time.perf_counter() - started
+                runs.append({**json.loads(out.stdout.strip().splitlines()[-1]), "process_wall_s": wall})
+            return min(runs, key=lambda r: r["process_wall_s"])
 
-        top = _event("GET", "/api/v1/models/top", {"node": NODE})
+        # A new container for a node whose hardware class the fleet knows (its digest is in the store).
+        cold = cold_start()
+        # A new container and a class no process has evaluated yet: the catalog is ranked for it.
+        cold_new_class = cold_start(forget_classes=True)
+
+        top = rest_event("GET", "/api/v1/models/top", {"node": NODE})
         handle_event(top)
         warm = []
         for _ in range(args.runs):
@@ -149,7 +147,7 @@ def main() -> int:
         for i in range(args.runs):
             body = sample_report(f"bench-{i % 20}", system=system).model_dump_json()
             t = time.perf_counter()
-            reply = handle_event(_event("POST", "/api/v1/reports", body=body))
+            reply = handle_event(rest_event("POST", "/api/v1/reports", body=body))
             ingest.append(time.perf_counter() - t)
             assert reply["statusCode"] == 201, reply
             rep = sample_report(f"store-{i % 20}", system=system)
@@ -166,6 +164,11 @@ def main() -> int:
         f"cold start (fresh process, best of 3): import {cold['import_s'] * ms:.0f} ms + first /models/top "
         f"{cold['first_top_s'] * ms:.0f} ms = {(cold['import_s'] + cold['first_top_s']) * ms:.0f} ms "
         f"(whole process incl. interpreter: {cold['process_wall_s'] * ms:.0f} ms)   target <= 1000 ms"
+    )
+    print(
+        f"cold start, class never evaluated (the catalog ranked for it): import {cold_new_class['import_s'] * ms:.0f} ms"
+        f" + first /models/top {cold_new_class['first_top_s'] * ms:.0f} ms = "
+        f"{(cold_new_class['import_s'] + cold_new_class['first_top_s']) * ms:.0f} ms"
     )
     print(
         f"warm /api/v1/models/top: p50 {statistics.median(warm) * ms:.1f} ms, p90 {_pct(warm, 0.9) * ms:.1f} ms "

@@ -27,8 +27,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from urllib.parse import quote
 
+from events import rest_event  # noqa: E402
 from fleetfit.contract import Gpu, Report, System
 
 MODELS = (  # what operators ask about: small to huge, dense and MoE
@@ -205,20 +208,6 @@ def subfleet(reports: list[Report], size: int, seed: int = 7) -> list[Report]:
 # -- measuring ----------------------------------------------------------------------------------------------
 
 
-def _event(method: str, path: str, query: dict[str, str] | None = None, body: str | None = None) -> dict[str, Any]:
-    query = query or {}
-    return {
-        "httpMethod": method,
-        "path": path,
-        "headers": {"Content-Type": "application/json"} if body else {},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
-        "requestContext": {"requestId": "bench", "identity": {"userArn": None}},
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -238,16 +227,16 @@ def _requests(rng: random.Random, node_ids: list[str], runs: int) -> dict[str, l
     which = []
     for _ in range(runs):
         query = {"limit": "100", **rng.choice(FILTERS)}
-        which.append(_event("GET", "/api/v1/fleet/models/" + rng.choice(MODELS), query))
+        which.append(rest_event("GET", "/api/v1/fleet/models/" + rng.choice(MODELS), query))
     compare = []
     for i in range(runs):
         query = {"nodes": ",".join(rng.sample(node_ids, 3))}
         if i % 2:
             query["model"] = rng.choice(MODELS)
-        compare.append(_event("GET", "/api/v1/fleet/compare", query))
-    summary = [_event("GET", "/api/v1/fleet/summary") for _ in range(runs)]
+        compare.append(rest_event("GET", "/api/v1/fleet/compare", query))
+    summary = [rest_event("GET", "/api/v1/fleet/summary") for _ in range(runs)]
     place = [
-        _event("POST", "/api/v1/fleet/placement", body=json.dumps({"model": rng.choice(MODELS), "replicas": 10}))
+        rest_event("POST", "/api/v1/fleet/placement", body=json.dumps({"model": rng.choice(MODELS), "replicas": 10}))
         for _ in range(runs)
     ]
     return {"fleet/models/{name}": which, "fleet/compare": compare, "fleet/summary": summary, "fleet/placement": place}
@@ -288,7 +277,7 @@ def embedded(reports: list[Report], runs: int, api_ingest: int, now: datetime) -
         started, calls = time.perf_counter(), 0
         while True:
             calls += 1
-            reply = handle_event(_event("GET", "/api/v1/fleet/summary"))
+            reply = handle_event(rest_event("GET", "/api/v1/fleet/summary"))
             assert reply["statusCode"] == 200, reply
             if json.loads(reply["body"])["classes"]["pending"] == 0:
                 break
@@ -312,7 +301,7 @@ def embedded(reports: list[Report], runs: int, api_ingest: int, now: datetime) -
         for _ in range(max(5, runs // 10)):
             forget_digests()
             t = time.perf_counter()
-            handle_event(_event("GET", "/api/v1/fleet/summary"))
+            handle_event(rest_event("GET", "/api/v1/fleet/summary"))
             times.append(time.perf_counter() - t)
         out["fleet/summary, digests read from the store"] = _stats(times)
 
@@ -323,7 +312,9 @@ def embedded(reports: list[Report], runs: int, api_ingest: int, now: datetime) -
         started = time.perf_counter()
         for r in extra:
             t = time.perf_counter()
-            reply = handle_event(_event("POST", f"/api/v1/nodes/{quote(r.node_id)}/reports", body=r.model_dump_json()))
+            reply = handle_event(
+                rest_event("POST", f"/api/v1/nodes/{quote(r.node_id)}/reports", body=r.model_dump_json())
+            )
             times.append(time.perf_counter() - t)
             assert reply["statusCode"] == 201, reply
         took = time.perf_counter() - started
@@ -364,19 +355,21 @@ def dynamo(reports: list[Report], sizes: list[int], now: datetime) -> dict[int, 
             client.meta.events.register("before-call.dynamodb", count)
             node_ids = [fleet[0].node_id, fleet[len(fleet) // 2].node_id, fleet[-1].node_id]
             # Warm-up, not counted: every class's digest computed (or taken from memory) and written once.
-            while json.loads(handle_event(_event("GET", "/api/v1/fleet/summary"))["body"])["classes"]["pending"]:
+            while json.loads(handle_event(rest_event("GET", "/api/v1/fleet/summary"))["body"])["classes"]["pending"]:
                 pass
             routes = {
-                "fleet/summary (new process: digests from the store)": _event("GET", "/api/v1/fleet/summary"),
-                "fleet/summary": _event("GET", "/api/v1/fleet/summary"),
-                "fleet/models/{name}, page 1 (100 nodes)": _event(
+                "fleet/summary (new process: digests from the store)": rest_event("GET", "/api/v1/fleet/summary"),
+                "fleet/summary": rest_event("GET", "/api/v1/fleet/summary"),
+                "fleet/models/{name}, page 1 (100 nodes)": rest_event(
                     "GET", "/api/v1/fleet/models/Qwen/Qwen3-8B", {"limit": "100"}
                 ),
-                "fleet/models/{name}, fresh only": _event(
+                "fleet/models/{name}, fresh only": rest_event(
                     "GET", "/api/v1/fleet/models/Qwen/Qwen3-8B", {"limit": "100", "include_stale": "false"}
                 ),
-                "fleet/compare (3 nodes, top 5)": _event("GET", "/api/v1/fleet/compare", {"nodes": ",".join(node_ids)}),
-                "fleet/placement (10 replicas)": _event(
+                "fleet/compare (3 nodes, top 5)": rest_event(
+                    "GET", "/api/v1/fleet/compare", {"nodes": ",".join(node_ids)}
+                ),
+                "fleet/placement (10 replicas)": rest_event(
                     "POST", "/api/v1/fleet/placement", body=json.dumps({"model": "Qwen/Qwen3-8B", "replicas": 10})
                 ),
             }

@@ -2,7 +2,6 @@
 against moto S3 and DynamoDB. The engine is the real one when it is importable, else a fake of its shape."""
 
 from .support import (  # noqa: F401  (fixtures)
-    _no_real_aws,
     aws,
     call,
     catalog_bytes,

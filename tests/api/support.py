@@ -195,16 +195,6 @@ def catalog_bytes(engine: EnginePort) -> bytes:
 
 
 # -- AWS (moto) ----------------------------------------------------------------------------------------
-@pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "fleetfit")
-
-
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
     import boto3

@@ -13,15 +13,6 @@ from fleetfit.store.dynamodb import TABLE_DEFINITION, DynamoStore
 from fleetfit.store.sqlite import SqliteStore
 
 
-@pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-
-
 class CallCounter(Counter[str]):
     """DynamoDB operations made through a client (botocore event hook), by operation name."""
 

@@ -213,6 +213,8 @@ def _models(route: str, path_node: str | None, name: str | None) -> Response:
         raise ApiError(400, f"node={given!r} contradicts the path's node {node_id!r}")
     query = _query(svc, params, route, name)
     stored = _latest(svc, node_id)
+    if query == _query(svc, {}, "top"):  # the default top list: a known class answers from its digest
+        return _envelope(_top_answer(svc, stored))
     return _envelope(_fit(svc, stored.report.system, query, _node_of(stored), as_class=True))
 
 
@@ -328,7 +330,7 @@ def _ingest(report: Report, path_node: str | None) -> Response:
     result = svc.store.put_report(report, received_at=now)
     count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
     logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)
-    body = _ingest_answer(svc, result.latest)
+    body = _top_answer(svc, result.latest)
     status = 200 if result.outcome == "duplicate" else 201
     return _envelope(body, status, headers={"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"})
 
@@ -414,9 +416,10 @@ def _fleet(svc: Services) -> Any:
     )
 
 
-def _ingest_answer(svc: Services, stored: StoredReport) -> str:
-    """The node's top models. A class seen before answers from its digest (five models analysed); the first
-    node of a class ranks the catalog once, and that ranking's digest serves every later node of the class."""
+def _top_answer(svc: Services, stored: StoredReport) -> str:
+    """The node's default top models (ingest's answer, /models/top). A class seen before, by this process or
+    any other, answers from its digest (five models analysed); the first node of a class ranks the catalog
+    once, and that ranking's digest serves every later node of the class."""
     query, node, system = _query(svc, {}, "top"), _node_of(stored), stored.report.system
     fleet_engine, class_system = svc.engine.fleet, svc.engine.class_system
     if fleet_engine is not None and class_system is not None and fleet_engine.top_envelope_json is not None:

@@ -21,28 +21,20 @@ from fleetfit.contract import RUN_MODE_LABELS, Node, System
 from fleetfit.engine.analyze import Fit, Options, analyze
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.memory import GIB
-from fleetfit.engine.profile import ModelProfile
-from fleetfit.engine.query import FIT_ORDER, Query, Ranking, envelope_head, keep, profiles, reference_date
+from fleetfit.engine.profile import ModelProfile, build_profile
+from fleetfit.engine.query import FIT_ORDER, Query, Ranking, envelope_head, keep, reference_date
 
 # Levels a model can run at, worst first; a digest keeps one mask per level ("at least this level").
 RUN_LEVELS = ("marginal", "good", "perfect")
 # Runnable models kept per class, best score first (compare's `limit` is at most this).
 TOP_N = 50
 
-_INDEX: dict[str, dict[str, int]] = {}
-
 
 def profile_of(catalog: Catalog, name: str) -> ModelProfile | None:
-    """The profile of the catalog model `name` (exact, any case, or an alias: `Catalog.find`)."""
+    """The profile of the catalog model `name` (exact, any case, or an alias: `Catalog.find`). Built alone
+    (its physics shared with any twin already built), so answering one model never profiles the catalog."""
     entry = catalog.find(name)
-    if entry is None:
-        return None
-    index = _INDEX.get(catalog.version)
-    if index is None:
-        index = {e["name"]: i for i, e in enumerate(catalog.entries)}
-        _INDEX.clear()  # one catalog at a time, as `query.profiles`
-        _INDEX[catalog.version] = index
-    return profiles(catalog)[index[entry["name"]]]
+    return None if entry is None else build_profile(entry)
 
 
 def fit_model(
