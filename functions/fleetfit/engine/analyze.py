@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from json.encoder import encode_basestring_ascii as _quote  # the C encoder json.dumps uses
 from typing import Any
@@ -105,6 +105,7 @@ class Fit:
     score: float
     utilization_pct: float
     bytes_per_token: float  # read to decode one token at SPEED_CONTEXT
+    shared: dict[str, Any] = field(default_factory=dict)  # output written once for this row and its twins
 
     @property
     def name(self) -> str:
@@ -116,7 +117,26 @@ class Fit:
 
     def as_json(self) -> str:
         """The Model object as compact JSON, written directly: the hot path of full-catalog listings."""
-        p, placement, hw = self.profile, self.placement, self.hw
+        p = self.profile
+        run_mode_etc, middle, notes_json, placement_tail, low, basis = self._shared_json()
+        confidence = "low" if low else p.entry["confidence"]
+        entry_notes = p.entry.get("notes")
+        if entry_notes:
+            notes_json = notes_json[:-1] + ("," if len(notes_json) > 2 else "") + _texts(entry_notes)[1:]
+        return (
+            f'{{{profile_head(p)},{run_mode_etc},"score":{self.score!r},'
+            f'"score_components":{{"quality":{self.quality!r},{middle},"notes":{notes_json},'
+            f"{profile_sources(p)},{placement_tail},"
+            f'"estimate_confidence":"{confidence}",{basis},{profile_tail(p)}}}'
+        )
+
+    def _shared_json(self) -> tuple[str, str, str, str, bool, str]:
+        """The JSON of everything this row shares with its twins (same placement and analysis), written
+        once per analysis: only identity, quality, score and catalog notes differ between twins."""
+        cached = self.shared.get("json")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        placement, hw = self.placement, self.hw
         pool = placement.pool
         on_gpu = placement.mode != "cpu_only" and pool is not None
         uses_cpu = placement.mode != "gpu"
@@ -126,41 +146,54 @@ class Fit:
             gpu_bw = repr(pool.bandwidth_gbps)
         else:
             method, efficiency, gpu_bw = "cpu_bandwidth", CPU_EFFICIENCY, "null"
-        confidence = p.entry["confidence"]
-        if (on_gpu and pool is not None and not pool.known) or (uses_cpu and hw.ram_bandwidth_source == "default"):
-            confidence = "low"
+        low = bool(
+            (on_gpu and pool is not None and not pool.known) or (uses_cpu and hw.ram_bandwidth_source == "default")
+        )
         w = placement.weights
-        speed_context = min(SPEED_CONTEXT, self.context)
         offloaded = (
             repr(round((placement.experts_in_ram_bytes or 0.0) / GIB, 2)) if placement.mode == "moe_offload" else "null"
         )
         gpu_share = repr(placement.gpu_share) if placement.mode == "cpu_offload" else "null"
         level, mode, runtime = self.fit_level, placement.mode, self.runtime
-        return (
-            f'{{{profile_head(p)},"fit_level":"{level}","fit_label":"{FIT_LABELS[level]}",'
-            f'"run_mode":"{mode}","run_mode_label":"{RUN_MODE_LABELS[mode]}","score":{self.score!r},'
-            f'"score_components":{{"quality":{self.quality!r},"speed":{self.speed!r},"fit":{self.fit!r},'
+        run_mode_etc = (
+            f'"fit_level":"{level}","fit_label":"{FIT_LABELS[level]}",'
+            f'"run_mode":"{mode}","run_mode_label":"{RUN_MODE_LABELS[mode]}"'
+        )
+        middle = (
+            f'"speed":{self.speed!r},"fit":{self.fit!r},'
             f'"context":{self.context_score!r}}},"estimated_tps":{self.estimated_tps!r},'
             f'"runtime":"{runtime}","runtime_label":"{RUNTIME_LABELS[runtime]}",'
             f'"best_quant":"{placement.quant}",'
             f'"memory_required_gb":{round(placement.required_bytes / GIB, 2)!r},'
             f'"memory_available_gb":{round(placement.available_bytes / GIB, 2)!r},'
-            f'"utilization_pct":{self.utilization_pct!r},"notes":{_texts(self.notes())},'
-            f"{profile_sources(p)},"
+            f'"utilization_pct":{self.utilization_pct!r}'
+        )
+        placement_tail = (
             f'"memory_breakdown":{{"weights_gb":{round(w.total / GIB, 2)!r},'
             f'"kv_cache_gb":{round(placement.kv_bytes / GIB, 2)!r},'
             f'"overhead_gb":{round(placement.overhead_bytes / GIB, 2)!r}}},'
             f'"effective_context_length":{self.context},"estimated_tps_full_context":{self.tps_full!r},'
-            f'"moe_offloaded_gb":{offloaded},"gpu_layers_fraction":{gpu_share},'
-            f'"estimate_confidence":"{confidence}","estimate_basis":{{"method":"{method}",'
-            f'"gpu_bandwidth_gbps":{gpu_bw},'
+            f'"moe_offloaded_gb":{offloaded},"gpu_layers_fraction":{gpu_share}'
+        )
+        basis = (
+            f'"estimate_basis":{{"method":"{method}","gpu_bandwidth_gbps":{gpu_bw},'
             f'"ram_bandwidth_gbps":{repr(hw.ram_bandwidth_gbps) if uses_cpu else "null"},'
             f'"efficiency":{efficiency!r},"bytes_per_token_gb":{round(self.bytes_per_token / 1e9, 3)!r},'
-            f'"context_tokens":{speed_context}}},{profile_tail(p)}}}'
+            f'"context_tokens":{min(SPEED_CONTEXT, self.context)}}}'
         )
+        cached = (run_mode_etc, middle, _texts(self.shared_notes()), placement_tail, low, basis)
+        self.shared["json"] = cached
+        return cached
 
     def notes(self) -> list[str]:
-        return notes(self)
+        """Why the row looks as it does: the analysis's notes, then the catalog's notes on the model."""
+        return [*self.shared_notes(), *self.profile.entry.get("notes", ())]
+
+    def shared_notes(self) -> list[str]:
+        found = self.shared.get("notes")
+        if found is None:
+            found = self.shared["notes"] = notes(self)
+        return found
 
 
 def _text(value: str | None) -> str:
@@ -274,6 +307,7 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
                 score=scoring.composite(quality, twin.speed, twin.fit, twin.context_score),
                 utilization_pct=twin.utilization_pct,
                 bytes_per_token=twin.bytes_per_token,
+                shared=twin.shared,
             )
         )
     return out
@@ -300,7 +334,8 @@ def _roomier_quant(profile: ModelProfile, placement: Placement, ladder: tuple[st
 
 
 def notes(fit: Fit) -> list[str]:
-    """Why the row looks as it does, in the user's words."""
+    """Why the row looks as it does, in the user's words (the catalog's own notes on the model excepted:
+    twins share these, not those)."""
     profile, hw, placement, options = fit.profile, fit.hw, fit.placement, fit.options
     level, context, runtime, ladder = fit.fit_level, fit.context, fit.runtime, fit.ladder
     pool = placement.pool
@@ -359,5 +394,4 @@ def notes(fit: Fit) -> list[str]:
         out.append("Experts stay in MXFP4 in every GGUF of this model")
     if runtime == "mlx":
         out.append("Runs with MLX (an MLX build of this model exists)")
-    out.extend(profile.entry.get("notes", ()))
     return out
