@@ -95,10 +95,11 @@ class ModelProfile:
     context_length: int
     category: str
     architecture: str
-    moe: MoeShape | None
     native_quant: str | None
     mlx_only: bool
     has_mlx_build: bool
+    # From here to physics_id: the physical invariants, shared by every entry with the same facts.
+    moe: MoeShape | None
     routed_share: float  # share of routed-expert weights read per token (1.0 for dense models)
     tied_embeddings: bool
     layers: int
@@ -202,7 +203,7 @@ def _compute_buffer(a: Shape, moe: MoeShape | None) -> float:
 
 
 _ROLE_INDEX = {role: i for i, role in enumerate(ROLE_ORDER)}
-_PHYSICS: dict[tuple[Any, ...], dict[str, Any]] = {}
+_PHYSICS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 _EXPERT_INDEXES = tuple(_ROLE_INDEX[role] for role in EXPERT_ROLES)
 _SIGNATURES: dict[tuple[Any, ...], int] = {}
 
@@ -222,21 +223,22 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
     physics = _PHYSICS.get(key)
     if physics is None:
         physics = _PHYSICS[key] = _physics(entry)
+    # Positional, in field order: the physics tuple fills the fields from `moe` to `physics_id`.
     return ModelProfile(
-        entry=entry,
-        name=entry["name"],
-        params=entry["params"],
-        context_length=entry["context_length"],
-        category=entry["category"],
-        architecture=entry.get("architecture") or "",
-        native_quant=entry.get("native_quant"),
-        mlx_only=entry.get("mlx_only", False),
-        has_mlx_build=bool(entry.get("mlx_sources")),
-        **physics,
+        entry,
+        entry["name"],
+        entry["params"],
+        entry["context_length"],
+        entry["category"],
+        entry.get("architecture") or "",
+        entry.get("native_quant"),
+        entry.get("mlx_only", False),
+        bool(entry.get("mlx_sources")),
+        *physics,
     )
 
 
-def _physics(entry: CatalogEntry) -> dict[str, Any]:
+def _physics(entry: CatalogEntry) -> tuple[Any, ...]:
     """What follows from the parameter count and the architecture facts alone."""
     a = Shape.of(entry.get("arch") or {})
     raw_moe = entry.get("moe")
@@ -298,23 +300,23 @@ def _physics(entry: CatalogEntry) -> dict[str, Any]:
         None,
     )  # in ROLE_ORDER
     signature = (layers, gqa, moe.experts if moe else None, tied, entry.get("native_quant") == "MXFP4", rows)
-    return dict(
-        moe=moe,
-        routed_share=routed if has_experts else 1.0,
-        tied_embeddings=tied,
-        layers=layers,
-        gqa=gqa,
-        experts=moe.experts if moe else None,
-        kv=_kv_shape(a, entry.get("attention") or {}, params),
-        compute_buffer_bytes=_compute_buffer(a, moe),
-        active_params=active_params,
-        shape_known=structure is not None,
-        role_vector=tuple(vector),
-        active_vector=tuple(active),
-        signature=_SIGNATURES.setdefault(signature, len(_SIGNATURES)),
-        signature_facts=signature,
-        weights_cache={},  # shared by every entry with these facts: their weights are the same
-        physics_id=len(_PHYSICS),
+    return (
+        moe,
+        routed if has_experts else 1.0,  # routed_share
+        tied,  # tied_embeddings
+        layers,
+        gqa,
+        moe.experts if moe else None,  # experts
+        _kv_shape(a, entry.get("attention") or {}, params),  # kv
+        _compute_buffer(a, moe),  # compute_buffer_bytes
+        active_params,
+        structure is not None,  # shape_known
+        tuple(vector),  # role_vector
+        tuple(active),  # active_vector
+        _SIGNATURES.setdefault(signature, len(_SIGNATURES)),  # signature
+        signature,  # signature_facts
+        {},  # weights_cache: shared by every entry with these facts, whose weights are the same
+        len(_PHYSICS),  # physics_id
     )
 
 
