@@ -21,11 +21,11 @@ from fleetfit.engine.profile import build_profile
 from fleetfit.engine.query import (
     Query,
     _wanted,
+    analysis_options,
     envelope_head,
     envelope_json,
     keep,
     order_key,
-    reference_date,
 )
 
 # Below this many models one process is faster than forking.
@@ -74,7 +74,7 @@ def envelope_json_parallel(
     if count <= 1 or not hasattr(os, "fork") or sys.platform != "linux":
         return envelope_json(system, catalog, query, node)
     hw = resolve(system)
-    options = Options(reference_date=reference_date(catalog), max_context=query.max_context, quant=query.quant)
+    options = analysis_options(catalog, query.max_context, query.quant)
     entries = catalog.entries
     bounds = [len(entries) * i // count for i in range(count + 1)]
     # Workers compute in parallel; the parent reads each pipe in turn (a worker writes only once done).

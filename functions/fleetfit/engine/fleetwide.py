@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import RUN_MODE_LABELS, Node, System
-from fleetfit.engine.analyze import Fit, Options, analyze
+from fleetfit.engine.analyze import Fit, analyze
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.memory import GIB
 from fleetfit.engine.profile import ModelProfile, build_profile
-from fleetfit.engine.query import FIT_ORDER, Query, Ranking, envelope_head, keep, reference_date
+from fleetfit.engine.query import FIT_ORDER, Query, Ranking, analysis_options, envelope_head, keep
 
 # Levels a model can run at, worst first; a digest keeps one mask per level ("at least this level").
 RUN_LEVELS = ("marginal", "good", "perfect")
@@ -41,8 +41,7 @@ def fit_model(
     profile: ModelProfile, system: System, catalog: Catalog, *, max_context: int | None = None, quant: str | None = None
 ) -> Fit:
     """One model on one System (a hardware class's representative), with the listing routes' options."""
-    options = Options(reference_date=reference_date(catalog), max_context=max_context, quant=quant)
-    return analyze(profile, resolve(system), options)
+    return analyze(profile, resolve(system), analysis_options(catalog, max_context, quant))
 
 
 def runs_at_least(fit: Fit, level: str) -> bool:

@@ -62,38 +62,26 @@ def _gpu_quant(profile: ModelProfile, ladder: tuple[str, ...], budget: float) ->
     return None
 
 
-def _on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement | None:
+def _on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement:
+    """The best rung that fits entirely on this pool; when none does, the smallest rung with fits=False."""
     extra = overhead(profile, pool.backend, 1 if pool.unified else pool.count)
     available = pool.usable * GIB
     quant = _gpu_quant(profile, ladder, available - kv - extra)
-    if quant is None:
-        return None
-    return Placement("gpu", quant, True, pool, weights(profile, quant), kv, extra, available)
+    chosen = quant or ladder[-1]
+    return Placement("gpu", chosen, quant is not None, pool, weights(profile, chosen), kv, extra, available)
 
 
-def _on_fewest_cards(profile: ModelProfile, whole: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement | None:
+def _on_fewest_cards(profile: ModelProfile, whole: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement:
     """The placement on all cards of a group, moved to the fewest cards that give the same quant and headroom."""
     best = _on_pool(profile, whole, ladder, kv)
-    if best is None or len(whole.subsets) <= 1:
+    if not best.fits or len(whole.subsets) <= 1:
         return best
     roomy = best.utilization <= HEADROOM
     for pool in whole.subsets[:-1]:
         found = _on_pool(profile, pool, ladder, kv)
-        if found is not None and found.quant == best.quant and (found.utilization <= HEADROOM) == roomy:
+        if found.fits and found.quant == best.quant and (found.utilization <= HEADROOM) == roomy:
             return found
     return best
-
-
-def _gpu_attempt(profile: ModelProfile, pool: GpuPool, kv: float) -> Attempt:
-    extra = overhead(profile, pool.backend, 1 if pool.unified else pool.count)
-    available = pool.usable * GIB
-    budget = available - kv - extra
-
-    def attempt(quant: str) -> Placement:
-        w = weights(profile, quant)
-        return Placement("gpu", quant, w.total <= budget, pool, w, kv, extra, available)
-
-    return attempt
 
 
 def _moe_offload_attempt(profile: ModelProfile, pool: GpuPool, ram: float, kv: float) -> Attempt:
@@ -152,19 +140,19 @@ def run_mode(profile: ModelProfile, hw: Hardware, ladder: tuple[str, ...], conte
     best: Placement | None = None
     for whole in hw.pools:
         found = _on_fewest_cards(profile, whole, ladder, kv)
-        if found is not None and (best is None or _better(found, best, ladder)):
+        if found.fits and (best is None or _better(found, best, ladder)):
             best = found
     if best:
         return best
     smallest = ladder[-1]
     if hw.pools and hw.unified:
-        return _gpu_attempt(profile, hw.pools[0], kv)(smallest)
+        return _on_pool(profile, hw.pools[0], ladder, kv)
     if hw.pools:
         pool = hw.pools[0]
         if profile.moe and _has_experts(profile, smallest):
-            found = choose_quant(ladder, _moe_offload_attempt(profile, pool, ram, kv))
-            if found:
-                return found
+            expert_offload = choose_quant(ladder, _moe_offload_attempt(profile, pool, ram, kv))
+            if expert_offload:
+                return expert_offload
         offload = _cpu_offload_attempt(profile, pool, ram, kv)
         return choose_quant(ladder, offload) or offload(smallest)
     extra = overhead(profile, "CPU")

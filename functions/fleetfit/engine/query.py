@@ -201,6 +201,11 @@ def profiles(catalog: Catalog) -> tuple[ModelProfile, ...]:
     return cached
 
 
+def analysis_options(catalog: Catalog, max_context: int | None = None, quant: str | None = None) -> Options:
+    """Analysis options for a catalog: quality is dated by the catalog's newest model, not the clock."""
+    return Options(reference_date=reference_date(catalog), max_context=max_context, quant=quant)
+
+
 def reference_date(catalog: Catalog) -> date:
     try:
         return date.fromisoformat(catalog.built_at)
@@ -234,7 +239,7 @@ def _wanted(profile: ModelProfile, query: Query, apple: bool) -> bool:
 def fit_rows(system: System, catalog: Catalog, query: Query) -> list[Fit]:
     """Analyze every catalog model the query's model-level filters keep."""
     hw = resolve(system)
-    options = Options(reference_date=reference_date(catalog), max_context=query.max_context, quant=query.quant)
+    options = analysis_options(catalog, query.max_context, query.quant)
     return [analyze(p, hw, options) for p in profiles(catalog) if _wanted(p, query, hw.apple)]
 
 
@@ -328,7 +333,7 @@ def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
             _RANKINGS.move_to_end(key)
             return found
     hw = resolve(system)
-    options = Options(reference_date=reference_date(catalog), max_context=query.max_context, quant=query.quant)
+    options = analysis_options(catalog, query.max_context, query.quant)
     built = Ranking(analyze_all(profiles(catalog), hw, options), hw.apple)
     with _RANKINGS_LOCK:
         _RANKINGS[key] = built

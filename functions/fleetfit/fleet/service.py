@@ -65,9 +65,8 @@ class FleetEngine:
 
 def real_fleet_engine() -> FleetEngine:
     from fleetfit.engine import fleetwide
-    from fleetfit.engine.analyze import Options
     from fleetfit.engine.fleet import class_system, plan
-    from fleetfit.engine.query import Query, ranking, reference_date
+    from fleetfit.engine.query import Query, analysis_options, ranking
 
     def digest_of(system: System, catalog: Any) -> Any:
         return fleetwide.digest(ranking(system, catalog, Query()), catalog.version)
@@ -75,7 +74,7 @@ def real_fleet_engine() -> FleetEngine:
     def plan_for(
         profile: Any, system: System, catalog: Any, *, max_context: int | None = None, quant: str | None = None
     ) -> dict[str, Any]:
-        return plan(profile, system, Options(reference_date(catalog), max_context=max_context, quant=quant))
+        return plan(profile, system, analysis_options(catalog, max_context, quant))
 
     return FleetEngine(
         profile_of=fleetwide.profile_of,
