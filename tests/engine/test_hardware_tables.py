@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 from fleetfit.engine.hardware_tables import (
     CPU_MEMORY_SPECS,
+    DATA_DIR,
     DEFAULT_CPU_BANDWIDTH_GBPS,
     GPU_SPECS,
+    TableError,
     match_cpu,
     match_gpu,
+    read_cpu_table,
+    read_gpu_table,
 )
 
 GPU_BY_KEY = {spec.key: spec for spec in GPU_SPECS}
@@ -603,3 +607,110 @@ def test_default_cpu_bandwidths() -> None:
     assert set(DEFAULT_CPU_BANDWIDTH_GBPS) == {"x86 desktop/laptop", "x86 server", "arm"}
     assert all(value > 0 for value in DEFAULT_CPU_BANDWIDTH_GBPS.values())
     assert DEFAULT_CPU_BANDWIDTH_GBPS["x86 server"] > DEFAULT_CPU_BANDWIDTH_GBPS["x86 desktop/laptop"]
+
+
+# --------------------------------------------------------------------------------------------------
+# The tables are data files: one row a line, validated at load
+# --------------------------------------------------------------------------------------------------
+
+GPU_FILE = DATA_DIR / "gpus.csv"
+CPU_FILE = DATA_DIR / "cpus.csv"
+NEW_GPU_LINE = (
+    "acme-tensor-9000,Acme Tensor 9000,NVIDIA,datacenter,96,4000,,HBM3e,no,tensor 9000,no,,"
+    "https://example.com/acme-tensor-9000-datasheet"
+)
+
+
+def _copy_with(tmp_path: Path, source: Path, edit: str, *, replace_line: int | None = None) -> Path:
+    lines = source.read_text(encoding="utf-8").splitlines()
+    if replace_line is None:
+        lines.append(edit)
+    else:
+        lines[replace_line - 1] = edit
+    path = tmp_path / source.name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_packaged_files_are_the_tables_one_row_a_line() -> None:
+    assert read_gpu_table(GPU_FILE).specs == GPU_SPECS
+    gpu_lines = [line for line in GPU_FILE.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+    assert len(gpu_lines) == len(GPU_SPECS)
+    cpu_lines = [line for line in CPU_FILE.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+    apple = [spec for spec in CPU_MEMORY_SPECS if spec.key.startswith("apple-")]
+    assert len(cpu_lines) + len(apple) == len(CPU_MEMORY_SPECS)
+    # Apple CPU rows are the GPU table's Apple rows: one figure for one memory
+    apple_gpus = {spec.key: spec for spec in GPU_SPECS if spec.vendor == "Apple"}
+    assert {spec.key for spec in apple} == set(apple_gpus)
+    assert all(spec.bandwidth_gbps == apple_gpus[spec.key].bandwidth_gbps for spec in apple)
+
+
+def test_adding_a_gpu_is_one_appended_line(tmp_path: Path) -> None:
+    assert match_gpu("NVIDIA Tensor 9000") is None
+    table = read_gpu_table(_copy_with(tmp_path, GPU_FILE, NEW_GPU_LINE))
+    spec = table.match("NVIDIA Tensor 9000")
+    assert spec is not None and spec.key == "acme-tensor-9000" and spec.bandwidth_gbps == 4000.0
+    assert table.match("Acme Tensor 9000 96GB", 96) == spec
+    assert table.match("NVIDIA GeForce RTX 4090") == match_gpu("NVIDIA GeForce RTX 4090")  # the rest unchanged
+
+
+def test_adding_a_cpu_is_one_appended_line(tmp_path: Path) -> None:
+    line = r"acme-x99,Acme X99,307.2,8 x DDR5-4800 (8 x 4800 MT/s x 8 B),\bacme\s+x99\b,https://example.com/x99"
+    table = read_cpu_table(_copy_with(tmp_path, CPU_FILE, line), read_gpu_table(GPU_FILE))
+    spec = table.match("ACME(R) X99 CPU @ 3.0GHz")
+    assert spec is not None and spec.key == "acme-x99" and spec.bandwidth_gbps == 307.2
+    assert table.match("Apple M2 Max") == match_cpu("Apple M2 Max")
+
+
+BAD_GPU_LINES = [
+    (NEW_GPU_LINE.replace(",4000,", ",fast,"), "bandwidth_gbps", "not a number"),
+    (NEW_GPU_LINE.replace(",4000,", ",-4000,"), "bandwidth_gbps", "outside"),
+    (NEW_GPU_LINE.replace(",4000,", ",inf,"), "bandwidth_gbps", "outside"),
+    (NEW_GPU_LINE.replace(",4000,", ",,"), "bandwidth_gbps", "empty"),
+    (NEW_GPU_LINE.replace(",96,", ",0,"), "vram_gb", "outside"),
+    (NEW_GPU_LINE.replace(",NVIDIA,", ",Acme,"), "vendor", "not one of"),
+    (NEW_GPU_LINE.replace(",datacenter,", ",server,"), "category", "not one of"),
+    (NEW_GPU_LINE.replace(",HBM3e,no,", ",HBM3e,maybe,"), "unified", "not yes or no"),
+    (NEW_GPU_LINE.replace(",tensor 9000,", ",,"), "aliases", "empty"),
+    (NEW_GPU_LINE.replace(",tensor 9000,", ",--,"), "aliases", "no letters or digits"),
+    (NEW_GPU_LINE.replace("https://example.com/acme-tensor-9000-datasheet", ""), "source", "empty"),
+    (NEW_GPU_LINE.replace("https://example.com/", "my guess "), "source", "URL"),
+    (NEW_GPU_LINE.replace("acme-tensor-9000,", "nvidia-rtx-4090,", 1), "key", "already on line"),
+    (NEW_GPU_LINE.replace("acme-tensor-9000,", "Acme Tensor,", 1), "key", "lower-case"),
+]
+
+
+@pytest.mark.parametrize(("line", "field", "why"), BAD_GPU_LINES)
+def test_a_bad_gpu_row_names_file_line_and_field(tmp_path: Path, line: str, field: str, why: str) -> None:
+    path = _copy_with(tmp_path, GPU_FILE, line)
+    number = len(path.read_text(encoding="utf-8").splitlines())
+    with pytest.raises(TableError) as raised:
+        read_gpu_table(path)
+    message = str(raised.value)
+    assert message.startswith(f"gpus.csv line {number}, field {field!r}: "), message
+    assert why in message, message
+
+
+def test_a_row_with_missing_fields_or_a_wrong_header_is_refused(tmp_path: Path) -> None:
+    path = _copy_with(tmp_path, GPU_FILE, "acme-tensor-9000,Acme Tensor 9000,NVIDIA")
+    with pytest.raises(TableError, match=r"gpus.csv line \d+: 3 fields, expected 13"):
+        read_gpu_table(path)
+    path = _copy_with(tmp_path, GPU_FILE, "key,name,vendor", replace_line=1)
+    with pytest.raises(TableError, match=r"gpus.csv line 1: header must be key,name,vendor,category"):
+        read_gpu_table(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "why"),
+    [
+        (r"acme-x99,Acme X99,307.2,8 x DDR5-4800,\bacme(,https://example.com/x99", "match", "regular expression"),
+        (r"acme-x99,Acme X99,307.2,,\bacme\b,https://example.com/x99", "memory", "empty"),
+        (r"acme-x99,Acme X99,0,8 x DDR5-4800,\bacme\b,https://example.com/x99", "bandwidth_gbps", "outside"),
+        (r"apple-m9,Apple M9,500,LPDDR6,\bapple m9\b,https://example.com/m9", "key", "GPU table"),
+        (r"amd-epyc-7002,AMD EPYC,204.8,8 x DDR4-3200,\bepyc\b,https://example.com/epyc", "key", "already"),
+    ],
+)
+def test_a_bad_cpu_row_names_file_line_and_field(tmp_path: Path, line: str, field: str, why: str) -> None:
+    path = _copy_with(tmp_path, CPU_FILE, line)
+    with pytest.raises(TableError, match=rf"^cpus.csv line \d+, field '{field}': .*{why}"):
+        read_cpu_table(path, read_gpu_table(GPU_FILE))
