@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from fleetfit.contract import System
+from fleetfit.engine.devices import resolve
 from fleetfit.engine.hardware_tables import (
     CPU_MEMORY_SPECS,
     DATA_DIR,
@@ -19,6 +21,9 @@ from fleetfit.engine.hardware_tables import (
     read_cpu_table,
     read_gpu_table,
 )
+from fleetfit.engine.speed import GPU_EFFICIENCY, MLX_SPEEDUP
+
+from tests.engine.systems import apple_system
 
 GPU_BY_KEY = {spec.key: spec for spec in GPU_SPECS}
 
@@ -616,7 +621,7 @@ def test_default_cpu_bandwidths() -> None:
 GPU_FILE = DATA_DIR / "gpus.csv"
 CPU_FILE = DATA_DIR / "cpus.csv"
 NEW_GPU_LINE = (
-    "acme-tensor-9000,Acme Tensor 9000,NVIDIA,datacenter,96,4000,,HBM3e,no,tensor 9000,no,,"
+    "acme-tensor-9000,Acme Tensor 9000,NVIDIA,datacenter,96,4000,,HBM3e,no,,tensor 9000,no,,"
     "https://example.com/acme-tensor-9000-datasheet"
 )
 
@@ -668,6 +673,7 @@ BAD_GPU_LINES = [
     (NEW_GPU_LINE.replace(",4000,", ",inf,"), "bandwidth_gbps", "outside"),
     (NEW_GPU_LINE.replace(",4000,", ",,"), "bandwidth_gbps", "empty"),
     (NEW_GPU_LINE.replace(",96,", ",0,"), "vram_gb", "outside"),
+    (NEW_GPU_LINE.replace(",HBM3e,no,,", ",HBM3e,no,1.2,"), "decode_efficiency", "outside"),
     (NEW_GPU_LINE.replace(",NVIDIA,", ",Acme,"), "vendor", "not one of"),
     (NEW_GPU_LINE.replace(",datacenter,", ",server,"), "category", "not one of"),
     (NEW_GPU_LINE.replace(",HBM3e,no,", ",HBM3e,maybe,"), "unified", "not yes or no"),
@@ -693,7 +699,7 @@ def test_a_bad_gpu_row_names_file_line_and_field(tmp_path: Path, line: str, fiel
 
 def test_a_row_with_missing_fields_or_a_wrong_header_is_refused(tmp_path: Path) -> None:
     path = _copy_with(tmp_path, GPU_FILE, "acme-tensor-9000,Acme Tensor 9000,NVIDIA")
-    with pytest.raises(TableError, match=r"gpus.csv line \d+: 3 fields, expected 13"):
+    with pytest.raises(TableError, match=r"gpus.csv line \d+: 3 fields, expected 14"):
         read_gpu_table(path)
     path = _copy_with(tmp_path, GPU_FILE, "key,name,vendor", replace_line=1)
     with pytest.raises(TableError, match=r"gpus.csv line 1: header must be key,name,vendor,category"):
@@ -714,3 +720,37 @@ def test_a_bad_cpu_row_names_file_line_and_field(tmp_path: Path, line: str, fiel
     path = _copy_with(tmp_path, CPU_FILE, line)
     with pytest.raises(TableError, match=rf"^cpus.csv line \d+, field '{field}': .*{why}"):
         read_cpu_table(path, read_gpu_table(GPU_FILE))
+
+
+# --------------------------------------------------------------------------------------------------
+# Apple decode efficiency follows the chip (llama.cpp discussion #4167), not one constant
+# --------------------------------------------------------------------------------------------------
+
+
+def test_apple_rows_carry_their_measured_decode_efficiency() -> None:
+    measured = {spec.key: spec.decode_efficiency for spec in GPU_SPECS if spec.decode_efficiency is not None}
+    assert all(key.startswith("apple-") for key in measured)
+    for key in measured:
+        assert "discussions/4167" in GPU_BY_KEY[key].source, key
+    # the first generation and the two-die Ultras reach the least of their peak
+    assert measured["apple-m1-max"] < measured["apple-m2-max"] <= measured["apple-m3-max"]
+    assert measured["apple-m1-ultra"] < measured["apple-m2-ultra"] < measured["apple-m2-max"]
+    assert GPU_BY_KEY["apple-m5"].decode_efficiency is None  # no published rows: the backend default
+
+
+@pytest.mark.parametrize(
+    ("chip", "backend", "share"),
+    [
+        ("Apple M1 Max", "Metal", 0.82),
+        ("Apple M1 Ultra", "Metal", 0.65),
+        ("Apple M3 Max", "Metal", 0.93),
+        ("Apple M5", "Metal", GPU_EFFICIENCY[("Metal", "LPDDR")]),  # no measured figure
+        ("Apple M1 Max", "Vulkan", GPU_EFFICIENCY[("Vulkan", "LPDDR")]),  # measured on Metal only
+    ],
+)
+def test_decode_bandwidth_uses_the_chip_figure_on_its_backend(chip: str, backend: str, share: float) -> None:
+    data = apple_system(chip, ram=64.0).model_dump()
+    data["backend"] = data["gpus"][0]["backend"] = backend
+    pool = resolve(System.model_validate(data)).pools[0]
+    assert pool.effective_gbps["llamacpp"] == pytest.approx(pool.bandwidth_gbps * share)
+    assert pool.effective_gbps["mlx"] == pytest.approx(pool.bandwidth_gbps * share * MLX_SPEEDUP)

@@ -41,6 +41,7 @@ __all__ = [
     "TableError",
     "match_cpu",
     "match_gpu",
+    "measured_efficiency",
     "read_cpu_table",
     "read_gpu_table",
 ]
@@ -62,6 +63,9 @@ class GpuSpec:
     memory_type: str  # "GDDR6", "HBM3e", "LPDDR5X", ...
     unified: bool  # memory shared with the CPU (Apple, Strix Halo, GB10, Jetson, MI300A)
     source: str  # URL(s) the numbers were read from
+    # share of peak bandwidth llama.cpp decode reaches on this device's native backend (Metal, CUDA, ROCm),
+    # where published measurements give one (the row's source says which); None: engine/speed.py's default
+    decode_efficiency: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,7 @@ GPU_COLUMNS = (
     "fp16_tflops",
     "memory_type",
     "unified",
+    "decode_efficiency",
     "aliases",
     "default",
     "exclude",
@@ -334,6 +339,7 @@ def read_gpu_table(path: Path) -> GpuTable:
             memory_type=row.text("memory_type"),
             unified=row.flag("unified"),
             source=row.source(),
+            decode_efficiency=row.number("decode_efficiency", 1.0, required=False),
         )
         default = row.flag("default")
         exclude = frozenset(token for word in row.words("exclude", required=False) for token in _tokens(word)[0])
@@ -447,6 +453,17 @@ def match_gpu(driver_name: str, vram_gb: float | None = None) -> GpuSpec | None:
     Laptop/mobile names only match laptop or unified parts.
     """
     return _GPUS.match(driver_name, vram_gb)
+
+
+# The backend a row's ``decode_efficiency`` was measured on: llama.cpp's native backend for each vendor.
+NATIVE_BACKEND = {"NVIDIA": "CUDA", "AMD": "ROCm", "Apple": "Metal", "Intel": "SYCL"}
+
+
+def measured_efficiency(spec: GpuSpec | None, backend: str) -> float | None:
+    """The row's measured decode efficiency when the device runs on the backend it was measured on."""
+    if spec is None or spec.decode_efficiency is None or NATIVE_BACKEND.get(spec.vendor) != backend:
+        return None
+    return spec.decode_efficiency
 
 
 def match_cpu(cpu_name: str) -> CpuMemorySpec | None:
