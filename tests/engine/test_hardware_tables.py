@@ -207,6 +207,34 @@ GPU_NAME_CASES = [
     ("nvidia geforce rtx-4090", None, "nvidia-rtx-4090"),
     ("  NVIDIA   L40S  ", None, "nvidia-l40s"),
     ("GeForce RTX 3090", None, "nvidia-rtx-3090"),
+    # rows added for hardware users report (Polaris, RDNA workstation, Arc, Jetson, GB200, Apple bins and M5)
+    ("AMD Radeon RX 580 Series", 8.0, "amd-rx-580"),
+    ("Radeon RX 580X", None, "amd-rx-580"),
+    ("AMD Radeon RX 590", None, "amd-rx-590"),
+    ("Radeon RX 480", 4.0, "amd-rx-480-4gb"),
+    ("Radeon RX 480", None, "amd-rx-480-8gb"),
+    ("AMD Radeon RX 570", 4.0, "amd-rx-570"),
+    ("AMD Radeon RX 470", 8.0, "amd-rx-470"),
+    ("AMD Radeon RX 470/480/570/570X/580/580X/590", None, "amd-rx-470"),  # lspci's family name: the slowest
+    ("AMD Radeon RX 6950 XT", 15.98, "amd-rx-6950-xt"),
+    ("AMD Radeon PRO W6800", 32.0, "amd-radeon-pro-w6800"),
+    ("AMD Radeon PRO W6600", None, "amd-radeon-pro-w6600"),
+    ("AMD Radeon Pro W6800X", None, "amd-radeon-pro-w6800x"),
+    ("AMD Radeon Pro W6800X Duo", None, "amd-radeon-pro-w6800x-duo"),
+    ("AMD Radeon Pro W6900X", None, "amd-radeon-pro-w6900x"),
+    ("Intel(R) Arc(TM) A310 LP Graphics", None, "intel-arc-a310"),
+    ("NVIDIA GeForce RTX 3060", 8.0, "nvidia-rtx-3060-8gb"),
+    ("NVIDIA GeForce RTX 3060", 12.0, "nvidia-rtx-3060"),
+    ("NVIDIA GeForce RTX 3060", None, "nvidia-rtx-3060"),
+    ("NVIDIA GB200", 184.0, "nvidia-gb200"),
+    ("NVIDIA Thor", None, "nvidia-jetson-agx-thor"),
+    ("NVIDIA Jetson AGX Orin Developer Kit", None, "nvidia-jetson-agx-orin-64gb"),
+    ("NVIDIA Jetson Orin NX", None, "nvidia-jetson-orin-nx-16gb"),
+    ("Apple M3 Max", 48.0, "apple-m3-max"),
+    ("Apple M3 Max (30-core GPU)", 36.0, "apple-m3-max-30c"),
+    ("Apple M4 Max (32-core GPU)", None, "apple-m4-max-32c"),
+    ("Apple M5 Pro", None, "apple-m5-pro"),
+    ("Apple M5 Max", None, "apple-m5-max"),
 ]
 
 # Names that look close to a table row but are another part (or a generic/unknown device).
@@ -437,6 +465,11 @@ CPU_NAME_CASES = [
     ("Intel(R) Core(TM) Ultra 7 155H", "intel-core-ultra-100-mobile"),
     ("Intel(R) Core(TM) Ultra 7 258V", "intel-core-ultra-200v"),
     ("Intel(R) Core(TM) Ultra 5 226V", "intel-core-ultra-200v"),
+    ("Intel(R) Core(TM) Ultra 7 255H", "intel-core-ultra-200h"),
+    ("Intel(R) Core(TM) Ultra 9 285H", "intel-core-ultra-200h"),
+    ("Intel(R) Core(TM) Ultra 5 225H", "intel-core-ultra-200h"),
+    ("Apple M5 Pro", "apple-m5-pro"),
+    ("Apple M5 Max", "apple-m5-max"),
     # Intel Core 12th/13th gen mobile U/P/H
     ("13th Gen Intel(R) Core(TM) i3-1315U", "intel-core-12th-13th-mobile"),
     ("12th Gen Intel(R) Core(TM) i7-1260P", "intel-core-12th-13th-mobile"),
@@ -482,7 +515,6 @@ UNKNOWN_CPU_NAMES = [
     "Intel(R) Core(TM) i3-8100 CPU @ 3.60GHz",  # DDR4-2400, not the i5/i7/i9 row
     "Intel(R) Core(TM) i9-14900HX",
     "12th Gen Intel(R) Core(TM) i9-12900HX",
-    "Intel(R) Core(TM) Ultra 7 255H",  # Arrow Lake-H, not Meteor Lake / Arrow Lake-S
     "Intel(R) Core(TM) Ultra 7 265U",
     "Intel(R) Core(TM) i9-10900K CPU @ 3.70GHz",  # Comet Lake: not sourced
     "11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz",  # Tiger Lake mobile: not sourced
@@ -577,6 +609,7 @@ def test_derived_cpu_bandwidth_is_channels_times_rate_times_8_bytes(key: str, ch
         ("amd-ryzen-ai-300", 128, 7500),
         ("intel-core-ultra-100-mobile", 128, 7467),
         ("intel-core-ultra-200v", 128, 8533),
+        ("intel-core-ultra-200h", 128, 8400),
         ("intel-core-12th-13th-mobile", 128, 5200),
         ("qualcomm-snapdragon-x", 128, 8448),
         ("raspberry-pi-5", 32, 4267),
