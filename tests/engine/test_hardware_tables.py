@@ -427,6 +427,10 @@ CPU_NAME_CASES = [
     ("AMD Ryzen Threadripper PRO 3995WX 64-Cores", "amd-threadripper-pro-3000wx"),
     ("AMD Ryzen Threadripper PRO 5995WX 64-Cores", "amd-threadripper-pro-5000wx"),
     ("AMD Ryzen Threadripper PRO 5965WX 24-Cores", "amd-threadripper-pro-5000wx"),
+    ("AMD Ryzen Threadripper 7970X 32-Cores", "amd-threadripper-7000"),
+    ("AMD Ryzen Threadripper 7980X 64-Cores", "amd-threadripper-7000"),
+    ("AMD Ryzen Threadripper PRO 7995WX 96-Cores", "amd-threadripper-pro-7000wx"),
+    ("AMD Ryzen Threadripper PRO 7985WX 64-Cores", "amd-threadripper-pro-7000wx"),
     # AMD Ryzen desktop 4000G / 5000
     ("AMD Ryzen 9 5950X 16-Core Processor", "amd-ryzen-5000"),
     ("AMD Ryzen 7 5800X3D 8-Core Processor", "amd-ryzen-5000"),
@@ -505,8 +509,6 @@ UNKNOWN_CPU_NAMES = [
     "Intel(R) Xeon(R) w9-3595X",  # W-3500, not W-3400
     "Intel(R) Xeon(R) E-2288G CPU @ 3.70GHz",  # Coffee Lake E-2200, not E-2300
     "AMD EPYC 4564P 16-Core Processor",  # EPYC 4004: not sourced
-    "AMD Ryzen Threadripper 7970X 32-Cores",  # TR 7000: DDR5 speed not sourced
-    "AMD Ryzen Threadripper PRO 7995WX 96-Cores",
     "AMD Ryzen Threadripper 2990WX 32-Core Processor",
     "AMD Ryzen AI 7 350 w/ Radeon 860M",  # Krackan, not Strix Point
     "AMD Ryzen 7 7735U with Radeon Graphics",  # Rembrandt-R 7x35: not the 7040 row
@@ -583,6 +585,8 @@ def test_cpu_rows_are_well_formed() -> None:
         ("amd-threadripper-3000", 4, 3200),
         ("amd-threadripper-pro-3000wx", 8, 3200),
         ("amd-threadripper-pro-5000wx", 8, 3200),
+        ("amd-threadripper-7000", 4, 5200),
+        ("amd-threadripper-pro-7000wx", 8, 5200),
         ("amd-ryzen-5000", 2, 3200),
         ("amd-ryzen-7045hx", 2, 5200),
         ("amd-ryzen-8000g", 2, 5200),
