@@ -8,13 +8,22 @@ import time
 from pathlib import Path
 
 import pytest
+from fleetfit.contract import System
+from fleetfit.engine.devices import resolve
 from fleetfit.engine.hardware_tables import (
     CPU_MEMORY_SPECS,
+    DATA_DIR,
     DEFAULT_CPU_BANDWIDTH_GBPS,
     GPU_SPECS,
+    TableError,
     match_cpu,
     match_gpu,
+    read_cpu_table,
+    read_gpu_table,
 )
+from fleetfit.engine.speed import GPU_EFFICIENCY, MLX_SPEEDUP
+
+from tests.engine.systems import apple_system
 
 GPU_BY_KEY = {spec.key: spec for spec in GPU_SPECS}
 
@@ -198,6 +207,34 @@ GPU_NAME_CASES = [
     ("nvidia geforce rtx-4090", None, "nvidia-rtx-4090"),
     ("  NVIDIA   L40S  ", None, "nvidia-l40s"),
     ("GeForce RTX 3090", None, "nvidia-rtx-3090"),
+    # rows added for hardware users report (Polaris, RDNA workstation, Arc, Jetson, GB200, Apple bins and M5)
+    ("AMD Radeon RX 580 Series", 8.0, "amd-rx-580"),
+    ("Radeon RX 580X", None, "amd-rx-580"),
+    ("AMD Radeon RX 590", None, "amd-rx-590"),
+    ("Radeon RX 480", 4.0, "amd-rx-480-4gb"),
+    ("Radeon RX 480", None, "amd-rx-480-8gb"),
+    ("AMD Radeon RX 570", 4.0, "amd-rx-570"),
+    ("AMD Radeon RX 470", 8.0, "amd-rx-470"),
+    ("AMD Radeon RX 470/480/570/570X/580/580X/590", None, "amd-rx-470"),  # lspci's family name: the slowest
+    ("AMD Radeon RX 6950 XT", 15.98, "amd-rx-6950-xt"),
+    ("AMD Radeon PRO W6800", 32.0, "amd-radeon-pro-w6800"),
+    ("AMD Radeon PRO W6600", None, "amd-radeon-pro-w6600"),
+    ("AMD Radeon Pro W6800X", None, "amd-radeon-pro-w6800x"),
+    ("AMD Radeon Pro W6800X Duo", None, "amd-radeon-pro-w6800x-duo"),
+    ("AMD Radeon Pro W6900X", None, "amd-radeon-pro-w6900x"),
+    ("Intel(R) Arc(TM) A310 LP Graphics", None, "intel-arc-a310"),
+    ("NVIDIA GeForce RTX 3060", 8.0, "nvidia-rtx-3060-8gb"),
+    ("NVIDIA GeForce RTX 3060", 12.0, "nvidia-rtx-3060"),
+    ("NVIDIA GeForce RTX 3060", None, "nvidia-rtx-3060"),
+    ("NVIDIA GB200", 184.0, "nvidia-gb200"),
+    ("NVIDIA Thor", None, "nvidia-jetson-agx-thor"),
+    ("NVIDIA Jetson AGX Orin Developer Kit", None, "nvidia-jetson-agx-orin-64gb"),
+    ("NVIDIA Jetson Orin NX", None, "nvidia-jetson-orin-nx-16gb"),
+    ("Apple M3 Max", 48.0, "apple-m3-max"),
+    ("Apple M3 Max (30-core GPU)", 36.0, "apple-m3-max-30c"),
+    ("Apple M4 Max (32-core GPU)", None, "apple-m4-max-32c"),
+    ("Apple M5 Pro", None, "apple-m5-pro"),
+    ("Apple M5 Max", None, "apple-m5-max"),
 ]
 
 # Names that look close to a table row but are another part (or a generic/unknown device).
@@ -390,6 +427,10 @@ CPU_NAME_CASES = [
     ("AMD Ryzen Threadripper PRO 3995WX 64-Cores", "amd-threadripper-pro-3000wx"),
     ("AMD Ryzen Threadripper PRO 5995WX 64-Cores", "amd-threadripper-pro-5000wx"),
     ("AMD Ryzen Threadripper PRO 5965WX 24-Cores", "amd-threadripper-pro-5000wx"),
+    ("AMD Ryzen Threadripper 7970X 32-Cores", "amd-threadripper-7000"),
+    ("AMD Ryzen Threadripper 7980X 64-Cores", "amd-threadripper-7000"),
+    ("AMD Ryzen Threadripper PRO 7995WX 96-Cores", "amd-threadripper-pro-7000wx"),
+    ("AMD Ryzen Threadripper PRO 7985WX 64-Cores", "amd-threadripper-pro-7000wx"),
     # AMD Ryzen desktop 4000G / 5000
     ("AMD Ryzen 9 5950X 16-Core Processor", "amd-ryzen-5000"),
     ("AMD Ryzen 7 5800X3D 8-Core Processor", "amd-ryzen-5000"),
@@ -428,6 +469,11 @@ CPU_NAME_CASES = [
     ("Intel(R) Core(TM) Ultra 7 155H", "intel-core-ultra-100-mobile"),
     ("Intel(R) Core(TM) Ultra 7 258V", "intel-core-ultra-200v"),
     ("Intel(R) Core(TM) Ultra 5 226V", "intel-core-ultra-200v"),
+    ("Intel(R) Core(TM) Ultra 7 255H", "intel-core-ultra-200h"),
+    ("Intel(R) Core(TM) Ultra 9 285H", "intel-core-ultra-200h"),
+    ("Intel(R) Core(TM) Ultra 5 225H", "intel-core-ultra-200h"),
+    ("Apple M5 Pro", "apple-m5-pro"),
+    ("Apple M5 Max", "apple-m5-max"),
     # Intel Core 12th/13th gen mobile U/P/H
     ("13th Gen Intel(R) Core(TM) i3-1315U", "intel-core-12th-13th-mobile"),
     ("12th Gen Intel(R) Core(TM) i7-1260P", "intel-core-12th-13th-mobile"),
@@ -463,8 +509,6 @@ UNKNOWN_CPU_NAMES = [
     "Intel(R) Xeon(R) w9-3595X",  # W-3500, not W-3400
     "Intel(R) Xeon(R) E-2288G CPU @ 3.70GHz",  # Coffee Lake E-2200, not E-2300
     "AMD EPYC 4564P 16-Core Processor",  # EPYC 4004: not sourced
-    "AMD Ryzen Threadripper 7970X 32-Cores",  # TR 7000: DDR5 speed not sourced
-    "AMD Ryzen Threadripper PRO 7995WX 96-Cores",
     "AMD Ryzen Threadripper 2990WX 32-Core Processor",
     "AMD Ryzen AI 7 350 w/ Radeon 860M",  # Krackan, not Strix Point
     "AMD Ryzen 7 7735U with Radeon Graphics",  # Rembrandt-R 7x35: not the 7040 row
@@ -473,7 +517,6 @@ UNKNOWN_CPU_NAMES = [
     "Intel(R) Core(TM) i3-8100 CPU @ 3.60GHz",  # DDR4-2400, not the i5/i7/i9 row
     "Intel(R) Core(TM) i9-14900HX",
     "12th Gen Intel(R) Core(TM) i9-12900HX",
-    "Intel(R) Core(TM) Ultra 7 255H",  # Arrow Lake-H, not Meteor Lake / Arrow Lake-S
     "Intel(R) Core(TM) Ultra 7 265U",
     "Intel(R) Core(TM) i9-10900K CPU @ 3.70GHz",  # Comet Lake: not sourced
     "11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz",  # Tiger Lake mobile: not sourced
@@ -542,6 +585,8 @@ def test_cpu_rows_are_well_formed() -> None:
         ("amd-threadripper-3000", 4, 3200),
         ("amd-threadripper-pro-3000wx", 8, 3200),
         ("amd-threadripper-pro-5000wx", 8, 3200),
+        ("amd-threadripper-7000", 4, 5200),
+        ("amd-threadripper-pro-7000wx", 8, 5200),
         ("amd-ryzen-5000", 2, 3200),
         ("amd-ryzen-7045hx", 2, 5200),
         ("amd-ryzen-8000g", 2, 5200),
@@ -568,6 +613,7 @@ def test_derived_cpu_bandwidth_is_channels_times_rate_times_8_bytes(key: str, ch
         ("amd-ryzen-ai-300", 128, 7500),
         ("intel-core-ultra-100-mobile", 128, 7467),
         ("intel-core-ultra-200v", 128, 8533),
+        ("intel-core-ultra-200h", 128, 8400),
         ("intel-core-12th-13th-mobile", 128, 5200),
         ("qualcomm-snapdragon-x", 128, 8448),
         ("raspberry-pi-5", 32, 4267),
@@ -603,3 +649,145 @@ def test_default_cpu_bandwidths() -> None:
     assert set(DEFAULT_CPU_BANDWIDTH_GBPS) == {"x86 desktop/laptop", "x86 server", "arm"}
     assert all(value > 0 for value in DEFAULT_CPU_BANDWIDTH_GBPS.values())
     assert DEFAULT_CPU_BANDWIDTH_GBPS["x86 server"] > DEFAULT_CPU_BANDWIDTH_GBPS["x86 desktop/laptop"]
+
+
+# --------------------------------------------------------------------------------------------------
+# The tables are data files: one row a line, validated at load
+# --------------------------------------------------------------------------------------------------
+
+GPU_FILE = DATA_DIR / "gpus.csv"
+CPU_FILE = DATA_DIR / "cpus.csv"
+NEW_GPU_LINE = (
+    "acme-tensor-9000,Acme Tensor 9000,NVIDIA,datacenter,96,4000,,HBM3e,no,,tensor 9000,no,,"
+    "https://example.com/acme-tensor-9000-datasheet"
+)
+
+
+def _copy_with(tmp_path: Path, source: Path, edit: str, *, replace_line: int | None = None) -> Path:
+    lines = source.read_text(encoding="utf-8").splitlines()
+    if replace_line is None:
+        lines.append(edit)
+    else:
+        lines[replace_line - 1] = edit
+    path = tmp_path / source.name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_packaged_files_are_the_tables_one_row_a_line() -> None:
+    assert read_gpu_table(GPU_FILE).specs == GPU_SPECS
+    gpu_lines = [line for line in GPU_FILE.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+    assert len(gpu_lines) == len(GPU_SPECS)
+    cpu_lines = [line for line in CPU_FILE.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+    apple = [spec for spec in CPU_MEMORY_SPECS if spec.key.startswith("apple-")]
+    assert len(cpu_lines) + len(apple) == len(CPU_MEMORY_SPECS)
+    # Apple CPU rows are the GPU table's Apple rows: one figure for one memory
+    apple_gpus = {spec.key: spec for spec in GPU_SPECS if spec.vendor == "Apple"}
+    assert {spec.key for spec in apple} == set(apple_gpus)
+    assert all(spec.bandwidth_gbps == apple_gpus[spec.key].bandwidth_gbps for spec in apple)
+
+
+def test_adding_a_gpu_is_one_appended_line(tmp_path: Path) -> None:
+    assert match_gpu("NVIDIA Tensor 9000") is None
+    table = read_gpu_table(_copy_with(tmp_path, GPU_FILE, NEW_GPU_LINE))
+    spec = table.match("NVIDIA Tensor 9000")
+    assert spec is not None and spec.key == "acme-tensor-9000" and spec.bandwidth_gbps == 4000.0
+    assert table.match("Acme Tensor 9000 96GB", 96) == spec
+    assert table.match("NVIDIA GeForce RTX 4090") == match_gpu("NVIDIA GeForce RTX 4090")  # the rest unchanged
+
+
+def test_adding_a_cpu_is_one_appended_line(tmp_path: Path) -> None:
+    line = r"acme-x99,Acme X99,307.2,8 x DDR5-4800 (8 x 4800 MT/s x 8 B),\bacme\s+x99\b,https://example.com/x99"
+    table = read_cpu_table(_copy_with(tmp_path, CPU_FILE, line), read_gpu_table(GPU_FILE))
+    spec = table.match("ACME(R) X99 CPU @ 3.0GHz")
+    assert spec is not None and spec.key == "acme-x99" and spec.bandwidth_gbps == 307.2
+    assert table.match("Apple M2 Max") == match_cpu("Apple M2 Max")
+
+
+BAD_GPU_LINES = [
+    (NEW_GPU_LINE.replace(",4000,", ",fast,"), "bandwidth_gbps", "not a number"),
+    (NEW_GPU_LINE.replace(",4000,", ",-4000,"), "bandwidth_gbps", "outside"),
+    (NEW_GPU_LINE.replace(",4000,", ",inf,"), "bandwidth_gbps", "outside"),
+    (NEW_GPU_LINE.replace(",4000,", ",,"), "bandwidth_gbps", "empty"),
+    (NEW_GPU_LINE.replace(",96,", ",0,"), "vram_gb", "outside"),
+    (NEW_GPU_LINE.replace(",HBM3e,no,,", ",HBM3e,no,1.2,"), "decode_efficiency", "outside"),
+    (NEW_GPU_LINE.replace(",NVIDIA,", ",Acme,"), "vendor", "not one of"),
+    (NEW_GPU_LINE.replace(",datacenter,", ",server,"), "category", "not one of"),
+    (NEW_GPU_LINE.replace(",HBM3e,no,", ",HBM3e,maybe,"), "unified", "not yes or no"),
+    (NEW_GPU_LINE.replace(",tensor 9000,", ",,"), "aliases", "empty"),
+    (NEW_GPU_LINE.replace(",tensor 9000,", ",--,"), "aliases", "no letters or digits"),
+    (NEW_GPU_LINE.replace("https://example.com/acme-tensor-9000-datasheet", ""), "source", "empty"),
+    (NEW_GPU_LINE.replace("https://example.com/", "my guess "), "source", "URL"),
+    (NEW_GPU_LINE.replace("acme-tensor-9000,", "nvidia-rtx-4090,", 1), "key", "already on line"),
+    (NEW_GPU_LINE.replace("acme-tensor-9000,", "Acme Tensor,", 1), "key", "lower-case"),
+]
+
+
+@pytest.mark.parametrize(("line", "field", "why"), BAD_GPU_LINES)
+def test_a_bad_gpu_row_names_file_line_and_field(tmp_path: Path, line: str, field: str, why: str) -> None:
+    path = _copy_with(tmp_path, GPU_FILE, line)
+    number = len(path.read_text(encoding="utf-8").splitlines())
+    with pytest.raises(TableError) as raised:
+        read_gpu_table(path)
+    message = str(raised.value)
+    assert message.startswith(f"gpus.csv line {number}, field {field!r}: "), message
+    assert why in message, message
+
+
+def test_a_row_with_missing_fields_or_a_wrong_header_is_refused(tmp_path: Path) -> None:
+    path = _copy_with(tmp_path, GPU_FILE, "acme-tensor-9000,Acme Tensor 9000,NVIDIA")
+    with pytest.raises(TableError, match=r"gpus.csv line \d+: 3 fields, expected 14"):
+        read_gpu_table(path)
+    path = _copy_with(tmp_path, GPU_FILE, "key,name,vendor", replace_line=1)
+    with pytest.raises(TableError, match=r"gpus.csv line 1: header must be key,name,vendor,category"):
+        read_gpu_table(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "why"),
+    [
+        (r"acme-x99,Acme X99,307.2,8 x DDR5-4800,\bacme(,https://example.com/x99", "match", "regular expression"),
+        (r"acme-x99,Acme X99,307.2,,\bacme\b,https://example.com/x99", "memory", "empty"),
+        (r"acme-x99,Acme X99,0,8 x DDR5-4800,\bacme\b,https://example.com/x99", "bandwidth_gbps", "outside"),
+        (r"apple-m9,Apple M9,500,LPDDR6,\bapple m9\b,https://example.com/m9", "key", "GPU table"),
+        (r"amd-epyc-7002,AMD EPYC,204.8,8 x DDR4-3200,\bepyc\b,https://example.com/epyc", "key", "already"),
+    ],
+)
+def test_a_bad_cpu_row_names_file_line_and_field(tmp_path: Path, line: str, field: str, why: str) -> None:
+    path = _copy_with(tmp_path, CPU_FILE, line)
+    with pytest.raises(TableError, match=rf"^cpus.csv line \d+, field '{field}': .*{why}"):
+        read_cpu_table(path, read_gpu_table(GPU_FILE))
+
+
+# --------------------------------------------------------------------------------------------------
+# Apple decode efficiency follows the chip (llama.cpp discussion #4167), not one constant
+# --------------------------------------------------------------------------------------------------
+
+
+def test_apple_rows_carry_their_measured_decode_efficiency() -> None:
+    measured = {spec.key: spec.decode_efficiency for spec in GPU_SPECS if spec.decode_efficiency is not None}
+    assert all(key.startswith("apple-") for key in measured)
+    for key in measured:
+        assert "discussions/4167" in GPU_BY_KEY[key].source, key
+    # the first generation and the two-die Ultras reach the least of their peak
+    assert measured["apple-m1-max"] < measured["apple-m2-max"] <= measured["apple-m3-max"]
+    assert measured["apple-m1-ultra"] < measured["apple-m2-ultra"] < measured["apple-m2-max"]
+    assert GPU_BY_KEY["apple-m5"].decode_efficiency is None  # no published rows: the backend default
+
+
+@pytest.mark.parametrize(
+    ("chip", "backend", "share"),
+    [
+        ("Apple M1 Max", "Metal", 0.81),
+        ("Apple M1 Ultra", "Metal", 0.65),
+        ("Apple M3 Max", "Metal", 0.92),
+        ("Apple M5", "Metal", GPU_EFFICIENCY[("Metal", "LPDDR")]),  # no measured figure
+        ("Apple M1 Max", "Vulkan", GPU_EFFICIENCY[("Vulkan", "LPDDR")]),  # measured on Metal only
+    ],
+)
+def test_decode_bandwidth_uses_the_chip_figure_on_its_backend(chip: str, backend: str, share: float) -> None:
+    data = apple_system(chip, ram=64.0).model_dump()
+    data["backend"] = data["gpus"][0]["backend"] = backend
+    pool = resolve(System.model_validate(data)).pools[0]
+    assert pool.effective_gbps["llamacpp"] == pytest.approx(pool.bandwidth_gbps * share)
+    assert pool.effective_gbps["mlx"] == pytest.approx(pool.bandwidth_gbps * share * MLX_SPEEDUP)

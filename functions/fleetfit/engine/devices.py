@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from fleetfit.contract import System
-from fleetfit.engine.hardware_tables import DEFAULT_CPU_BANDWIDTH_GBPS, match_cpu, match_gpu
+from fleetfit.engine.hardware_tables import DEFAULT_CPU_BANDWIDTH_GBPS, match_cpu, match_gpu, measured_efficiency
 from fleetfit.engine.speed import cpu_bandwidth_effective, gpu_efficiency, layer_cost_ms
 
 RUNTIMES = ("llamacpp", "mlx")
@@ -110,6 +110,7 @@ def resolve(system: System) -> Hardware:
         bandwidth = gpu.memory_bandwidth_gbps or (spec.bandwidth_gbps if spec else None)
         peak = bandwidth or UNKNOWN_GPU_BANDWIDTH_GBPS.get(gpu.backend, 256.0)
         memory_type = spec.memory_type if spec else "unknown"
+        measured = measured_efficiency(spec, gpu.backend)  # older Apple GPUs reach less of their peak
         pools.append(
             GpuPool(
                 name=gpu.name,
@@ -124,7 +125,7 @@ def resolve(system: System) -> Hardware:
                 layer_ms=layer_cost_ms(gpu.backend, memory_type),
                 free_per_card=gpu.free_vram_gb,
                 effective_gbps={
-                    runtime: peak * gpu_efficiency(gpu.backend, memory_type, runtime) for runtime in RUNTIMES
+                    runtime: peak * gpu_efficiency(gpu.backend, memory_type, runtime, measured) for runtime in RUNTIMES
                 },
             )
         )

@@ -66,8 +66,9 @@ def memory_kind(memory_type: str) -> str:
     return "GDDR"
 
 
-def gpu_efficiency(backend: str, memory_type: str, runtime: str) -> float:
-    base = GPU_EFFICIENCY.get((backend, memory_kind(memory_type)), 0.60)
+def gpu_efficiency(backend: str, memory_type: str, runtime: str, measured: float | None = None) -> float:
+    """``measured``: the device row's own figure (hardware_tables decode_efficiency), else the table above."""
+    base = measured if measured is not None else GPU_EFFICIENCY.get((backend, memory_kind(memory_type)), 0.60)
     return base * (MLX_SPEEDUP if runtime == "mlx" else 1.0)
 
 
