@@ -105,7 +105,7 @@ def why(fit: Fit) -> str:
     pool = placement.pool
     where = RUN_MODE_LABELS[placement.mode]
     if pool is not None and placement.mode != "cpu_only":
-        where += f" ({pool.count}x {pool.name})" if pool.count > 1 else f" ({pool.name})"
+        where += f" ({pool.label})"
     need, have = placement.required_bytes / GIB, placement.available_bytes / GIB
     share = f" ({100 * need / have:.0f} %)" if have > 0 else ""
     if fit.fit_level == "too_tight":
