@@ -80,6 +80,12 @@ def _on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], kv: 
     return Placement("gpu", chosen, quant is not None, pool, weights(profile, chosen), kv, extra, available)
 
 
+def on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], context: int) -> Placement:
+    """The model on exactly these cards (no smaller set tried): what llama.cpp does with every visible card,
+    as llama-bench runs. run_mode picks the card set itself; benches compare against measured splits."""
+    return _on_pool(profile, pool, ladder, kv_cache(profile, context))
+
+
 def _on_fewest_cards(profile: ModelProfile, whole: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement:
     """The placement on all cards of a pool, moved to the fastest card set that gives the same quant and
     headroom (fewest cards on a tie)."""
