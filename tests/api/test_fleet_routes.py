@@ -17,7 +17,14 @@ from fleetfit.api.engine_port import EnginePort
 from fleetfit.api.settings import Settings
 from fleetfit.contract import System
 from fleetfit.fleet.service import forget_digests
-from fleetfit.store.samples import apple_m3_max, cpu_only_x86, h100_server, rtx4090_workstation, sample_report
+from fleetfit.store.samples import (
+    apple_m3_max,
+    cpu_only_x86,
+    h100_server,
+    mixed_4090_3090,
+    rtx4090_workstation,
+    sample_report,
+)
 
 from .support import NO_IDENTITY, Call, Clock, FakeContext, Reply, node_identity, rest_event
 
@@ -293,6 +300,27 @@ def test_placement_best_nodes_each_with_why(fleet_call: Call, clock: Clock) -> N
     assert many.body["unplaced"] == 10 - len(many.body["placed"]) > 0
     assert all(p["fit_level"] == "perfect" for p in many.body["placed"])
     assert many.body["plans"] and all(plan["hw_class"] for plan in many.body["plans"])
+
+
+def test_a_mixed_node_lists_every_card_and_splits_a_70b_across_them(fleet_call: Call, clock: Clock) -> None:
+    post(fleet_call, "mixed-0", mixed_4090_3090(), clock)
+    post(fleet_call, "rtx-0", rtx4090_workstation(), clock)
+    cards = [
+        {"name": "NVIDIA GeForce RTX 4090", "count": 1, "vram_gb": 24.0},
+        {"name": "NVIDIA GeForce RTX 3090", "count": 1, "vram_gb": 24.0},
+    ]
+    nodes = {n["node_id"]: n for n in fleet_call("GET", "/api/v1/nodes").body["nodes"]}
+    assert nodes["mixed-0"]["gpus"] == cards and nodes["mixed-0"]["gpu_count"] == 2
+    assert nodes["rtx-0"]["gpus"] == [{"name": "NVIDIA GeForce RTX 4090", "count": 1, "vram_gb": 24.0}]
+    detail = fleet_call("GET", "/api/v1/nodes/mixed-0").body
+    assert [g["name"] for g in detail["gpus"]] == [c["name"] for c in cards]
+    r = which(fleet_call, "meta-llama/Llama-3.3-70B-Instruct")
+    assert r.status == 200, r.body
+    rows = {n["node_id"]: n for n in r.body["nodes"]}
+    assert rows["mixed-0"]["gpus"] == cards and rows["mixed-0"]["run_mode"] == "gpu"
+    assert rows["mixed-0"]["best_quant"] == "Q4_K_M" and 15 <= rows["mixed-0"]["estimated_tps"] <= 18.5
+    assert "NVIDIA GeForce RTX 4090 + NVIDIA GeForce RTX 3090" in rows["mixed-0"]["why"]
+    assert rows["rtx-0"]["run_mode"] == "cpu_offload"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,15 @@ class ErrorBody(BaseModel):
     error: str = Field(description="What was wrong, naming the parameter or field at fault")
 
 
+class GpuGroupRef(BaseModel):
+    name: str
+    count: int
+    vram_gb: float = Field(description="memory of one card in GiB")
+
+
+GPUS_DESCRIPTION = "the node's GPUs by card model, in the order it lists them (a 4090 + 3090 node has two)"
+
+
 class NodeSummary(BaseModel):
     node_id: str
     hostname: str | None
@@ -25,6 +34,7 @@ class NodeSummary(BaseModel):
     gpu_name: str | None
     gpu_count: int
     gpu_vram_gb: float | None
+    gpus: list[GpuGroupRef] = Field(default_factory=list, description=GPUS_DESCRIPTION)
     hw_class: str = Field(description="fingerprint shared by nodes that the fit engine treats alike")
     report_id: str
     probe_version: str
@@ -104,6 +114,7 @@ class FleetNode(FitFacts):
     gpu_name: str | None
     gpu_count: int
     gpu_vram_gb: float | None
+    gpus: list[GpuGroupRef] = Field(default_factory=list, description=GPUS_DESCRIPTION)
     last_seen: datetime = Field(description="collected_at of the node's latest report")
     stale: bool = Field(description="no report for longer than the stale period")
 
@@ -115,6 +126,7 @@ class ClassRef(BaseModel):
     gpu_name: str | None
     gpu_count: int
     gpu_vram_gb: float | None
+    gpus: list[GpuGroupRef] = Field(default_factory=list, description=GPUS_DESCRIPTION)
     total_ram_gb: float
     available_ram_gb: float = Field(description="bucketed: what every node of the class is evaluated with")
 

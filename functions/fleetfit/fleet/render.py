@@ -7,8 +7,22 @@ from typing import Any
 
 from fleetfit.render import system_line, table
 
+# Vendor words dropped when a mixed node's cards are listed side by side ("RTX 4090 + RTX 3090").
+_VENDOR_PREFIXES = ("NVIDIA GeForce ", "NVIDIA ", "AMD Radeon ", "AMD ", "Intel(R) ", "Intel ")
+
+
+def _short(name: str) -> str:
+    for prefix in _VENDOR_PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix) :]
+    return name
+
 
 def _gpu(row: Mapping[str, Any]) -> str:
+    """ "8x NVIDIA H100 80GB HBM3"; a node with unlike cards lists each: "RTX 4090 + RTX 3090"."""
+    groups = row.get("gpus") or []
+    if len({g["name"] for g in groups}) > 1:
+        return " + ".join(f"{g['count']}x {_short(g['name'])}" if g["count"] > 1 else _short(g["name"]) for g in groups)
     name, count = row.get("gpu_name"), row.get("gpu_count") or 0
     if not name:
         return "-"

@@ -241,7 +241,7 @@ class Fleet:
         out.sort(key=_order_key(q.sort))
         return out
 
-    def _node_row(self, rec: NodeRecord, facts: dict[str, Any]) -> dict[str, Any]:
+    def _node_row(self, rec: NodeRecord, facts: dict[str, Any], system: System | None = None) -> dict[str, Any]:
         return {
             "node_id": rec.node_id,
             "hostname": rec.hostname,
@@ -250,6 +250,7 @@ class Fleet:
             "gpu_name": rec.gpu_name,
             "gpu_count": rec.gpu_count,
             "gpu_vram_gb": rec.gpu_vram_gb,
+            "gpus": gpu_groups(system),
             "last_seen": rec.collected_at,
             "stale": self.is_stale(rec),
             **facts,
@@ -288,7 +289,8 @@ class Fleet:
         stale = self.stale_counts()
         whys = {cls.hw_class: _fit_facts(fit, self.engine.why(fit)) for cls, fit in ordered}
         found, resume_i, resume = self._collect(ordered, start, inner, limit, q.include_stale)
-        rows = [self._node_row(rec, whys[rec.hw_class]) for rec, _ in found]
+        systems = {cls.hw_class: cls.system for cls, _ in ordered}
+        rows = [self._node_row(rec, whys[rec.hw_class], systems[rec.hw_class]) for rec, _ in found]
         next_token = None
         if resume_i < len(ordered):
             next_token = encode_token(
@@ -534,6 +536,13 @@ class Fleet:
         return [p[3] for p in plans[:keep]]
 
 
+def gpu_groups(system: System | None) -> list[dict[str, Any]]:
+    """A node's GPUs by card model, in its order: what listings show (a 4090 + 3090 node is both cards)."""
+    if system is None:
+        return []
+    return [{"name": g.name, "count": g.count, "vram_gb": round(g.vram_gb, 1)} for g in system.gpus]
+
+
 def _class_ref(cls: ClassRecord) -> dict[str, Any]:
     s = cls.system
     return {
@@ -543,6 +552,7 @@ def _class_ref(cls: ClassRecord) -> dict[str, Any]:
         "gpu_name": s.gpu_name,
         "gpu_count": s.gpu_count,
         "gpu_vram_gb": s.gpu_vram_gb,
+        "gpus": gpu_groups(s),
         "total_ram_gb": s.total_ram_gb,
         "available_ram_gb": s.available_ram_gb,
     }
