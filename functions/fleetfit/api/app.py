@@ -555,7 +555,9 @@ def fleet_summary():  # no return annotation: Powertools would validate it as a 
 
 
 @app.post("/api/v1/fleet/placement", summary="Where should a model go: the best nodes for N replicas, each with why",
-          description="One replica per node, best fit first, then fastest; stale nodes only with include_stale. "
+          description="Best fit first, then fastest; a node takes as many replicas as it has disjoint card sets "
+          "that each hold one (8 on an 8x H100 node for a model one H100 holds), each listed with its cards; "
+          "spread=true: at most one per node. Stale nodes only with include_stale. "
           "Replicas that find no node come with plans: for the classes closest to running the model, the smallest "
           "change that makes it fit (quant, memory to add, GPUs from the table that would host it).",
           responses=_doc(PlacementAnswer, "Placement", 400, 404, 422, 503))  # fmt: skip
@@ -571,5 +573,5 @@ def fleet_placement(request: PlacementRequest):  # no return annotation: Powerto
         include_stale=request.include_stale,
     )
     fleet = _fleet(svc)
-    answer = _fleet_call(fleet.place, request.model, request.replicas, listing)
+    answer = _fleet_call(fleet.place, request.model, request.replicas, listing, spread=request.spread)
     return _json(PlacementAnswer.model_validate(answer))

@@ -215,7 +215,10 @@ class FleetSummary(BaseModel):
 
 class PlacementRequest(BaseModel):
     model: str = Field(min_length=1, max_length=256, description="catalog model name (exact, any case)")
-    replicas: int = Field(default=1, ge=1, le=1000, description="one replica per node")
+    replicas: int = Field(
+        default=1, ge=1, le=1000, description="replicas; a node takes one per disjoint card set that holds one"
+    )
+    spread: bool = Field(default=False, description="at most one replica per node (fault isolation)")
     min_fit: Literal["perfect", "good", "marginal"] = "marginal"
     max_context: int | None = Field(default=None, ge=1, le=16_777_216)
     quant: str | None = Field(default=None, max_length=16, description="force a quant (F16, Q8_0, ..., MXFP4)")
@@ -226,6 +229,7 @@ class PlacementRequest(BaseModel):
 
 class PlacedReplica(FleetNode):
     replica: int
+    cards: list[int] = Field(description="the node's GPU indices this replica runs on (0-based); [] on the CPU")
 
 
 class ClassPlan(ClassRef):
@@ -237,8 +241,10 @@ class PlacementAnswer(BaseModel):
     model: ModelRef
     catalog_version: str
     replicas: int
+    spread: bool = Field(description="at most one replica per node")
     min_fit: str
     candidates: int = Field(description="nodes that run it at min_fit or better (fresh ones unless include_stale)")
+    capacity: int = Field(description="replicas those nodes hold together (one per node with spread)")
     placed: list[PlacedReplica]
     unplaced: int
     plans: list[ClassPlan] = Field(description="when replicas are left unplaced: what would make more nodes fit")

@@ -144,14 +144,22 @@ def render_summary(s: Mapping[str, Any]) -> str:
 def render_placement(p: Mapping[str, Any]) -> str:
     out = [f"{p['model']['name']}: {p['note']}"]
     if p["placed"]:
-        rows = [[str(r["replica"]), r["node_id"], _gpu(r), r["why"]] for r in p["placed"]]
-        out += ["", table((("#", ">"), ("Node", "<"), ("GPU", "<"), ("Why", "<")), rows)]
+        rows = [[str(r["replica"]), r["node_id"], _cards(r), _gpu(r), r["why"]] for r in p["placed"]]
+        headers = (("#", ">"), ("Node", "<"), ("Cards", "<"), ("GPU", "<"), ("Why", "<"))
+        out += ["", table(headers, rows)]
     if p["plans"]:
         out += ["", "What would make it fit:"]
         for plan in p["plans"]:
             out.append(f"- {plan['nodes']} node(s) of class {plan['hw_class']} ({_gpu(plan)}, "
                        f"{plan['total_ram_gb']:g} GB RAM): {_plan_line(plan['plan'])}")  # fmt: skip
     return "\n".join(out)
+
+
+def _cards(row: Mapping[str, Any]) -> str:
+    cards = row.get("cards")
+    if cards is None:
+        return "-"
+    return ",".join(map(str, cards)) if cards else "CPU"
 
 
 def _plan_line(plan: Mapping[str, Any]) -> str:
