@@ -97,6 +97,8 @@ def _on_fewest_cards(profile: ModelProfile, whole: GpuPool, ladder: tuple[str, .
     for pool in whole.subsets[:-1]:  # fewest cards first
         found = _on_pool(profile, pool, ladder, kv)
         if found.fits and found.quant == best.quant and (found.utilization <= HEADROOM) == roomy:
+            if not whole.mixed:
+                return found  # like cards: only the hops differ, so the fewest cards are the fastest
             seconds = _gpu_seconds(profile, found, kv)
             if seconds < chosen_s or (
                 seconds == chosen_s and found.pool is not None and found.pool.count < whole.count
