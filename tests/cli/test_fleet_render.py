@@ -74,3 +74,22 @@ def test_which_table_shows_every_card_model(gpus: list[dict[str, Any]], name: st
         "stale_nodes": 0,
     }
     assert f" {shown} " in render_which(answer)
+
+
+def test_placement_table_lists_each_replica_with_its_cards() -> None:
+    from fleetfit.fleet.render import render_placement
+
+    def replica(n: int, node: str, cards: list[int], gpus: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"replica": n, "cards": cards, "why": f"why {n}", **_node(gpus, gpus[0]["name"], len(gpus))}
+
+    pair = _gpus(("NVIDIA GeForce RTX 4090", 1), ("NVIDIA GeForce RTX 3090", 1))
+    answer = {
+        "model": {"name": "meta-llama/Llama-3.1-8B-Instruct"},
+        "note": "2 replicas placed on 1 of the 1 nodes that run it at marginal or better",
+        "placed": [replica(1, "mixed-0", [0], pair), replica(2, "mixed-0", [1], pair)],
+        "plans": [],
+    }
+    lines = render_placement(answer).splitlines()
+    assert "Cards" in lines[2]
+    assert [line.split()[:3] for line in lines[4:6]] == [["1", "n-1", "0"], ["2", "n-1", "1"]]
+    assert all("RTX 4090 + RTX 3090" in line for line in lines[4:6])
