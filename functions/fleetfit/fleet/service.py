@@ -511,8 +511,10 @@ class Fleet:
         nodes_used = 0
         for cls, _ in ordered:
             token: str | None = None
+            each = len(per_node[cls.hw_class])
             while len(placed) < replicas:
-                page = self.store.nodes_in_class(cls.hw_class, limit=min(1000, replicas - len(placed)), token=token)
+                want = -(-(replicas - len(placed)) // each)  # nodes still needed from this class
+                page = self.store.nodes_in_class(cls.hw_class, limit=min(1000, want), token=token)
                 for rec in page.items:
                     if len(placed) >= replicas or (self.is_stale(rec) and not q.include_stale):
                         continue
@@ -530,20 +532,20 @@ class Fleet:
                 break
         unplaced = replicas - len(placed)
         plans = self._plans(profile, q, {c.hw_class for c, _ in ordered}) if unplaced else []
-        each = "one per node" if spread else "each on its own cards"
+        how = "one per node" if spread else "each on its own cards"
         if not placed:
             note = f"no node runs {profile.name} at {q.min_fit} or better"
             if plans:
                 note += "; the plans say what would make it fit"
         elif unplaced:
             note = (
-                f"{len(placed)} of {replicas} replicas placed: the fleet holds only {capacity} ({each}) on the "
+                f"{len(placed)} of {replicas} replicas placed: the fleet holds only {capacity} ({how}) on the "
                 f"{candidates} nodes that run it at {q.min_fit} or better"
             )
         else:
             note = (
                 f"{replicas} replicas placed on {nodes_used} of the {candidates} nodes that run it at {q.min_fit} or "
-                f"better ({each}; the fleet holds {capacity})"
+                f"better ({how}; the fleet holds {capacity})"
             )
         return {
             "model": _model_ref(profile),
