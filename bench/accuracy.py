@@ -28,7 +28,10 @@ sys.path.insert(0, str(HERE))
 from fleetfit.catalog import Catalog, load_bundled  # noqa: E402
 from fleetfit.contract import System  # noqa: E402
 from fleetfit.engine import parse_query  # noqa: E402
+from fleetfit.engine.analyze import decode_tps  # noqa: E402
+from fleetfit.engine.devices import resolve  # noqa: E402
 from fleetfit.engine.memory import GIB, weights  # noqa: E402
+from fleetfit.engine.placement import on_pool  # noqa: E402
 from fleetfit.engine.profile import build_profile  # noqa: E402
 from fleetfit.engine.query import fit_rows  # noqa: E402
 from ground_truth_hardware import MODEL_HINTS, system_for  # noqa: E402
@@ -170,6 +173,9 @@ def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: b
     rows = json.loads((reference / "ground-truth" / "tps_measured.dev.json").read_text())
     decode = [r for r in rows if r["test"].startswith("tg")]
     ours, theirs, covered = [], [], 0
+    multi_rows = [r for r in decode if (r["gpu_count"] or 1) > 1]
+    multi_placed: list[float] = []
+    multi_all: list[float] = []
     for row in decode:
         quant = quant_label(row["quant"])
         entry = resolve_model(catalog, row["model"], row["model_hf_repo_hint"])
@@ -199,6 +205,14 @@ def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: b
             f"{row['id']}  {row['hardware'][:34]:34} {entry['name'][:30]:30} {quant:7} {row['test']:6} "
             f"truth {truth:7.1f}  fleetfit {fit.estimated_tps:7.1f} ({fit.placement.mode})"
         )
+        if (row["gpu_count"] or 1) > 1 and fit.placement.pool is not None:
+            # llama-bench splits over every visible card; fleetfit may place the model on fewer.
+            hw = resolve(system)
+            spread = on_pool(fit.profile, hw.pools[0], (quant,), max(tokens, 512))
+            all_cards = decode_tps(fit.profile, hw, spread, fit.runtime, min(tokens, fit.context))[0]
+            multi_placed.append(ours[-1])
+            multi_all.append(100.0 * (all_cards - truth) / truth)
+            line += f"  all {hw.pools[0].count} cards {all_cards:7.1f}"
         if llmfit:
             names = [entry["name"], *entry.get("aliases", [])]
             value = llmfit.tps(names, quant, system_data, threads)
@@ -211,6 +225,13 @@ def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: b
     print(f"  fleetfit                       {summary(ours)}")
     if llmfit:
         print(f"  llmfit                         {summary(theirs)}   ({len(theirs)} rows)")
+    mixed = sum(1 for r in multi_rows if "+" in r["hardware"])
+    print(
+        f"\nMulti-GPU decode rows: {len(multi_placed)} of {len(multi_rows)} covered ({mixed} with unlike cards in the"
+        " ground truth)"
+    )
+    print(f"  fleetfit, card set it chooses  {summary(multi_placed)}")
+    print(f"  fleetfit, split over all cards {summary(multi_all)}   (as llama-bench ran them)")
 
 
 def main() -> int:

@@ -17,7 +17,14 @@ from fleetfit.api.engine_port import EnginePort
 from fleetfit.api.settings import Settings
 from fleetfit.contract import System
 from fleetfit.fleet.service import forget_digests
-from fleetfit.store.samples import apple_m3_max, cpu_only_x86, h100_server, rtx4090_workstation, sample_report
+from fleetfit.store.samples import (
+    apple_m3_max,
+    cpu_only_x86,
+    h100_server,
+    mixed_4090_3090,
+    rtx4090_workstation,
+    sample_report,
+)
 
 from .support import NO_IDENTITY, Call, Clock, FakeContext, Reply, node_identity, rest_event
 
@@ -280,19 +287,72 @@ def test_compare_bad_input(fleet_call: Call, clock: Clock, query: dict[str, str]
     assert word in r.body["error"]
 
 
+def place(call: Call, **body: Any) -> Reply:
+    r = call("POST", "/api/v1/fleet/placement", body=body)
+    assert r.status == 200, r.body
+    return r
+
+
 def test_placement_best_nodes_each_with_why(fleet_call: Call, clock: Clock) -> None:
     lab(fleet_call, clock)
-    r = fleet_call("POST", "/api/v1/fleet/placement", body={"model": SMALL, "replicas": 3, "min_fit": "good"})
-    assert r.status == 200, r.body
+    r = place(fleet_call, model=SMALL, replicas=3, min_fit="good", spread=True)
     placed = r.body["placed"]
     assert [p["replica"] for p in placed] == [1, 2, 3]
-    assert [p["node_id"] for p in placed] == ["h100-0", "rtx-0", "rtx-1"]
+    assert [p["node_id"] for p in placed] == ["h100-0", "rtx-0", "rtx-1"]  # spread: one per node
+    assert [p["cards"] for p in placed] == [[0], [0], [0]]
     assert all("tok/s" in p["why"] and "class " in p["why"] for p in placed)
     assert r.body["unplaced"] == 0 and r.body["plans"] == [] and r.body["candidates"] == 7
-    many = fleet_call("POST", "/api/v1/fleet/placement", body={"model": SMALL, "replicas": 10, "min_fit": "perfect"})
+    assert r.body["spread"] is True and r.body["capacity"] == 7
+    many = place(fleet_call, model=SMALL, replicas=10, min_fit="perfect", spread=True)
     assert many.body["unplaced"] == 10 - len(many.body["placed"]) > 0
     assert all(p["fit_level"] == "perfect" for p in many.body["placed"])
     assert many.body["plans"] and all(plan["hw_class"] for plan in many.body["plans"])
+
+
+def test_placement_fills_a_node_with_one_replica_per_card_set(fleet_call: Call, clock: Clock) -> None:
+    lab(fleet_call, clock)
+    post(fleet_call, "mixed-0", mixed_4090_3090(), clock)
+    # An 8B fits one H100: the 8x H100 node holds eight, on cards 0..7, before any other node is used.
+    r = place(fleet_call, model=SMALL, replicas=10, min_fit="good")
+    placed = r.body["placed"]
+    assert [p["node_id"] for p in placed[:8]] == ["h100-0"] * 8
+    assert [p["cards"] for p in placed[:8]] == [[i] for i in range(8)]
+    # The 4090 + 3090 node holds two (one per card); the faster card first.
+    assert [(p["node_id"], p["cards"]) for p in placed[8:]] == [("mixed-0", [0]), ("mixed-0", [1])]
+    assert placed[8]["estimated_tps"] > placed[9]["estimated_tps"]
+    assert r.body["spread"] is False and r.body["unplaced"] == 0
+    # 8 + 2 + 3 workstations + 2 CPU boxes + the Mac (unified memory: one replica)
+    assert r.body["capacity"] == 16 and "on 2 of the 8 nodes" in r.body["note"]
+    # More than the fleet holds: how many it can, and the plan for them.
+    short = place(fleet_call, model=SMALL, replicas=20, min_fit="good")
+    assert len(short.body["placed"]) == 16 and short.body["unplaced"] == 4
+    assert "the fleet holds only 16" in short.body["note"]
+    # A 70B at Q8_0 takes two H100s per replica: four on the server; one across the 4090 + 3090 pair.
+    big = place(fleet_call, model="meta-llama/Llama-3.3-70B-Instruct", replicas=6, min_fit="good")
+    rows = [(p["node_id"], p["cards"]) for p in big.body["placed"]]
+    assert rows[:4] == [("h100-0", [0, 1]), ("h100-0", [2, 3]), ("h100-0", [4, 5]), ("h100-0", [6, 7])]
+    assert ("mixed-0", [0, 1]) in rows  # after the Mac: perfect there (Q8_0), good here (Q4_K_M)
+
+
+def test_a_mixed_node_lists_every_card_and_splits_a_70b_across_them(fleet_call: Call, clock: Clock) -> None:
+    post(fleet_call, "mixed-0", mixed_4090_3090(), clock)
+    post(fleet_call, "rtx-0", rtx4090_workstation(), clock)
+    cards = [
+        {"name": "NVIDIA GeForce RTX 4090", "count": 1, "vram_gb": 24.0},
+        {"name": "NVIDIA GeForce RTX 3090", "count": 1, "vram_gb": 24.0},
+    ]
+    nodes = {n["node_id"]: n for n in fleet_call("GET", "/api/v1/nodes").body["nodes"]}
+    assert nodes["mixed-0"]["gpus"] == cards and nodes["mixed-0"]["gpu_count"] == 2
+    assert nodes["rtx-0"]["gpus"] == [{"name": "NVIDIA GeForce RTX 4090", "count": 1, "vram_gb": 24.0}]
+    detail = fleet_call("GET", "/api/v1/nodes/mixed-0").body
+    assert [g["name"] for g in detail["gpus"]] == [c["name"] for c in cards]
+    r = which(fleet_call, "meta-llama/Llama-3.3-70B-Instruct")
+    assert r.status == 200, r.body
+    rows = {n["node_id"]: n for n in r.body["nodes"]}
+    assert rows["mixed-0"]["gpus"] == cards and rows["mixed-0"]["run_mode"] == "gpu"
+    assert rows["mixed-0"]["best_quant"] == "Q4_K_M" and 15 <= rows["mixed-0"]["estimated_tps"] <= 18.5
+    assert "NVIDIA GeForce RTX 4090 + NVIDIA GeForce RTX 3090" in rows["mixed-0"]["why"]
+    assert rows["rtx-0"]["run_mode"] == "cpu_offload"
 
 
 @pytest.mark.parametrize(
@@ -300,6 +360,7 @@ def test_placement_best_nodes_each_with_why(fleet_call: Call, clock: Clock) -> N
     [
         ({"model": SMALL, "replicas": 0}, 422, "replicas"),
         ({"model": SMALL, "replicas": "lots"}, 422, "replicas"),
+        ({"model": SMALL, "spread": "maybe"}, 422, "spread"),
         ({"model": SMALL, "min_fit": "great"}, 422, "min_fit"),
         ({"model": SMALL, "max_context": 0}, 422, "max_context"),
         ({"replicas": 2}, 422, "model"),

@@ -141,7 +141,11 @@ def test_summary(served: dict[str, str], capsys: Any) -> None:
 def test_place(served: dict[str, str], capsys: Any) -> None:
     code, out, _ = run(served, capsys, "place", SMALL, "--replicas", "3", "--min-fit", "good")
     assert code == 0
-    assert "3 replicas placed" in out and "h100-0" in out and "tok/s" in out
+    assert "3 replicas placed on 1 of" in out and "h100-0" in out and "tok/s" in out  # 3 of its 8 cards
+    code, out, _ = run(served, capsys, "place", SMALL, "--replicas", "3", "--min-fit", "good", "--spread", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["spread"] is True
+    assert len({p["node_id"] for p in data["placed"]}) == 3 and data["placed"][0]["cards"] == [0]
     code, out, _ = run(served, capsys, "place", HUGE, "--replicas", "2", "--gpu", "4090", "--json")
     data = json.loads(out)
     assert code == 0 and data["placed"] == [] and data["plans"]

@@ -76,3 +76,16 @@ def test_plan_reports_the_quant_that_runs_now() -> None:
     runs_now = result["runs_now"]
     assert runs_now is not None and runs_now["fit_level"] != "too_tight"
     assert runs_now["quant"] == result["current"]["best_quant"]
+
+
+def test_card_order_is_part_of_the_class() -> None:
+    """Card indices and the layer split follow the node's device order, so the class keeps it."""
+    from tests.engine.systems import gpu_system
+
+    def card(name: str) -> dict[str, object]:
+        return {"name": name, "vram_gb": 23.99, "backend": "CUDA", "count": 1, "unified_memory": False}
+
+    a = gpu_system("NVIDIA GeForce RTX 4090", 23.99, extra_gpus=[card("NVIDIA GeForce RTX 3090")])
+    b = gpu_system("NVIDIA GeForce RTX 3090", 23.99, extra_gpus=[card("NVIDIA GeForce RTX 4090")])
+    assert hardware_class(a) != hardware_class(b)
+    assert hardware_class(a) == hardware_class(a.model_copy(update={"available_ram_gb": a.available_ram_gb - 0.1}))

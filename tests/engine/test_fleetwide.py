@@ -78,3 +78,54 @@ def test_why_says_fit_place_quant_speed_and_memory() -> None:
     tight = next(f for f in table.fits if f.fit_level == "too_tight")
     assert why(tight).startswith("does not fit")
     assert runs_at_least(fits[0], "good") and not runs_at_least(tight, "too_tight")
+
+
+def _mixed(*cards: tuple[str, int, str]) -> object:
+    first, *rest = cards
+    extra = [{"name": n, "vram_gb": 23.99, "backend": b, "count": c, "unified_memory": False} for n, c, b in rest]
+    return class_system(gpu_system(first[0], 23.99, first[1], backend=first[2], ram=128.0, extra_gpus=extra))
+
+
+H100X8 = class_system(gpu_system("NVIDIA H100 80GB HBM3", 79.65, 8, ram=2048.0))
+PAIR = _mixed(("NVIDIA GeForce RTX 4090", 1, "CUDA"), ("NVIDIA GeForce RTX 3090", 1, "CUDA"))
+TWO_AND_ONE = _mixed(("NVIDIA GeForce RTX 4090", 2, "CUDA"), ("NVIDIA GeForce RTX 3090", 1, "CUDA"))
+CUDA_ROCM = _mixed(("NVIDIA GeForce RTX 4090", 1, "CUDA"), ("AMD Radeon RX 7900 XTX", 1, "ROCm"))
+LLAMA_8B, LLAMA_70B = "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.3-70B-Instruct"
+
+# (model, node, min_fit, replicas with their cards)
+REPLICA_CASES = [
+    (LLAMA_8B, H100X8, "marginal", [(i,) for i in range(8)]),  # fits one H100: eight on eight cards
+    (LLAMA_70B, H100X8, "marginal", [(0, 1), (2, 3), (4, 5), (6, 7)]),  # Q8_0 with headroom takes two
+    (LLAMA_8B, PAIR, "marginal", [(0,), (1,)]),  # one per card, the 4090 first
+    (LLAMA_70B, PAIR, "marginal", [(0, 1)]),  # Q4_K_M across both
+    (LLAMA_8B, TWO_AND_ONE, "marginal", [(0,), (1,), (2,)]),
+    (LLAMA_8B, CUDA_ROCM, "marginal", [(0,), (1,)]),  # unlike backends: a replica on each
+    (LLAMA_70B, RTX, "marginal", [(0,)]),  # offloads to RAM: the node's only replica
+    (LLAMA_70B, RTX, "good", []),
+    (LLAMA_8B, SMALL_CPU, "marginal", [()]),  # CPU only: one, on no card
+    (LLAMA_70B, MAC, "marginal", [(0,)]),  # unified memory: one
+]
+
+
+@pytest.mark.parametrize(("name", "system", "min_fit", "expected"), REPLICA_CASES)
+def test_replica_capacity_is_the_disjoint_card_sets_that_each_hold_one(
+    name: str, system: object, min_fit: str, expected: list[tuple[int, ...]]
+) -> None:
+    from fleetfit.engine.fleetwide import replicas_on
+
+    profile = profile_of(CATALOG, name)
+    assert profile is not None
+    found = replicas_on(profile, system, CATALOG, min_fit=min_fit)  # type: ignore[arg-type]
+    assert [r.cards for r in found] == expected
+    assert len({r.fit.placement.quant for r in found}) <= 1  # one file serves a node's replicas
+    assert all(runs_at_least(r.fit, min_fit) for r in found)
+    if expected:
+        assert found[0].fit.as_json() == fit_model(profile, system, CATALOG).as_json()  # type: ignore[arg-type]
+
+
+def test_replica_limit_stops_early() -> None:
+    from fleetfit.engine.fleetwide import replicas_on
+
+    profile = profile_of(CATALOG, LLAMA_8B)
+    assert profile is not None
+    assert [r.cards for r in replicas_on(profile, H100X8, CATALOG, limit=3)] == [(0,), (1,), (2,)]  # type: ignore[arg-type]

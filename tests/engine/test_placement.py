@@ -52,27 +52,134 @@ def test_unified_memory_never_offloads() -> None:
         assert fit.placement.mode == "gpu"
 
 
-def test_like_cards_split_layers_and_small_models_use_one_card() -> None:
-    eight_h100 = gpu_system("NVIDIA H100 80GB HBM3", 79.65, 8, ram=2048.0)
-    small = fit_of("meta-llama/Llama-3.1-8B-Instruct", eight_h100)
-    assert small.placement.pool is not None and small.placement.pool.count == 1
-    large = fit_of("meta-llama/Llama-3.3-70B-Instruct", eight_h100)
-    assert large.placement.pool is not None and large.placement.pool.count == 2
-    assert "Layers split across 2x NVIDIA H100 80GB HBM3" in large.notes()
+def _card(name: str, vram: float, count: int = 1, backend: str = "CUDA") -> dict[str, object]:
+    return {"name": name, "vram_gb": vram, "backend": backend, "count": count, "unified_memory": False}
 
 
-def test_unlike_cards_are_not_summed() -> None:
-    mixed = gpu_system(
-        "NVIDIA GeForce RTX 4090",
-        23.99,
-        ram=128.0,
-        extra_gpus=[{"name": "NVIDIA GeForce RTX 3090", "vram_gb": 23.99, "backend": "CUDA", "count": 1}],
-    )
-    fit = fit_of("meta-llama/Llama-3.3-70B-Instruct", mixed)
-    # 48 GiB across two unlike cards would hold Q4_K_M; one card cannot, so the model offloads.
-    assert fit.placement.mode == "cpu_offload"
+def two_cards(first: str, second: str, vram: float = 23.99, backend: str = "CUDA", ram: float = 128.0) -> System:
+    return gpu_system(first, vram, ram=ram, extra_gpus=[_card(second, vram, backend=backend)])
+
+
+RTX_4090_3090 = two_cards("NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 3090")
+RTX_4090_X2 = gpu_system("NVIDIA GeForce RTX 4090", 23.99, 2, ram=128.0)
+RTX_4090_RX_7900 = two_cards("NVIDIA GeForce RTX 4090", "AMD Radeon RX 7900 XTX")
+RTX_4090_RX_7900 = RTX_4090_RX_7900.model_copy(
+    update={"gpus": [RTX_4090_RX_7900.gpus[0], RTX_4090_RX_7900.gpus[1].model_copy(update={"backend": "ROCm"})]}
+)
+EIGHT_H100 = gpu_system("NVIDIA H100 80GB HBM3", 79.65, 8, ram=2048.0)
+EIGHT_4090 = gpu_system("NVIDIA GeForce RTX 4090", 23.99, 8, ram=256.0)
+
+# Llama-3-70B Q4_K_M, tg512 with llama.cpp's default layer split (XiongjieDai/GPU-Benchmarks-on-LLM-Inference
+# README @aa72e0e): 2x RTX 3090 16.57 tok/s, 2x RTX 4090 19.22 tok/s; a 4090 + 3090 streams half its layers
+# from each card, so it lands between them (~17-18 tok/s, in the 15-18 users report for that pair).
+SPLIT_CASES = [
+    # (model, system, mode, quant, cards used, split note or None, tok/s range)
+    ("meta-llama/Llama-3.3-70B-Instruct", RTX_4090_X2, "gpu", "Q4_K_M", 2,
+     "Layers split 41/39 across 2x NVIDIA GeForce RTX 4090", (17.0, 21.0)),
+    ("meta-llama/Llama-3.3-70B-Instruct", RTX_4090_3090, "gpu", "Q4_K_M", 2,
+     "Layers split 41/39 across NVIDIA GeForce RTX 4090 and NVIDIA GeForce RTX 3090", (15.0, 18.5)),
+    # One llama.cpp build drives one backend: a 4090 and a 7900 XTX are never 48 GB.
+    ("meta-llama/Llama-3.3-70B-Instruct", RTX_4090_RX_7900, "cpu_offload", "Q8_0", 1, None, (0.5, 6.0)),
+    # A model that fits one card runs on the faster card alone (no hop, one reserve).
+    ("meta-llama/Llama-3.1-8B-Instruct", RTX_4090_3090, "gpu", "Q8_0", 1, None, (70.0, 100.0)),
+    ("meta-llama/Llama-3.3-70B-Instruct", EIGHT_H100, "gpu", "Q8_0", 2,
+     "Layers split 41/39 across 2x NVIDIA H100 80GB HBM3", (8.0, 30.0)),
+    # A small model is not spread over eight cards.
+    ("meta-llama/Llama-3.1-8B-Instruct", EIGHT_4090, "gpu", "Q8_0", 1, None, (70.0, 100.0)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "system", "mode", "quant", "cards", "note", "tps"), SPLIT_CASES)
+def test_layer_split_across_the_cards_of_one_backend(
+    name: str, system: System, mode: str, quant: str, cards: int, note: str | None, tps: tuple[float, float]
+) -> None:
+    fit = fit_of(name, system)
+    pool = fit.placement.pool
+    assert pool is not None
+    assert (fit.placement.mode, fit.placement.quant, pool.count) == (mode, quant, cards)
+    split_notes = [n for n in fit.notes() if n.startswith("Layers split")]
+    assert split_notes == ([note] if note else [])
+    assert tps[0] <= fit.estimated_tps <= tps[1]
+
+
+def test_the_faster_card_of_an_unlike_pair_takes_a_model_that_fits_one() -> None:
+    fit = fit_of("meta-llama/Llama-3.1-8B-Instruct", RTX_4090_3090)
     assert fit.placement.pool is not None and fit.placement.pool.name == "NVIDIA GeForce RTX 4090"
-    assert any("unlike GPUs are not pooled" in note for note in fit.notes())
+    assert fit.placement.pool.cards == (0,)
+    assert not any("not pooled" in n for n in fit.notes())
+
+
+def test_cuda_and_rocm_are_never_one_pool() -> None:
+    hw = resolve(RTX_4090_RX_7900)
+    assert sorted((p.backend, p.count) for p in hw.pools) == [("CUDA", 1), ("ROCm", 1)]
+    fit = fit_of("meta-llama/Llama-3.3-70B-Instruct", RTX_4090_RX_7900)
+    assert any("GPUs of different backends are not pooled" in n for n in fit.notes())
+
+
+@pytest.mark.parametrize(
+    ("name", "quant", "mode"),
+    [("meta-llama/Llama-3.3-70B-Instruct", "Q8_0", "cpu_offload"), ("openai/gpt-oss-120b", None, "moe_offload")],
+)
+def test_offloads_on_an_unlike_pair_use_both_cards(name: str, quant: str | None, mode: str) -> None:
+    pair = fit_of(name, RTX_4090_3090, quant=quant)
+    alone = fit_of(name, gpu_system("NVIDIA GeForce RTX 4090", 23.99, ram=128.0), quant=quant)
+    assert pair.placement.mode == alone.placement.mode == mode
+    assert pair.placement.pool is not None and pair.placement.pool.count == 2
+    assert pair.estimated_tps > alone.estimated_tps  # twice the VRAM: less streamed from system RAM
+    if mode == "cpu_offload":
+        assert (pair.placement.gpu_share or 0) > 1.8 * (alone.placement.gpu_share or 0)
+
+
+def test_unlike_pool_bandwidth_is_the_time_weighted_mean_of_its_cards() -> None:
+    pool = resolve(RTX_4090_3090).pools[0]
+    r4090, r3090 = (g.effective_gbps["llamacpp"] for g in pool.groups)
+    # Half the bytes from each card: 1 / (0.5 / bw1 + 0.5 / bw2).
+    assert pool.effective_gbps["llamacpp"] == pytest.approx(1 / (0.5 / r4090 + 0.5 / r3090))
+    assert pool.usable == pytest.approx(2 * 23.99) and pool.cards == (0, 1)
+    assert [s.label for s in pool.subsets] == [
+        "NVIDIA GeForce RTX 4090",
+        "NVIDIA GeForce RTX 3090",
+        "NVIDIA GeForce RTX 4090 + NVIDIA GeForce RTX 3090",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("memory", "layers", "expected"),
+    [
+        ((24.0, 24.0), 80, (41, 39)),  # the output layer counts as an 81st: it lands on the second card
+        ((24.0, 12.0), 80, (54, 26)),
+        ((24.0,) * 4, 32, (9, 8, 8, 7)),
+        ((80.0,), 61, (61,)),
+    ],
+)
+def test_layer_split_follows_llama_cpp_default_tensor_split(
+    memory: tuple[float, ...], layers: int, expected: tuple[int, ...]
+) -> None:
+    from fleetfit.engine.placement import layer_split
+
+    cards = [_card(f"NVIDIA GeForce RTX 40{i}0", vram) for i, vram in enumerate(memory)]
+    system = gpu_system(str(cards[0]["name"]), memory[0], extra_gpus=cards[1:])
+    pool = resolve(system).pools[0]
+    assert pool.count == len(memory)
+    assert layer_split(pool, layers) == expected
+
+
+def test_spreading_a_small_model_over_eight_cards_costs_what_llama_bench_measured() -> None:
+    """XiongjieDai README @aa72e0e, Llama-3-8B Q4_K_M tg512: 1x RTX 4090 130.58, 8x RTX 4090 118.09 tok/s
+    (llama-bench splits over every visible card): the eight-card estimate keeps that ratio within 5 points."""
+    from fleetfit.engine.analyze import decode_tps
+    from fleetfit.engine.memory import kv_cache
+    from fleetfit.engine.placement import _on_pool
+
+    entry = load_bundled().find("meta-llama/Meta-Llama-3-8B")
+    assert entry is not None
+    profile = build_profile(entry)
+    hw = resolve(EIGHT_4090)
+    whole = hw.pools[0]
+    spread = _on_pool(profile, whole, ("Q4_K_M",), kv_cache(profile, 512))
+    single = _on_pool(profile, whole.subsets[0], ("Q4_K_M",), kv_cache(profile, 512))
+    ratio = decode_tps(profile, hw, spread, "llamacpp", 512)[0] / decode_tps(profile, hw, single, "llamacpp", 512)[0]
+    assert abs(ratio - 118.09 / 130.58) < 0.05
 
 
 def test_best_quant_is_the_highest_rung_that_fits() -> None:

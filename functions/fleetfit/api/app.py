@@ -181,7 +181,9 @@ def _node_of(stored: StoredReport) -> Node:
     return Node(name=stored.report.node_id, os=stored.report.os or "unknown")
 
 
-def _summary(svc: Services, rec: NodeRecord) -> dict[str, Any]:
+def _summary(svc: Services, rec: NodeRecord, system: System | None = None) -> dict[str, Any]:
+    from fleetfit.fleet.service import gpu_groups
+
     age = (svc.now() - rec.collected_at).total_seconds()
     return {
         "node_id": rec.node_id,
@@ -194,6 +196,7 @@ def _summary(svc: Services, rec: NodeRecord) -> dict[str, Any]:
         "gpu_name": rec.gpu_name,
         "gpu_count": rec.gpu_count,
         "gpu_vram_gb": rec.gpu_vram_gb,
+        "gpus": gpu_groups(system),
         "hw_class": rec.hw_class,
         "report_id": rec.report_id,
         "probe_version": rec.probe_version,
@@ -369,7 +372,9 @@ def list_nodes(
 ):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
     page = svc.store.list_nodes(limit=limit, token=next_token)
-    nodes = [NodeSummary.model_validate(_summary(svc, n)) for n in page.items]
+    # A node record keeps the primary GPU only; its class's System lists every card (one registry read).
+    systems = {c.hw_class: c.system for c in svc.store.classes()} if page.items else {}
+    nodes = [NodeSummary.model_validate(_summary(svc, n, systems.get(n.hw_class))) for n in page.items]
     return _json(NodePage(nodes=nodes, next_token=page.next_token))
 
 
@@ -378,7 +383,7 @@ def list_nodes(
 def get_node(node_id: str):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
     stored = _latest(svc, unquote(node_id))
-    detail = {**_summary(svc, NodeRecord.of(stored)), "report": stored.report}
+    detail = {**_summary(svc, NodeRecord.of(stored), stored.report.system), "report": stored.report}
     return _json(NodeDetail.model_validate(detail))
 
 
@@ -550,7 +555,9 @@ def fleet_summary():  # no return annotation: Powertools would validate it as a 
 
 
 @app.post("/api/v1/fleet/placement", summary="Where should a model go: the best nodes for N replicas, each with why",
-          description="One replica per node, best fit first, then fastest; stale nodes only with include_stale. "
+          description="Best fit first, then fastest; a node takes as many replicas as it has disjoint card sets "
+          "that each hold one (8 on an 8x H100 node for a model one H100 holds), each listed with its cards; "
+          "spread=true: at most one per node. Stale nodes only with include_stale. "
           "Replicas that find no node come with plans: for the classes closest to running the model, the smallest "
           "change that makes it fit (quant, memory to add, GPUs from the table that would host it).",
           responses=_doc(PlacementAnswer, "Placement", 400, 404, 422, 503))  # fmt: skip
@@ -566,5 +573,5 @@ def fleet_placement(request: PlacementRequest):  # no return annotation: Powerto
         include_stale=request.include_stale,
     )
     fleet = _fleet(svc)
-    answer = _fleet_call(fleet.place, request.model, request.replicas, listing)
+    answer = _fleet_call(fleet.place, request.model, request.replicas, listing, spread=request.spread)
     return _json(PlacementAnswer.model_validate(answer))

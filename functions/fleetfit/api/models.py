@@ -14,6 +14,15 @@ class ErrorBody(BaseModel):
     error: str = Field(description="What was wrong, naming the parameter or field at fault")
 
 
+class GpuGroupRef(BaseModel):
+    name: str
+    count: int
+    vram_gb: float = Field(description="memory of one card in GiB")
+
+
+GPUS_DESCRIPTION = "the node's GPUs by card model, in the order it lists them (a 4090 + 3090 node has two)"
+
+
 class NodeSummary(BaseModel):
     node_id: str
     hostname: str | None
@@ -25,6 +34,7 @@ class NodeSummary(BaseModel):
     gpu_name: str | None
     gpu_count: int
     gpu_vram_gb: float | None
+    gpus: list[GpuGroupRef] = Field(default_factory=list, description=GPUS_DESCRIPTION)
     hw_class: str = Field(description="fingerprint shared by nodes that the fit engine treats alike")
     report_id: str
     probe_version: str
@@ -104,6 +114,7 @@ class FleetNode(FitFacts):
     gpu_name: str | None
     gpu_count: int
     gpu_vram_gb: float | None
+    gpus: list[GpuGroupRef] = Field(default_factory=list, description=GPUS_DESCRIPTION)
     last_seen: datetime = Field(description="collected_at of the node's latest report")
     stale: bool = Field(description="no report for longer than the stale period")
 
@@ -115,6 +126,7 @@ class ClassRef(BaseModel):
     gpu_name: str | None
     gpu_count: int
     gpu_vram_gb: float | None
+    gpus: list[GpuGroupRef] = Field(default_factory=list, description=GPUS_DESCRIPTION)
     total_ram_gb: float
     available_ram_gb: float = Field(description="bucketed: what every node of the class is evaluated with")
 
@@ -203,7 +215,10 @@ class FleetSummary(BaseModel):
 
 class PlacementRequest(BaseModel):
     model: str = Field(min_length=1, max_length=256, description="catalog model name (exact, any case)")
-    replicas: int = Field(default=1, ge=1, le=1000, description="one replica per node")
+    replicas: int = Field(
+        default=1, ge=1, le=1000, description="replicas; a node takes one per disjoint card set that holds one"
+    )
+    spread: bool = Field(default=False, description="at most one replica per node (fault isolation)")
     min_fit: Literal["perfect", "good", "marginal"] = "marginal"
     max_context: int | None = Field(default=None, ge=1, le=16_777_216)
     quant: str | None = Field(default=None, max_length=16, description="force a quant (F16, Q8_0, ..., MXFP4)")
@@ -214,6 +229,7 @@ class PlacementRequest(BaseModel):
 
 class PlacedReplica(FleetNode):
     replica: int
+    cards: list[int] = Field(description="the node's GPU indices this replica runs on (0-based); [] on the CPU")
 
 
 class ClassPlan(ClassRef):
@@ -225,8 +241,10 @@ class PlacementAnswer(BaseModel):
     model: ModelRef
     catalog_version: str
     replicas: int
+    spread: bool = Field(description="at most one replica per node")
     min_fit: str
     candidates: int = Field(description="nodes that run it at min_fit or better (fresh ones unless include_stale)")
+    capacity: int = Field(description="replicas those nodes hold together (one per node with spread)")
     placed: list[PlacedReplica]
     unplaced: int
     plans: list[ClassPlan] = Field(description="when replicas are left unplaced: what would make more nodes fit")

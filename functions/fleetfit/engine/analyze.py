@@ -15,9 +15,9 @@ from typing import Any
 
 from fleetfit.contract import FIT_LABELS, RUN_MODE_LABELS, RUNTIME_LABELS
 from fleetfit.engine import scoring
-from fleetfit.engine.devices import APPLE_GPU_SHARE, Hardware
+from fleetfit.engine.devices import APPLE_GPU_SHARE, GpuPool, Hardware
 from fleetfit.engine.memory import GIB, kv_cache, weights
-from fleetfit.engine.placement import Placement, bytes_per_token, run_mode
+from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, run_mode
 from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import QUANTS, ladder_for
 from fleetfit.engine.speed import CPU_EFFICIENCY, LAYER_COST_MS, seconds_per_token
@@ -71,7 +71,7 @@ def decode_tps(
     if pool is None or placement.mode == "cpu_only":
         seconds = seconds_per_token(0.0, 1.0, cpu_bytes, hw.cpu_effective_gbps, profile.layers, LAYER_COST_MS["CPU"])
     else:
-        split = pool.count if placement.mode == "gpu" and not pool.unified else 1
+        split = 1 if pool.unified else pool.count  # offloads split their GPU layers over the pool's cards too
         seconds = seconds_per_token(
             gpu_bytes,
             pool.effective_gbps[runtime],
@@ -359,19 +359,18 @@ def notes(fit: Fit) -> list[str]:
         need = weights(profile, better).total + placement.kv_bytes + placement.overhead_bytes
         out.append(f"{placement.quant} is the best quant that fits; {better} needs {need / GIB:.1f} GiB")
     if pool is not None and placement.mode != "cpu_only":
-        if placement.mode == "gpu" and pool.count > 1 and not pool.unified:
-            out.append(f"Layers split across {pool.count}x {pool.name}")
+        if pool.count > 1 and not pool.unified:
+            out.append(split_note(pool, profile.layers))
         if len(hw.pools) > 1:
-            out.append(f"Evaluated on {pool.name}; unlike GPUs are not pooled")
+            out.append(f"Evaluated on {pool.label}; GPUs of different backends are not pooled")
         if not pool.known:
             out.append(
                 f"GPU '{pool.name}' is not in fleetfit's table: speed assumes {pool.bandwidth_gbps:.0f} GB/s, "
                 "a low-end card of its backend"
             )
-        if placement.mode == "gpu" and pool.free_per_card is not None and not pool.unified:
-            free = pool.free_per_card * pool.count
-            if free * GIB < placement.required_bytes:
-                out.append(f"Only {free:.1f} GiB of this GPU memory was free when the node reported")
+        free = pool.free_total
+        if placement.mode == "gpu" and free is not None and not pool.unified and free * GIB < placement.required_bytes:
+            out.append(f"Only {free:.1f} GiB of this GPU memory was free when the node reported")
         if pool.unified and hw.apple:
             out.append(
                 f"Unified memory: the GPU may use about {APPLE_GPU_SHARE:.0%} of RAM by default "
@@ -395,3 +394,14 @@ def notes(fit: Fit) -> list[str]:
     if runtime == "mlx":
         out.append("Runs with MLX (an MLX build of this model exists)")
     return out
+
+
+def split_note(pool: GpuPool, layers: int) -> str:
+    """ "Layers split 41/39 across NVIDIA GeForce RTX 4090 and NVIDIA GeForce RTX 3090" (per card, node order)."""
+    counts = "/".join(map(str, layer_split(pool, layers)))
+    if pool.mixed:
+        names = [g.name if g.count == 1 else f"{g.count}x {g.name}" for g in pool.groups]
+        where = ", ".join(names[:-1]) + " and " + names[-1]
+    else:
+        where = pool.label
+    return f"Layers split {counts} across {where}"

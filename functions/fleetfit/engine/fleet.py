@@ -51,7 +51,8 @@ def class_system(system: System) -> System:
 def hardware_class(system: System) -> str:
     """Stable fingerprint of the engine's inputs (16 hex digits): equal classes get equal answers."""
     canonical = class_system(system).model_dump(mode="json")
-    canonical["gpus"] = sorted(canonical["gpus"], key=lambda g: (g["name"], g["vram_gb"], g["count"]))
+    # GPUs stay in node order: it is llama.cpp's device order, so it decides which card holds which layers
+    # and the card indices placement names (a 4090 + 3090 and a 3090 + 4090 node are different classes).
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -5,6 +5,7 @@ and reuse the answer for every node of the class. They need two things per class
 
 - `fit_model`: one catalog model on one class — a single `analyze` (tens of microseconds), so "which nodes
   run model X", placement and compare never rank the whole catalog;
+- `replicas_on`: how many replicas of a model one node of the class holds, each on its own cards;
 - `digest`: what the class's full ranking tells the fleet summary and compare, small enough to keep for
   every class: one bitmask over the catalog per fit level (bit i: the i-th catalog model runs at that level
   or better) and the best runnable models by score. OR-ing the masks of a fleet's classes tells how many
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from fleetfit.catalog import Catalog
 from fleetfit.contract import RUN_MODE_LABELS, Node, System
 from fleetfit.engine.analyze import Fit, analyze
-from fleetfit.engine.devices import resolve
+from fleetfit.engine.devices import resolve, without_cards
 from fleetfit.engine.memory import GIB
 from fleetfit.engine.profile import ModelProfile, build_profile
 from fleetfit.engine.query import FIT_ORDER, Query, Ranking, analysis_options, envelope_head, keep
@@ -42,6 +43,53 @@ def fit_model(
 ) -> Fit:
     """One model on one System (a hardware class's representative), with the listing routes' options."""
     return analyze(profile, resolve(system), analysis_options(catalog, max_context, quant))
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    """One replica of a model on a node: the cards it runs on and how it runs there."""
+
+    cards: tuple[int, ...]  # the node's card indices (0-based, in the order it lists them); () on the CPU
+    fit: Fit
+
+
+def replicas_on(
+    profile: ModelProfile,
+    system: System,
+    catalog: Catalog,
+    *,
+    max_context: int | None = None,
+    quant: str | None = None,
+    min_fit: str = "marginal",
+    limit: int = 64,
+) -> list[Replica]:
+    """A node's capacity for a model: disjoint card sets that each hold one replica at `min_fit` or better.
+
+    The best placement first (run_mode: the fastest card set holding the best quant), then the same on the
+    cards left, at the first replica's quant, while a replica still fits entirely on GPUs: 8 replicas of a
+    model that fits one H100 on an 8x H100 node; a 4090 + 3090 node holds an 8B twice (one per card) and a
+    70B Q4_K_M once (across both). A replica that offloads to system RAM, runs on the CPU or on unified
+    memory shares the host with any other, so it is the node's only one.
+    """
+    hw = resolve(system)
+    options = analysis_options(catalog, max_context, quant)
+    out: list[Replica] = []
+    while len(out) < limit:
+        fit = analyze(profile, hw, options)
+        placement = fit.placement
+        pool = placement.pool
+        on_gpus = placement.mode == "gpu" and pool is not None and not pool.unified
+        if not runs_at_least(fit, min_fit) or (out and not on_gpus):
+            break
+        out.append(Replica(pool.cards if pool is not None and placement.mode != "cpu_only" else (), fit))
+        if not on_gpus or pool is None:
+            break
+        hw = without_cards(hw, pool.cards)
+        if not hw.pools:
+            break
+        if options.quant is None:  # replicas of one node share a quant: the same file serves them all
+            options = analysis_options(catalog, max_context, placement.quant)
+    return out
 
 
 def runs_at_least(fit: Fit, level: str) -> bool:
@@ -105,7 +153,7 @@ def why(fit: Fit) -> str:
     pool = placement.pool
     where = RUN_MODE_LABELS[placement.mode]
     if pool is not None and placement.mode != "cpu_only":
-        where += f" ({pool.count}x {pool.name})" if pool.count > 1 else f" ({pool.name})"
+        where += f" ({pool.label})"
     need, have = placement.required_bytes / GIB, placement.available_bytes / GIB
     share = f" ({100 * need / have:.0f} %)" if have > 0 else ""
     if fit.fit_level == "too_tight":

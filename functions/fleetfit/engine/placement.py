@@ -3,6 +3,14 @@
 Modes are tried in the seed's order: gpu -> moe_offload -> cpu_offload -> cpu_only. Unified memory
 (Apple, GB10, Strix Halo) has one pool, so it never offloads. Inside a mode, the quant is the best rung
 of the ladder that fits (the seed's best_quant); fit_level then marks low headroom.
+
+A GPU pool is every discrete card of one backend, like or unlike (devices). Its layers, each with its KV,
+are split across the cards in proportion to their memory (`layer_split`, llama.cpp's default
+--tensor-split); every card keeps its own runtime reserve and compute buffer (memory.overhead per
+device), so a model fits when weights + KV + those per-card extras fit the cards' sum (the split that
+fills each card alike; llama.cpp's default split by free memory is within one layer of it). Of the card
+sets that give the same quant and headroom, the fastest is used (fewest cards on a tie): fewer cards
+save reserves and hops, and a small model is not spread over eight cards.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from dataclasses import dataclass
 from fleetfit.engine.devices import GpuPool, Hardware
 from fleetfit.engine.memory import GIB, RUNTIME_RESERVE_BYTES, Weights, kv_cache, overhead, weights
 from fleetfit.engine.profile import ModelProfile
+from fleetfit.engine.speed import seconds_per_token
 
 # Below this share of the pool a placement has headroom (activation spikes, drivers, desktops take VRAM):
 # on several pools or card counts, one with headroom beats one without.
@@ -71,17 +80,68 @@ def _on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], kv: 
     return Placement("gpu", chosen, quant is not None, pool, weights(profile, chosen), kv, extra, available)
 
 
+def on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], context: int) -> Placement:
+    """The model on exactly these cards (no smaller set tried): what llama.cpp does with every visible card,
+    as llama-bench runs. run_mode picks the card set itself; benches compare against measured splits."""
+    return _on_pool(profile, pool, ladder, kv_cache(profile, context))
+
+
 def _on_fewest_cards(profile: ModelProfile, whole: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement:
-    """The placement on all cards of a group, moved to the fewest cards that give the same quant and headroom."""
+    """The placement on all cards of a pool, moved to the fastest card set that gives the same quant and
+    headroom (fewest cards on a tie)."""
     best = _on_pool(profile, whole, ladder, kv)
     if not best.fits or len(whole.subsets) <= 1:
         return best
     roomy = best.utilization <= HEADROOM
-    for pool in whole.subsets[:-1]:
+    chosen, chosen_s = best, _gpu_seconds(profile, best, kv)
+    for pool in whole.subsets[:-1]:  # fewest cards first
         found = _on_pool(profile, pool, ladder, kv)
         if found.fits and found.quant == best.quant and (found.utilization <= HEADROOM) == roomy:
-            return found
-    return best
+            if not whole.mixed:
+                return found  # like cards: only the hops differ, so the fewest cards are the fastest
+            seconds = _gpu_seconds(profile, found, kv)
+            if seconds < chosen_s or (
+                seconds == chosen_s and found.pool is not None and found.pool.count < whole.count
+            ):
+                chosen, chosen_s = found, seconds
+    return chosen
+
+
+def _gpu_seconds(profile: ModelProfile, placement: Placement, kv: float) -> float:
+    """Time per token of a placement entirely on its pool (decode at a full cache: a fair yardstick for
+    comparing card sets; analyze.decode_tps quotes the speed itself)."""
+    pool = placement.pool
+    assert pool is not None
+    return seconds_per_token(
+        placement.weights.active + kv,
+        pool.effective_gbps["llamacpp"],
+        0.0,
+        1.0,
+        profile.layers,
+        pool.layer_ms,
+        pool.count,
+    )
+
+
+def layer_split(pool: GpuPool, layers: int) -> tuple[int, ...]:
+    """Repeating layers per card, in node order, as llama.cpp assigns them: cumulative shares of each card's
+    memory, layer i on the first card whose share passes i / (layers + 1); the output layer counts as the
+    (layers + 1)-th and lands on the last card (llama.cpp src/llama-model.cpp, load_tensors; the input
+    embedding stays on the CPU there). Two 24 GB cards and 80 layers: 41 / 39, the output on the second."""
+    memory = pool.card_memory
+    if len(memory) <= 1 or layers <= 0:
+        return (max(layers, 0),) * max(len(memory), 1)
+    total = sum(memory)
+    bounds, running = [], 0.0
+    for size in memory:
+        running += size / total
+        bounds.append(running)
+    counts = [0] * len(memory)
+    for layer in range(layers):
+        position = layer / (layers + 1)
+        card = next((i for i, bound in enumerate(bounds) if bound > position), len(memory) - 1)
+        counts[card] += 1
+    return tuple(counts)
 
 
 def _moe_offload_attempt(profile: ModelProfile, pool: GpuPool, ram: float, kv: float) -> Attempt:
@@ -132,7 +192,8 @@ def _cpu_offload_attempt(profile: ModelProfile, pool: GpuPool, ram: float, kv: f
 def run_mode(profile: ModelProfile, hw: Hardware, ladder: tuple[str, ...], context: int) -> Placement:
     """gpu -> moe_offload -> cpu_offload -> cpu_only; the first mode where some quant fits wins.
 
-    Several GPU pools (unlike cards): the one giving the best quant wins, ties to the faster memory.
+    Several GPU pools (cards of different backends, which llama.cpp never splits across): the one giving
+    the best quant wins, ties to the faster memory; offloads use the largest pool.
     When nothing fits, the result is the largest pool tried, at the smallest rung, with fits=False.
     """
     kv = kv_cache(profile, context)

@@ -48,8 +48,12 @@ LAYER_COST_MS: dict[str, float] = {
     "CPU": 0.01,
 }
 HBM_LAYER_COST_MS = 0.09
-# Passing activations between GPUs in a layer split, per extra GPU, ms (4x vs 1x rows, same tables).
+# Passing activations between GPUs in a layer split (and waiting on each card's sync), ms per token, from
+# the same llama-bench table run on 1, 2, 4, 6 and 8 cards (XiongjieDai README, Llama-3-8B Q4_K_M tg512):
+# the second card costs 0.29-0.37 ms (3090, 4090); each further card less, 0.07-0.20 ms (4090 x4 0.14,
+# x8 0.07; 3090 x4 0.12, x6 0.16; RTX 4000/6000 Ada x4 0.19-0.20); HBM PCIe parts more (A100/H100 x4 ~0.45).
 GPU_HOP_MS = 0.35
+GPU_FURTHER_HOP_MS = 0.15
 # CPU decode: share of DRAM peak reached (i9-13900K DDR5 ~0.68, M2 Pro CPU 0.40: estimation-methods 2.5),
 # capped by what the cores can dequantize: ~10 GB/s per x86 core with AVX2 (2-thread i3/i5 rows: 7.7-11 GB/s
 # per thread), ~3 GB/s per Arm core of SBC/laptop class (Geerling's Arm boards: 2-3.4 GB/s per thread).
@@ -93,12 +97,21 @@ def seconds_per_token(
     layer_ms: float,
     gpus_in_split: int = 1,
 ) -> float:
-    """time per token = bytes on each memory / its effective bandwidth + layers x launch cost + GPU hops."""
+    """time per token = bytes on each memory / its effective bandwidth + layers x launch cost + GPU hops.
+
+    For a GPU pool the bandwidth and launch cost are the pool's (devices.GpuPool: with layers split by card
+    memory, the sum over cards of bytes on that card / its bandwidth, and of its layers x its launch cost)."""
     seconds = layers * layer_ms / 1000.0
     if gpu_bytes > 0:
         seconds += gpu_bytes / (gpu_gbps * 1e9)
     if cpu_bytes > 0:
         seconds += cpu_bytes / (cpu_gbps * 1e9)
-    if gpus_in_split > 1:
-        seconds += (gpus_in_split - 1) * GPU_HOP_MS / 1000.0
-    return seconds
+    return seconds + hop_seconds(gpus_in_split)
+
+
+def hop_seconds(gpus_in_split: int) -> float:
+    """Time per token the split itself costs: one hop to the second card, a smaller one per further card.
+    A small model spread over many cards pays it on every token (8B on 8x RTX 4090: 130.6 -> 118.1 tok/s)."""
+    if gpus_in_split <= 1:
+        return 0.0
+    return (GPU_HOP_MS + (gpus_in_split - 2) * GPU_FURTHER_HOP_MS) / 1000.0

@@ -71,7 +71,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     place = verb("place", "the best nodes for N replicas of MODEL, each with why; a plan when none fits")
     place.add_argument("model", metavar="MODEL", help="catalog model name")
-    place.add_argument("--replicas", type=int, default=1, metavar="N", help="replicas, one per node (default 1)")
+    place.add_argument(
+        "--replicas", type=int, default=1, metavar="N", help="replicas (default 1); a node takes one per card set"
+    )
+    place.add_argument("--spread", action="store_true", help="at most one replica per node (fault isolation)")
     _listing_options(place)
     place.add_argument("--include-stale", action="store_true", help="also place on stale nodes")
     place.set_defaults(func=run_place)
@@ -211,6 +214,8 @@ def _summary(args: argparse.Namespace, client: Any) -> int:
 
 def _place(args: argparse.Namespace, client: Any) -> int:
     body: dict[str, Any] = {"model": args.model, "replicas": args.replicas, "include_stale": args.include_stale}
+    if args.spread:
+        body["spread"] = True
     for key, value in _listing_query(args).items():
         if value is not None:
             body[key] = value

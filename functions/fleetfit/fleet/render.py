@@ -7,8 +7,22 @@ from typing import Any
 
 from fleetfit.render import system_line, table
 
+# Vendor words dropped when a mixed node's cards are listed side by side ("RTX 4090 + RTX 3090").
+_VENDOR_PREFIXES = ("NVIDIA GeForce ", "NVIDIA ", "AMD Radeon ", "AMD ", "Intel(R) ", "Intel ")
+
+
+def _short(name: str) -> str:
+    for prefix in _VENDOR_PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix) :]
+    return name
+
 
 def _gpu(row: Mapping[str, Any]) -> str:
+    """ "8x NVIDIA H100 80GB HBM3"; a node with unlike cards lists each: "RTX 4090 + RTX 3090"."""
+    groups = row.get("gpus") or []
+    if len({g["name"] for g in groups}) > 1:
+        return " + ".join(f"{g['count']}x {_short(g['name'])}" if g["count"] > 1 else _short(g["name"]) for g in groups)
     name, count = row.get("gpu_name"), row.get("gpu_count") or 0
     if not name:
         return "-"
@@ -130,14 +144,22 @@ def render_summary(s: Mapping[str, Any]) -> str:
 def render_placement(p: Mapping[str, Any]) -> str:
     out = [f"{p['model']['name']}: {p['note']}"]
     if p["placed"]:
-        rows = [[str(r["replica"]), r["node_id"], _gpu(r), r["why"]] for r in p["placed"]]
-        out += ["", table((("#", ">"), ("Node", "<"), ("GPU", "<"), ("Why", "<")), rows)]
+        rows = [[str(r["replica"]), r["node_id"], _cards(r), _gpu(r), r["why"]] for r in p["placed"]]
+        headers = (("#", ">"), ("Node", "<"), ("Cards", "<"), ("GPU", "<"), ("Why", "<"))
+        out += ["", table(headers, rows)]
     if p["plans"]:
         out += ["", "What would make it fit:"]
         for plan in p["plans"]:
             out.append(f"- {plan['nodes']} node(s) of class {plan['hw_class']} ({_gpu(plan)}, "
                        f"{plan['total_ram_gb']:g} GB RAM): {_plan_line(plan['plan'])}")  # fmt: skip
     return "\n".join(out)
+
+
+def _cards(row: Mapping[str, Any]) -> str:
+    cards = row.get("cards")
+    if cards is None:
+        return "-"
+    return ",".join(map(str, cards)) if cards else "CPU"
 
 
 def _plan_line(plan: Mapping[str, Any]) -> str:

@@ -61,6 +61,9 @@ class FleetEngine:
     digest_type: type
     # (node system, class system, catalog, digest, query, node) -> the default /top envelope from a digest
     top_envelope_json: Callable[..., str] | None = None
+    # (profile, system, catalog, *, max_context, quant, min_fit, limit) -> replicas one node holds, each with
+    # its `cards` and `fit` (engine.fleetwide.replicas_on); None: one replica per node, on its fit
+    replicas: Callable[..., list[Any]] | None = None
 
 
 def real_fleet_engine() -> FleetEngine:
@@ -87,6 +90,7 @@ def real_fleet_engine() -> FleetEngine:
         best_levels=fleetwide.best_levels,
         digest_type=fleetwide.Digest,
         top_envelope_json=fleetwide.top_envelope_json,
+        replicas=fleetwide.replicas_on,
     )
 
 
@@ -241,7 +245,7 @@ class Fleet:
         out.sort(key=_order_key(q.sort))
         return out
 
-    def _node_row(self, rec: NodeRecord, facts: dict[str, Any]) -> dict[str, Any]:
+    def _node_row(self, rec: NodeRecord, facts: dict[str, Any], system: System | None = None) -> dict[str, Any]:
         return {
             "node_id": rec.node_id,
             "hostname": rec.hostname,
@@ -250,6 +254,7 @@ class Fleet:
             "gpu_name": rec.gpu_name,
             "gpu_count": rec.gpu_count,
             "gpu_vram_gb": rec.gpu_vram_gb,
+            "gpus": gpu_groups(system),
             "last_seen": rec.collected_at,
             "stale": self.is_stale(rec),
             **facts,
@@ -288,7 +293,8 @@ class Fleet:
         stale = self.stale_counts()
         whys = {cls.hw_class: _fit_facts(fit, self.engine.why(fit)) for cls, fit in ordered}
         found, resume_i, resume = self._collect(ordered, start, inner, limit, q.include_stale)
-        rows = [self._node_row(rec, whys[rec.hw_class]) for rec, _ in found]
+        systems = {cls.hw_class: cls.system for cls, _ in ordered}
+        rows = [self._node_row(rec, whys[rec.hw_class], systems[rec.hw_class]) for rec, _ in found]
         next_token = None
         if resume_i < len(ordered):
             next_token = encode_token(
@@ -478,40 +484,77 @@ class Fleet:
         }
 
     # -- placement --------------------------------------------------------------------------------------
-    def place(self, name: str, replicas: int, q: Listing) -> dict[str, Any]:
+    def _replicas(self, profile: Any, cls: ClassRecord, fit: Any, q: Listing, limit: int) -> list[Any]:
+        """The replicas one node of the class holds (disjoint cards each), at most `limit`."""
+        if self.engine.replicas is None:
+            return [_OneReplica(fit)]
+        found = self.engine.replicas(
+            profile, cls.system, self.catalog, max_context=q.max_context, quant=q.quant, min_fit=q.min_fit, limit=limit
+        )
+        return found or [_OneReplica(fit)]
+
+    def place(self, name: str, replicas: int, q: Listing, *, spread: bool = False) -> dict[str, Any]:
+        """The best nodes for `replicas` replicas: classes by fit, then speed; a node takes as many replicas as
+        it has disjoint card sets for (each listed with its cards), or one with `spread`."""
         profile = self.profile(name)
         q = replace(q, sort="fit")
         ordered = [(c, f) for c, f in self._qualifying(profile, q) if f.fit_level != "too_tight"]
         stale = self.stale_counts()
-        candidates = sum(
-            c.nodes - (0 if q.include_stale else min(stale.get(c.hw_class, 0), c.nodes)) for c, _ in ordered
-        )
+        usable = {
+            c.hw_class: c.nodes - (0 if q.include_stale else min(stale.get(c.hw_class, 0), c.nodes)) for c, _ in ordered
+        }
+        candidates = sum(usable.values())
+        per_node = {c.hw_class: self._replicas(profile, c, f, q, 1 if spread else replicas) for c, f in ordered}
+        capacity = sum(usable[k] * len(per_node[k]) for k in usable)
         rank = {cls.hw_class: i + 1 for i, (cls, _) in enumerate(ordered)}
-        placed = []
-        found, _, _ = self._collect(ordered, 0, None, replicas, q.include_stale)
-        for rec, fit in found:
-            why = f"{self.engine.why(fit)}; class {rank[rec.hw_class]} of {len(ordered)} by fit, then speed"
-            if self.is_stale(rec):
-                why += "; stale: no report for over " + f"{self.stale_after_hours:g} h"
-            placed.append({"replica": len(placed) + 1, **self._node_row(rec, _fit_facts(fit, why))})
+        placed: list[dict[str, Any]] = []
+        nodes_used = 0
+        for cls, _ in ordered:
+            token: str | None = None
+            each = len(per_node[cls.hw_class])
+            while len(placed) < replicas:
+                want = -(-(replicas - len(placed)) // each)  # nodes still needed from this class
+                page = self.store.nodes_in_class(cls.hw_class, limit=min(1000, want), token=token)
+                for rec in page.items:
+                    if len(placed) >= replicas or (self.is_stale(rec) and not q.include_stale):
+                        continue
+                    nodes_used += 1
+                    for rep in per_node[cls.hw_class][: replicas - len(placed)]:
+                        why = f"{self.engine.why(rep.fit)}; class {rank[cls.hw_class]} of {len(ordered)} by fit, then speed"
+                        if self.is_stale(rec):
+                            why += "; stale: no report for over " + f"{self.stale_after_hours:g} h"
+                        row = self._node_row(rec, _fit_facts(rep.fit, why), cls.system)
+                        placed.append({"replica": len(placed) + 1, "cards": list(rep.cards), **row})
+                token = page.next_token
+                if not token:
+                    break
+            if len(placed) >= replicas:
+                break
         unplaced = replicas - len(placed)
         plans = self._plans(profile, q, {c.hw_class for c, _ in ordered}) if unplaced else []
+        how = "one per node" if spread else "each on its own cards"
         if not placed:
             note = f"no node runs {profile.name} at {q.min_fit} or better"
             if plans:
                 note += "; the plans say what would make it fit"
         elif unplaced:
             note = (
-                f"{len(placed)} of {replicas} replicas placed: only {candidates} nodes run it at {q.min_fit} or better"
+                f"{len(placed)} of {replicas} replicas placed: the fleet holds only {capacity} ({how}) on the "
+                f"{candidates} nodes that run it at {q.min_fit} or better"
             )
         else:
-            note = f"{replicas} replicas placed on the best of {candidates} nodes that run it at {q.min_fit} or better"
+            note = (
+                f"{replicas} replicas placed on {nodes_used} of the {candidates} nodes that run it at {q.min_fit} or "
+                f"better ({how}; the fleet holds {capacity})"
+            )
         return {
             "model": _model_ref(profile),
             "catalog_version": self.catalog.version,
             "replicas": replicas,
+            "spread": spread,
             "min_fit": q.min_fit,
             "candidates": candidates,
+            "capacity": capacity,
             "placed": placed,
             "unplaced": unplaced,
             "plans": plans,
@@ -534,6 +577,21 @@ class Fleet:
         return [p[3] for p in plans[:keep]]
 
 
+@dataclass(frozen=True)
+class _OneReplica:
+    """A node's one replica when the engine cannot count more (no card indices known)."""
+
+    fit: Any
+    cards: tuple[int, ...] = ()
+
+
+def gpu_groups(system: System | None) -> list[dict[str, Any]]:
+    """A node's GPUs by card model, in its order: what listings show (a 4090 + 3090 node is both cards)."""
+    if system is None:
+        return []
+    return [{"name": g.name, "count": g.count, "vram_gb": round(g.vram_gb, 1)} for g in system.gpus]
+
+
 def _class_ref(cls: ClassRecord) -> dict[str, Any]:
     s = cls.system
     return {
@@ -543,6 +601,7 @@ def _class_ref(cls: ClassRecord) -> dict[str, Any]:
         "gpu_name": s.gpu_name,
         "gpu_count": s.gpu_count,
         "gpu_vram_gb": s.gpu_vram_gb,
+        "gpus": gpu_groups(s),
         "total_ram_gb": s.total_ram_gb,
         "available_ram_gb": s.available_ram_gb,
     }

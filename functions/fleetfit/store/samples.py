@@ -25,6 +25,27 @@ def rtx4090_workstation() -> System:
     )
 
 
+def mixed_4090_3090() -> System:
+    """A workstation with two unlike cards of one backend (llama.cpp splits layers across both)."""
+    gpus = [
+        Gpu(name="NVIDIA GeForce RTX 4090", vram_gb=23.99, backend="CUDA", count=1),
+        Gpu(name="NVIDIA GeForce RTX 3090", vram_gb=23.99, backend="CUDA", count=1),
+    ]
+    return System(
+        total_ram_gb=125.7,
+        available_ram_gb=110.0,
+        cpu_cores=32,
+        cpu_name="AMD Ryzen 9 7950X 16-Core Processor",
+        has_gpu=True,
+        gpu_vram_gb=47.98,
+        gpu_name=gpus[0].name,
+        gpu_count=2,
+        unified_memory=False,
+        backend="CUDA",
+        gpus=gpus,
+    )
+
+
 def h100_server() -> System:
     gpu = Gpu(name="NVIDIA H100 80GB HBM3", vram_gb=79.65, backend="CUDA", count=8)
     return System(
