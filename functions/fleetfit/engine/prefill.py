@@ -50,6 +50,7 @@ HBM_PREFILL_EFFICIENCY: dict[bool, float] = {True: 0.33, False: 0.45}
 # cores with two 128-bit NEON FMA pipes: 16 FLOPs/cycle at ~2.5 GHz, doubled by int8 dot products on
 # quantized weights. Shares from Geerling's pp512 rows: i3-1315U 92, i5-4278U 57 GFLOPS per thread
 # (x86 ~0.65 of 96); Cix P1 36-43, Snapdragon 8cx Gen 3 53-58 per thread (Arm ~0.55 of 80).
+_FLOAT_QUANTS = frozenset({"F16", "BF16", "F32"})
 CPU_PREFILL_GFLOPS_PER_THREAD: dict[str, float] = {"x86": 32 * 3.0 * 0.65, "arm": 16 * 2.5 * 2 * 0.55}
 
 
@@ -62,14 +63,23 @@ def gpu_fp16_tflops(name: str, vram_per_card: float, backend: str, bandwidth_gbp
     return bandwidth_gbps * FLOPS_PER_BYTE.get(backend, 100.0) / 1000.0, False
 
 
-def _gpu_tokens_per_second(pool: GpuPool, flops_per_token: float, quantized: bool) -> float:
-    # A layer split runs the cards one after another for each micro-batch: the rate is one card's.
-    tflops, _ = gpu_fp16_tflops(pool.name, pool.vram_per_card, pool.backend, pool.bandwidth_gbps)
-    if memory_kind(pool.memory_type) == "HBM":
+@functools.cache
+def _gpu_flops(
+    name: str, vram_per_card: float, backend: str, bandwidth_gbps: float, memory: str, quantized: bool
+) -> float:
+    """FLOP/s llama.cpp's prompt kernels reach on one card of this kind (memoised: a pool has few kinds)."""
+    tflops, _ = gpu_fp16_tflops(name, vram_per_card, backend, bandwidth_gbps)
+    if memory_kind(memory) == "HBM":
         efficiency = HBM_PREFILL_EFFICIENCY[quantized]
     else:
-        efficiency = PREFILL_EFFICIENCY.get((pool.backend, quantized), 0.35)
-    return efficiency * tflops * 1e12 / flops_per_token
+        efficiency = PREFILL_EFFICIENCY.get((backend, quantized), 0.35)
+    return efficiency * tflops * 1e12
+
+
+def _gpu_tokens_per_second(pool: GpuPool, flops_per_token: float, quantized: bool) -> float:
+    # A layer split runs the cards one after another for each micro-batch: the rate is one card's.
+    flops = _gpu_flops(pool.name, pool.vram_per_card, pool.backend, pool.bandwidth_gbps, pool.memory_type, quantized)
+    return flops / flops_per_token
 
 
 def _cpu_tokens_per_second(hw: Hardware, flops_per_token: float) -> float:
@@ -80,7 +90,7 @@ def _cpu_tokens_per_second(hw: Hardware, flops_per_token: float) -> float:
 def prefill_tps(profile: ModelProfile, hw: Hardware, placement: Placement) -> float:
     """Prompt tokens per second: the GPU's share of the layers at its rate, the rest at the CPU's."""
     flops_per_token = 2.0 * max(profile.active_params, 1.0)
-    quantized = placement.quant not in ("F16", "BF16", "F32")
+    quantized = placement.quant not in _FLOAT_QUANTS
     pool = placement.pool
     if pool is None or placement.mode == "cpu_only":
         return _cpu_tokens_per_second(hw, flops_per_token)
