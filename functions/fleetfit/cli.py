@@ -44,6 +44,9 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="force any llama.cpp quant, any case: Q4_K_M, IQ4_XS, Q5_K_S, BF16, UD-Q4_K_XL, ... (a wrong one lists all)",
     )
     parser.add_argument(
+        "--prompt-tokens", metavar="N", help="prompt length prefill and time to first token assume (512)"
+    )
+    parser.add_argument(
         "--kv-quant", metavar="T", help="KV-cache type: f16 (default), bf16, q8_0, q4_0, ... (llama.cpp -ctk/-ctv)"
     )
     parser.add_argument("--max-context", metavar="N", help="context tokens the memory estimate assumes")
@@ -117,6 +120,7 @@ def _query_params(args: argparse.Namespace) -> dict[str, str]:
         "max_context",
         "quant",
         "kv_quant",
+        "prompt_tokens",
     ):
         value = getattr(args, option)
         if value is not None:

@@ -125,3 +125,19 @@ def test_cpu_decode_pays_for_dequantizing_k_quants() -> None:
     assert f16_rate > 1.2 * q4_rate
     assert f16_rate / 1e9 == pytest.approx(0.6 * 44.8, rel=0.02)
     assert q4.estimated_tps == pytest.approx(11.1, rel=0.2)  # tps-304: 11.1 tok/s measured
+
+
+def test_prompt_length_is_stated_and_settable() -> None:
+    assert parse_query({}, route="models").prompt_tokens == PROMPT_TOKENS
+    query = parse_query({"prompt_tokens": "4096"}, route="models")
+    assert query.prompt_tokens == 4096 and query.filters["prompt_tokens"] == 4096
+    with pytest.raises(QueryError):
+        parse_query({"prompt_tokens": "0"}, route="models")
+    profile = profile_of("meta-llama/Llama-3.1-8B-Instruct")
+    hw = resolve(gpu_system("NVIDIA GeForce RTX 4090", 24.0))
+    short, long = (analyze(profile, hw, Options(DAY, prompt_tokens=n)) for n in (512, 4096))
+    assert long.prefill_tps == short.prefill_tps
+    assert long.ttft_ms > 7 * (short.ttft_ms - 1000 / short.estimated_tps)
+    assert long.as_dict()["estimate_basis"]["prompt_tokens"] == 4096
+    capped = analyze(profile, hw, Options(DAY, max_context=1024, prompt_tokens=4096))
+    assert capped.prompt_tokens == 1024  # a prompt never exceeds the context the estimate assumes

@@ -36,6 +36,7 @@ class Options:
     max_context: int | None = None
     quant: str | None = None  # forced quant: memory and speed at it even if it does not fit
     kv_quant: str = DEFAULT_KV_CACHE  # llama.cpp KV-cache type (--cache-type-k/-v)
+    prompt_tokens: int = PROMPT_TOKENS  # prompt length prefill_tps and ttft_ms are quoted at
 
 
 def effective_context(context_length: int, max_context: int | None) -> int:
@@ -262,7 +263,7 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     fits = level != "too_tight"
     tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context), options.kv_quant)
     tps_full, _ = decode_tps(profile, hw, placement, runtime, context, options.kv_quant)
-    prompt = min(PROMPT_TOKENS, context)
+    prompt = min(options.prompt_tokens, context)
     prefill = prefill_tps(profile, hw, placement)
 
     category = profile.category
