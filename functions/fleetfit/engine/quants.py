@@ -308,6 +308,9 @@ def mix_for(label: str, *, layers: int | None, gqa: int | None, experts: int | N
     if ftype in _FLOAT_FTYPES or ftype in _UNIFORM_FTYPES:
         mix = {role: ((1.0, ftype),) for role in ALL_ROLES}
         mix[Role.SMALL] = ((1.0, "F32"),)
+        if ftype == "Q6_K" and experts == 8:
+            # The 8-expert rule (attention K and V at Q8_0) runs for every quantized file type.
+            mix[Role.ATTN_K] = mix[Role.ATTN_V] = ((1.0, "Q8_0"),)
     elif ftype == "MXFP4":
         # LLAMA_FTYPE_MOSTLY_MXFP4_MOE: experts MXFP4 (role_bits), every other tensor Q8_0.
         mix = {role: ((1.0, "Q8_0"),) for role in ALL_ROLES}
