@@ -70,6 +70,8 @@ UNSLOTH_DYNAMIC = [
     "UD-IQ1_M",
     "UD-IQ1_S",
 ]
+# bartowski's _L/_XL files: a k-quant mix with embeddings and output at Q8_0.
+BARTOWSKI_L = ["Q6_K_L", "Q5_K_L", "Q4_K_L", "Q3_K_XL", "Q2_K_L"]
 
 
 def profile_of(name: str):
@@ -78,7 +80,7 @@ def profile_of(name: str):
     return build_profile(entry)
 
 
-@pytest.mark.parametrize("label", LLAMA_CPP_QUANTS + UNSLOTH_DYNAMIC)
+@pytest.mark.parametrize("label", LLAMA_CPP_QUANTS + UNSLOTH_DYNAMIC + BARTOWSKI_L)
 def test_every_quant_parses_in_any_case(label: str) -> None:
     for spelled in (label, label.lower(), label.title(), f"  {label.lower()} "):
         assert parse_quant(spelled) == label
@@ -178,6 +180,9 @@ LLAMA31_70B_GB = [
     ("Q3_K_M", 34.27),
     ("IQ3_M", 31.94),
     ("Q3_K_S", 30.91),
+    ("Q5_K_L", 50.60),  # bartowski's _L/_XL: embeddings and output at Q8_0
+    ("Q4_K_L", 43.30),
+    ("Q3_K_XL", 38.06),
 ]
 
 
@@ -205,7 +210,7 @@ def test_unsloth_deepseek_r1_dynamic_sizes() -> None:
         assert sizes[quant] == pytest.approx(gb, rel=0.15), quant
 
 
-@pytest.mark.parametrize("label", LLAMA_CPP_QUANTS + UNSLOTH_DYNAMIC)
+@pytest.mark.parametrize("label", LLAMA_CPP_QUANTS + UNSLOTH_DYNAMIC + BARTOWSKI_L)
 def test_every_quant_sizes_a_dense_and_a_moe_model(label: str) -> None:
     for name in ("meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen3-30B-A3B"):
         profile = profile_of(name)
