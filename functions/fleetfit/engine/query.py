@@ -224,7 +224,13 @@ def analysis_options(
     prompt_tokens: int = PROMPT_TOKENS,
 ) -> Options:
     """Analysis options for a catalog: quality is dated by the catalog's newest model, not the clock."""
-    return Options(reference_date(catalog), max_context, quant, kv_quant, prompt_tokens)
+    return Options(
+        reference_date=reference_date(catalog),
+        max_context=max_context,
+        quant=quant,
+        kv_quant=kv_quant,
+        prompt_tokens=prompt_tokens,
+    )
 
 
 def reference_date(catalog: Catalog) -> date:
