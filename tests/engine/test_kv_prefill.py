@@ -141,3 +141,17 @@ def test_prompt_length_is_stated_and_settable() -> None:
     assert long.as_dict()["estimate_basis"]["prompt_tokens"] == 4096
     capped = analyze(profile, hw, Options(DAY, max_context=1024, prompt_tokens=4096))
     assert capped.prompt_tokens == 1024  # a prompt never exceeds the context the estimate assumes
+
+
+def test_offloaded_prompts_run_on_the_gpu_paying_pcie_per_micro_batch() -> None:
+    # tps-012: RTX 4080 16 GB, Llama-3-8B F16 (15 GiB): a few layers stay in RAM, yet pp512 measured 7247 tok/s:
+    # llama.cpp's CUDA backend copies host-held weights to the GPU once per 512-token micro-batch.
+    profile = profile_of("meta-llama/Meta-Llama-3-8B")
+    hw = resolve(gpu_system("NVIDIA GeForce RTX 4080", 16.0))
+    fit = analyze(profile, hw, Options(DAY, quant="F16"))
+    assert fit.placement.mode == "cpu_offload"
+    cpu_only = analyze(profile, resolve(cpu_system(64.0, cores=32)), Options(DAY, quant="F16"))
+    assert fit.prefill_tps > 20 * cpu_only.prefill_tps
+    assert fit.prefill_tps == pytest.approx(7247.0, rel=0.5)
+    host = (1.0 - (fit.placement.gpu_share or 0.0)) * fit.placement.weights.total
+    assert fit.prefill_tps < 512 * 25e9 / host  # never faster than the PCIe copies allow

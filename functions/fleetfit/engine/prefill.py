@@ -51,6 +51,12 @@ HBM_PREFILL_EFFICIENCY: dict[bool, float] = {True: 0.33, False: 0.45}
 # quantized weights. Shares from Geerling's pp512 rows: i3-1315U 92, i5-4278U 57 GFLOPS per thread
 # (x86 ~0.65 of 96); Cix P1 36-43, Snapdragon 8cx Gen 3 53-58 per thread (Arm ~0.55 of 80).
 _FLOAT_QUANTS = frozenset({"F16", "BF16", "F32"})
+# With layers or experts in system RAM, llama.cpp's CUDA/ROCm backends still run the prompt's big matrix
+# products on the GPU, copying those weights over PCIe once per micro-batch (ggml-cuda offload_op: batches
+# of 32 tokens and more). PCIe 4.0 x16 moves 31.5 GB/s per direction (PCI-SIG); ~25 GB/s is reached.
+PCIE_GBPS = 25.0
+UBATCH = 512  # llama.cpp n_ubatch default
+_OFFLOAD_OP_BACKENDS = frozenset({"CUDA", "ROCm"})
 CPU_PREFILL_GFLOPS_PER_THREAD: dict[str, float] = {"x86": 32 * 3.0 * 0.65, "arm": 16 * 2.5 * 2 * 0.55}
 
 
@@ -97,10 +103,14 @@ def prefill_tps(profile: ModelProfile, hw: Hardware, placement: Placement) -> fl
     gpu = _gpu_tokens_per_second(pool, flops_per_token, quantized)
     if placement.mode == "gpu":
         return gpu
-    share = placement.gpu_share if placement.mode == "cpu_offload" else None
-    if share is None:  # moe_offload: the routed experts in RAM run on the CPU
-        w = placement.weights
-        share = 1.0 - (placement.experts_in_ram_bytes or 0.0) / w.total if w.total else 1.0
+    w = placement.weights
+    if placement.mode == "cpu_offload":
+        host_bytes = (1.0 - (placement.gpu_share or 0.0)) * w.total
+    else:  # moe_offload: the routed experts left in RAM
+        host_bytes = placement.experts_in_ram_bytes or 0.0
+    if pool.backend in _OFFLOAD_OP_BACKENDS and not pool.unified:
+        return 1.0 / (1.0 / gpu + host_bytes / (PCIE_GBPS * 1e9 * UBATCH))
+    share = 1.0 - host_bytes / w.total if w.total else 1.0
     cpu = _cpu_tokens_per_second(hw, flops_per_token)
     return 1.0 / (share / gpu + (1.0 - share) / cpu)
 
