@@ -1,9 +1,9 @@
-"""Accuracy of the fit engine against published GGUF sizes and measured decode speeds (development split).
+"""Accuracy of the fit engine against published GGUF sizes and measured decode and prompt speeds (dev split).
 
     python bench/accuracy.py [--reference ../shared/reference] [--llmfit PATH] [--rows]
 
-Prints, for weights memory at a forced quant and for decode tok/s: coverage, median and p90 absolute
-% error and the signed bias, for fleetfit and (when an llmfit 1.1.17 binary is given or found) for llmfit
+Prints, for weights memory at a forced quant, decode tok/s and prefill (prompt-processing) tok/s: coverage
+(rows estimated of rows given), median and p90 absolute % error and the signed bias, per quant as well, for fleetfit and (when an llmfit 1.1.17 binary is given or found) for llmfit
 on the same rows. llmfit's figures come from running it: `plan --quant Q --json` (disk_size_gb, and
 estimated_tps on a hardware profile carrying the bandwidth its own GPU table would give; a GPU missing
 from that table runs as llmfit's "User-specified GPU", as it would on such a machine).
@@ -33,6 +33,7 @@ from fleetfit.engine.devices import resolve  # noqa: E402
 from fleetfit.engine.memory import GIB, weights  # noqa: E402
 from fleetfit.engine.placement import on_pool  # noqa: E402
 from fleetfit.engine.profile import build_profile  # noqa: E402
+from fleetfit.engine.quants import parse_quant  # noqa: E402
 from fleetfit.engine.query import fit_rows  # noqa: E402
 from ground_truth_hardware import MODEL_HINTS, system_for  # noqa: E402
 
@@ -56,8 +57,8 @@ LLMFIT_ARM_CPU_SCALE = 90.0 / 70.0
 
 
 def quant_label(published: str) -> str | None:
-    label = published.replace(" (MoE)", "").strip()
-    return label if label in ("F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K", "MXFP4") else None
+    """The quant a published label names: any llama.cpp type or unsloth UD- file ("i1-" marks imatrix files)."""
+    return parse_quant(published.replace(" (MoE)", "").strip().removeprefix("i1-"))
 
 
 def resolve_model(catalog: Catalog, label: str, hint: str | None) -> Any:
@@ -66,6 +67,11 @@ def resolve_model(catalog: Catalog, label: str, hint: str | None) -> Any:
         if entry is not None:
             return entry
     return None
+
+
+def by_quant(errors: dict[str, list[float]]) -> None:
+    for quant, values in sorted(errors.items()):
+        print(f"    {quant:12} {len(values):3} rows  {summary(values)}")
 
 
 def summary(errors: list[float]) -> str:
@@ -143,16 +149,21 @@ class Llmfit:
 def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: bool) -> None:
     rows = json.loads((reference / "ground-truth" / "gguf_sizes.dev.json").read_text())
     ours, theirs_gib, theirs_gb, covered = [], [], [], 0
+    per_quant: dict[str, list[float]] = {}
+    missed: list[str] = []
     for row in rows:
         quant = quant_label(row["quant"])
         entry = resolve_model(catalog, row["model_name"], row["hf_repo_original"])
         truth = row["derived_size_gib"]
-        if quant is None or entry is None or not truth or row["format"] != "gguf":
+        if quant is None or entry is None or not truth:
+            missed.append(row["id"])
             continue
         covered += 1
         estimate = weights(build_profile(entry), quant).total / GIB
         ours.append(100.0 * (estimate - truth) / truth)
-        line = f"{row['id']}  {entry['name'][:42]:42} {quant:7} truth {truth:8.2f}  fleetfit {estimate:8.2f}"
+        per_quant.setdefault(quant, []).append(ours[-1])
+        pre_gguf = "  (ggmlv3 file)" if row["format"] != "gguf" else ""
+        line = f"{row['id']}  {entry['name'][:42]:42} {quant:7} truth {truth:8.2f}  fleetfit {estimate:8.2f}{pre_gguf}"
         if llmfit:
             names = [entry["name"], *entry.get("aliases", [])]
             theirs = llmfit.weights_gb(names, quant)
@@ -162,8 +173,11 @@ def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: 
                 line += f"  llmfit {theirs:8.2f}"
         if show:
             print(line)
-    print(f"\nWeights memory at a forced quant (GiB), {covered} of {len(rows)} rows covered")
+    print(f"\nWeights memory at a forced quant (GiB): coverage {covered} of {len(rows)} size rows")
     print(f"  fleetfit                       {summary(ours)}")
+    by_quant(per_quant)
+    if missed:
+        print(f"  not estimated: {', '.join(missed)}")
     if llmfit:
         print(f"  llmfit (its GB read as GiB)    {summary(theirs_gib)}   ({len(theirs_gib)} rows)")
         print(f"  llmfit (its GB read as 1e9 B)  {summary(theirs_gb)}")
@@ -176,6 +190,7 @@ def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: b
     multi_rows = [r for r in decode if (r["gpu_count"] or 1) > 1]
     multi_placed: list[float] = []
     multi_all: list[float] = []
+    per_quant: dict[str, list[float]] = {}
     for row in decode:
         quant = quant_label(row["quant"])
         entry = resolve_model(catalog, row["model"], row["model_hf_repo_hint"])
@@ -201,6 +216,7 @@ def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: b
         truth = row["tokens_per_second"]
         covered += 1
         ours.append(100.0 * (fit.estimated_tps - truth) / truth)
+        per_quant.setdefault(quant, []).append(ours[-1])
         line = (
             f"{row['id']}  {row['hardware'][:34]:34} {entry['name'][:30]:30} {quant:7} {row['test']:6} "
             f"truth {truth:7.1f}  fleetfit {fit.estimated_tps:7.1f} ({fit.placement.mode})"
@@ -221,8 +237,9 @@ def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: b
                 line += f"  llmfit {value:7.1f}"
         if show:
             print(line)
-    print(f"\nDecode tok/s, {covered} of {len(decode)} decode rows covered (single node, full GPU or CPU only)")
+    print(f"\nDecode tok/s: coverage {covered} of {len(decode)} decode rows (single node, full GPU or CPU only)")
     print(f"  fleetfit                       {summary(ours)}")
+    by_quant(per_quant)
     if llmfit:
         print(f"  llmfit                         {summary(theirs)}   ({len(theirs)} rows)")
     mixed = sum(1 for r in multi_rows if "+" in r["hardware"])
@@ -232,6 +249,37 @@ def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: b
     )
     print(f"  fleetfit, card set it chooses  {summary(multi_placed)}")
     print(f"  fleetfit, split over all cards {summary(multi_all)}   (as llama-bench ran them)")
+
+
+def prefill_rows(catalog: Catalog, reference: Path, show: bool) -> None:
+    """Prompt processing (llama-bench ppN) against fleetfit's prefill_tps, same systems as the decode rows."""
+    rows = json.loads((reference / "ground-truth" / "tps_measured.dev.json").read_text())
+    prompt = [r for r in rows if r["test"].startswith("pp")]
+    ours: list[float] = []
+    per_backend: dict[str, list[float]] = {}
+    for row in prompt:
+        quant = quant_label(row["quant"])
+        entry = resolve_model(catalog, row["model"], row["model_hf_repo_hint"])
+        system_data = system_for(row["hardware"], row["gpu_count"])
+        if quant is None or entry is None or system_data is None:
+            continue
+        if not system_data["has_gpu"]:
+            threads = row["threads"] or 4
+            system_data["cpu_cores"] = threads if system_data["backend"] == "CPU (ARM)" else 2 * threads
+        system = System.model_validate(system_data)
+        query = parse_query({"quant": quant, "min_fit": "too_tight"}, route="models", name=entry["name"])
+        fit = fit_rows(system, catalog, query)[0]
+        truth = row["tokens_per_second"]
+        ours.append(100.0 * (fit.prefill_tps - truth) / truth)
+        per_backend.setdefault(row["backend"], []).append(ours[-1])
+        if show:
+            print(
+                f"{row['id']}  {row['hardware'][:34]:34} {entry['name'][:30]:30} {quant:7} {row['test']:6} "
+                f"truth {truth:8.1f}  fleetfit {fit.prefill_tps:8.1f} ({fit.placement.mode})"
+            )
+    print(f"\nPrefill tok/s: coverage {len(ours)} of {len(prompt)} prompt-processing rows")
+    print(f"  fleetfit                       {summary(ours)}")
+    by_quant(per_backend)
 
 
 def main() -> int:
@@ -248,6 +296,7 @@ def main() -> int:
     catalog = load_bundled()
     memory_rows(catalog, reference, llmfit, args.rows)
     speed_rows(catalog, reference, llmfit, args.rows)
+    prefill_rows(catalog, reference, args.rows)
     if llmfit is None:
         print("\n(llmfit not found: pass --llmfit PATH to print its figures beside fleetfit's)")
     return 0

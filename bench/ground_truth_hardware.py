@@ -74,6 +74,11 @@ MODEL_HINTS: dict[str, tuple[str, ...]] = {
     "LLaMA 3 8B": ("meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-8B-Instruct"),
     "LLaMA 3 70B": ("meta-llama/Meta-Llama-3-70B", "meta-llama/Meta-Llama-3-70B-Instruct"),
     "Llama 8B (llama.cpp perf-table label 'llama 8B Q4_K_M')": ("meta-llama/Llama-3.1-8B-Instruct",),
+    # Size rows whose model the catalog names differently (same tensor shapes: a fine-tune or re-upload).
+    "TinyLlama 1.1B 1T OpenOrca": ("TinyLlama/TinyLlama-1.1B-Chat-v1.0",),
+    "Mistral-7B-v0.2-hf": ("mistralai/Mistral-7B-Instruct-v0.2",),
+    "dolphin-2.0-mistral-7b (Mistral 7B fine-tune)": ("mistralai/Mistral-7B-v0.1",),
+    "Meta-Llama-3.1-8B": ("meta-llama/Llama-3.1-8B",),
     "TinyLlama 1.1B 1T OpenOrca (tinyllama-1.1b-1t-openorca.Q4_K_M.gguf)": (
         "jeff31415/TinyLlama-1.1B-1T-OpenOrca",
         "TinyLlama/TinyLlama-1.1B-Chat-v1.0",

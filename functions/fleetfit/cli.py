@@ -39,7 +39,15 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--system", metavar="FILE", help="evaluate the System object in FILE ('-' for stdin)")
     parser.add_argument("--model", metavar="NAME", help="only this catalog model (exact name, any case)")
     parser.add_argument(
-        "--quant", metavar="Q", help="force a quant: F16, Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_0, Q3_K_M, Q2_K, MXFP4"
+        "--quant",
+        metavar="Q",
+        help="force any llama.cpp quant, any case: Q4_K_M, IQ4_XS, Q5_K_S, BF16, UD-Q4_K_XL, ... (a wrong one lists all)",
+    )
+    parser.add_argument(
+        "--prompt-tokens", metavar="N", help="prompt length prefill and time to first token assume (512)"
+    )
+    parser.add_argument(
+        "--kv-quant", metavar="T", help="KV-cache type: f16 (default), bf16, q8_0, q4_0, ... (llama.cpp -ctk/-ctv)"
     )
     parser.add_argument("--max-context", metavar="N", help="context tokens the memory estimate assumes")
     parser.add_argument("--limit", metavar="N", help=f"rows to return (table default {TABLE_LIMIT}, JSON all)")
@@ -101,7 +109,19 @@ def read_system(path: str) -> Any:
 
 def _query_params(args: argparse.Namespace) -> dict[str, str]:
     params: dict[str, str] = {}
-    for option in ("limit", "min_fit", "use_case", "provider", "search", "sort", "runtime", "max_context", "quant"):
+    for option in (
+        "limit",
+        "min_fit",
+        "use_case",
+        "provider",
+        "search",
+        "sort",
+        "runtime",
+        "max_context",
+        "quant",
+        "kv_quant",
+        "prompt_tokens",
+    ):
         value = getattr(args, option)
         if value is not None:
             params[option] = str(value)

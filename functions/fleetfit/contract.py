@@ -111,6 +111,10 @@ class EstimateBasis(_Contract):
     efficiency: float
     bytes_per_token_gb: float
     context_tokens: int
+    prompt_tokens: int = Field(default=512, description="extra: prompt length prefill_tps and ttft_ms assume")
+    kv_cache_type: str = Field(
+        default="f16", description="extra: llama.cpp KV-cache type the memory and speed assume (kv_quant)"
+    )
 
 
 class ModelFit(_Contract):
@@ -145,6 +149,13 @@ class ModelFit(_Contract):
     effective_context_length: int = Field(description="extra: context the memory estimate assumes")
     estimated_tps_full_context: float = Field(
         description="extra: decode tok/s once the effective context is full (KV read each token)"
+    )
+    prefill_tps: float | None = Field(
+        default=None,
+        description="extra: prompt-processing tok/s (compute-bound) at estimate_basis.prompt_tokens",
+    )
+    ttft_ms: float | None = Field(
+        default=None, description="extra: time to first token, ms: the prompt at prefill_tps, then one decode step"
     )
     moe_offloaded_gb: float | None = Field(
         default=None, description="extra: expert weights kept in system RAM (moe_offload only)"

@@ -74,7 +74,7 @@ def envelope_json_parallel(
     if count <= 1 or not hasattr(os, "fork") or sys.platform != "linux":
         return envelope_json(system, catalog, query, node)
     hw = resolve(system)
-    options = analysis_options(catalog, query.max_context, query.quant)
+    options = analysis_options(catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens)
     entries = catalog.entries
     bounds = [len(entries) * i // count for i in range(count + 1)]
     # Workers compute in parallel; the parent reads each pipe in turn (a worker writes only once done).

@@ -117,10 +117,23 @@ def test_bad_query_values_are_400_naming_the_parameter(call: Call) -> None:
         ({"limit": "abc"}, "limit"),
         ({"sort": "bogus"}, "sort"),
         ({"limit": "-1"}, "limit"),
+        ({"quant": "Q4_K_XXL"}, "quant"),
+        ({"kv_quant": "q3_k"}, "kv_quant"),
     ):
         r = call("GET", "/api/v1/nodes/n1/models", query=query)
         assert r.status == 400, (query, r.body)
         assert param in r.body["error"]
+
+
+def test_any_llama_cpp_quant_and_kv_cache_type_in_any_case(call: Call) -> None:
+    post_report(call, "n2")
+    r = call("GET", "/api/v1/nodes/n2/models", query={"quant": "ud-q4_k_xl", "kv_quant": "Q8_0", "limit": "2"})
+    assert r.status == 200, r.body
+    assert r.body["filters"]["quant"] == "UD-Q4_K_XL" and r.body["filters"]["kv_quant"] == "q8_0"
+    for model in r.body["models"]:
+        assert model["best_quant"] == "UD-Q4_K_XL"
+        assert model["estimate_basis"]["kv_cache_type"] == "q8_0"
+        assert model["prefill_tps"] > 0 and model["ttft_ms"] > 0
 
 
 def test_duplicate_query_parameter_is_400(call: Call) -> None:

@@ -254,7 +254,10 @@ def catalog():  # no return annotation: Powertools would validate it as a model
 _MODELS_DESC = (
     "The seed's envelope for the node's latest report. Query parameters as llmfit's API: limit (top, n), "
     "min_fit, perfect, include_too_tight, use_case, provider, search, license, sort, max_context, runtime, "
-    "force_runtime, ram_gb, vram_gb, cpu_cores. A parameter given twice is a 400; unknown ones are ignored."
+    "force_runtime, ram_gb, vram_gb, cpu_cores; quant (any llama.cpp type or unsloth UD- file, any case) and "
+    "kv_quant (KV-cache type: f16, bf16, q8_0, q4_0, ...), prompt_tokens (prompt length of prefill_tps and "
+    "ttft_ms, default 512). A parameter given twice is a 400; unknown ones are "
+    "ignored."
 )
 
 

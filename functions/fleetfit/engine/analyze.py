@@ -18,9 +18,10 @@ from fleetfit.engine import scoring
 from fleetfit.engine.devices import APPLE_GPU_SHARE, GpuPool, Hardware
 from fleetfit.engine.memory import GIB, kv_cache, weights
 from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, run_mode
+from fleetfit.engine.prefill import PROMPT_TOKENS, prefill_tps, ttft_ms
 from fleetfit.engine.profile import ModelProfile
-from fleetfit.engine.quants import QUANTS, ladder_for
-from fleetfit.engine.speed import CPU_EFFICIENCY, LAYER_COST_MS, seconds_per_token
+from fleetfit.engine.quants import DEFAULT_KV_CACHE, QUANTS, kv_bytes_per_element, ladder_for
+from fleetfit.engine.speed import CPU_EFFICIENCY, LAYER_COST_MS, cpu_bandwidth_effective, seconds_per_token
 
 # llama.cpp and Ollama default to a few thousand tokens; full windows (128K-1M) would make a 5 GB model
 # "need" 26 GB (llmfit issue #302). Estimates use min(window, 8192) unless the caller asks otherwise.
@@ -34,6 +35,8 @@ class Options:
     reference_date: date
     max_context: int | None = None
     quant: str | None = None  # forced quant: memory and speed at it even if it does not fit
+    kv_quant: str = DEFAULT_KV_CACHE  # llama.cpp KV-cache type (--cache-type-k/-v)
+    prompt_tokens: int = PROMPT_TOKENS  # prompt length prefill_tps and ttft_ms are quoted at
 
 
 def effective_context(context_length: int, max_context: int | None) -> int:
@@ -49,12 +52,13 @@ def choose_runtime(profile: ModelProfile, hw: Hardware, forced_quant: str | None
     return "llamacpp"
 
 
-def usable_context(profile: ModelProfile, placement: Placement) -> int:
+def usable_context(profile: ModelProfile, placement: Placement, kv_quant: str = DEFAULT_KV_CACHE) -> int:
     """Largest context whose KV still fits beside the weights, capped at the model's window."""
     kv = profile.kv
+    scale = kv_bytes_per_element(kv_quant) / kv_bytes_per_element(DEFAULT_KV_CACHE)
     free = placement.available_bytes - placement.weights.total - placement.overhead_bytes - kv.constant_bytes
-    free -= kv.bytes_per_token_layer * kv.sliding_layers * kv.window
-    per_token = kv.bytes_per_token_layer * kv.full_layers
+    free -= kv.bytes_per_token_layer * scale * kv.sliding_layers * kv.window
+    per_token = kv.bytes_per_token_layer * scale * kv.full_layers
     if free <= 0:
         return 0
     if per_token <= 0:
@@ -63,20 +67,29 @@ def usable_context(profile: ModelProfile, placement: Placement) -> int:
 
 
 def decode_tps(
-    profile: ModelProfile, hw: Hardware, placement: Placement, runtime: str, context: int
+    profile: ModelProfile,
+    hw: Hardware,
+    placement: Placement,
+    runtime: str,
+    context: int,
+    kv_quant: str = DEFAULT_KV_CACHE,
 ) -> tuple[float, float]:
-    """(tok/s, bytes read per token) with `context` tokens in the KV cache (speed.seconds_per_token)."""
-    gpu_bytes, cpu_bytes = bytes_per_token(placement, profile, kv_cache(profile, context))
+    """(tok/s, bytes read per token) with `context` tokens in the KV cache (speed.seconds_per_token).
+    The CPU's share runs at the rate its cores dequantize this quant's types (quants.cpu_dequant_cost)."""
+    gpu_bytes, cpu_bytes = bytes_per_token(placement, profile, kv_cache(profile, context, kv_quant))
     pool = placement.pool
+    cpu_gbps = hw.cpu_effective_gbps
+    if cpu_bytes > 0 and placement.weights.cpu_cost != 1.0:
+        cpu_gbps = cpu_bandwidth_effective(hw.ram_bandwidth_gbps, hw.cpu_threads, hw.arm, placement.weights.cpu_cost)
     if pool is None or placement.mode == "cpu_only":
-        seconds = seconds_per_token(0.0, 1.0, cpu_bytes, hw.cpu_effective_gbps, profile.layers, LAYER_COST_MS["CPU"])
+        seconds = seconds_per_token(0.0, 1.0, cpu_bytes, cpu_gbps, profile.layers, LAYER_COST_MS["CPU"])
     else:
         split = 1 if pool.unified else pool.count  # offloads split their GPU layers over the pool's cards too
         seconds = seconds_per_token(
             gpu_bytes,
             pool.effective_gbps[runtime],
             cpu_bytes,
-            hw.cpu_effective_gbps,
+            cpu_gbps,
             profile.layers,
             pool.layer_ms,
             split,
@@ -105,6 +118,9 @@ class Fit:
     score: float
     utilization_pct: float
     bytes_per_token: float  # read to decode one token at SPEED_CONTEXT
+    prefill_tps: float = 0.0  # prompt tokens per second (prefill.prefill_tps)
+    ttft_ms: float = 0.0  # time to first token for a prompt of prompt_tokens
+    prompt_tokens: int = PROMPT_TOKENS
     shared: dict[str, Any] = field(default_factory=dict)  # output written once for this row and its twins
 
     @property
@@ -173,13 +189,15 @@ class Fit:
             f'"kv_cache_gb":{round(placement.kv_bytes / GIB, 2)!r},'
             f'"overhead_gb":{round(placement.overhead_bytes / GIB, 2)!r}}},'
             f'"effective_context_length":{self.context},"estimated_tps_full_context":{self.tps_full!r},'
+            f'"prefill_tps":{self.prefill_tps!r},"ttft_ms":{self.ttft_ms!r},'
             f'"moe_offloaded_gb":{offloaded},"gpu_layers_fraction":{gpu_share}'
         )
         basis = (
             f'"estimate_basis":{{"method":"{method}","gpu_bandwidth_gbps":{gpu_bw},'
             f'"ram_bandwidth_gbps":{repr(hw.ram_bandwidth_gbps) if uses_cpu else "null"},'
             f'"efficiency":{efficiency!r},"bytes_per_token_gb":{round(self.bytes_per_token / 1e9, 3)!r},'
-            f'"context_tokens":{min(SPEED_CONTEXT, self.context)}}}'
+            f'"context_tokens":{min(SPEED_CONTEXT, self.context)},"prompt_tokens":{self.prompt_tokens},'
+            f'"kv_cache_type":"{self.options.kv_quant}"}}'
         )
         cached = (run_mode_etc, middle, _texts(self.shared_notes()), placement_tail, low, basis)
         self.shared["json"] = cached
@@ -240,18 +258,22 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     context = effective_context(profile.context_length, options.max_context)
     runtime = choose_runtime(profile, hw, options.quant)
     ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
-    placement = run_mode(profile, hw, ladder, context)
+    placement = run_mode(profile, hw, ladder, context, options.kv_quant)
     level = "too_tight" if profile.mlx_only and not hw.apple else scoring.fit_level(placement)
     fits = level != "too_tight"
-    tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context))
-    tps_full, _ = decode_tps(profile, hw, placement, runtime, context)
+    tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context), options.kv_quant)
+    tps_full, _ = decode_tps(profile, hw, placement, runtime, context, options.kv_quant)
+    prompt = min(options.prompt_tokens, context)
+    prefill = prefill_tps(profile, hw, placement)
 
     category = profile.category
     utilization = placement.utilization
     quality = round(scoring.quality(_quality_base(profile, options), placement.quant), 1)
     speed = round(scoring.speed(tps, category), 1) if fits else 0.0
     fit = round(scoring.fit(utilization, fits), 1)
-    context_score = round(scoring.context(usable_context(profile, placement), category), 1) if fits else 0.0
+    context_score = (
+        round(scoring.context(usable_context(profile, placement, options.kv_quant), category), 1) if fits else 0.0
+    )
     score = scoring.composite(quality, speed, fit, context_score)
     return Fit(
         profile=profile,
@@ -271,6 +293,9 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
         score=score,
         utilization_pct=round(100.0 * utilization, 1) if placement.available_bytes > 0 else 0.0,
         bytes_per_token=read_per_token,
+        prefill_tps=round(prefill, 1),
+        ttft_ms=round(ttft_ms(prompt, prefill, tps), 1),
+        prompt_tokens=prompt,
     )
 
 
@@ -307,6 +332,9 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
                 score=scoring.composite(quality, twin.speed, twin.fit, twin.context_score),
                 utilization_pct=twin.utilization_pct,
                 bytes_per_token=twin.bytes_per_token,
+                prefill_tps=twin.prefill_tps,
+                ttft_ms=twin.ttft_ms,
+                prompt_tokens=twin.prompt_tokens,
                 shared=twin.shared,
             )
         )
@@ -354,6 +382,11 @@ def notes(fit: Fit) -> list[str]:
         )
     if options.quant:
         out.append(f"Quantization forced to {options.quant}")
+    if options.kv_quant != DEFAULT_KV_CACHE:
+        out.append(
+            f"KV cache in {options.kv_quant} (llama.cpp --cache-type-k/--cache-type-v {options.kv_quant}); "
+            "assumes flash attention (-fa on), which llama.cpp needs for a quantized V cache"
+        )
     elif level != "too_tight" and placement.quant != ladder[0]:
         better = ladder[ladder.index(placement.quant) - 1]
         need = weights(profile, better).total + placement.kv_bytes + placement.overhead_bytes

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fleetfit.engine.profile import ModelProfile
-from fleetfit.engine.quants import EXPERT_MASK, ROLE_ORDER, Role, role_bits
+from fleetfit.engine.quants import (
+    DEFAULT_KV_CACHE,
+    EXPERT_MASK,
+    ROLE_ORDER,
+    Role,
+    cpu_dequant_cost,
+    kv_bytes_per_element,
+    role_bits,
+)
 
 EMBED_INDEX = ROLE_ORDER.index(Role.EMBED)
 _BITS: dict[tuple[int, str], tuple[float, ...]] = {}
@@ -30,6 +38,7 @@ class Weights:
     total: float  # bytes of every tensor
     experts: float  # bytes of routed-expert tensors (MoE), movable to system RAM
     active: float  # bytes read to decode one token
+    cpu_cost: float = 1.0  # CPU dequantization cost per byte read, relative to Q4_K (quants.cpu_dequant_cost)
 
 
 def weights(profile: ModelProfile, quant: str) -> Weights:
@@ -44,25 +53,35 @@ def weights(profile: ModelProfile, quant: str) -> Weights:
     bits = _BITS.get(key)
     if bits is None:
         bits = _BITS[key] = role_bits(quant, *profile.signature_facts)
-    total = experts = active = 0.0
+    total = experts = active = cost = 0.0
     for count, bpw, share, is_expert in zip(profile.role_vector, bits, profile.active_vector, EXPERT_MASK, strict=True):
         size = count * bpw
         total += size
         active += size * share
+        if size * share:
+            cost += size * share * cpu_dequant_cost(bpw)
         if is_expert:
             experts += size
     if profile.tied_embeddings:
         # The tied matrix is also the output projection: decoding reads all of it once per token.
-        active += profile.role_vector[EMBED_INDEX] * bits[EMBED_INDEX]
-    result = profile.weights_cache[quant] = Weights(total / 8.0, experts / 8.0, active / 8.0)
+        tied = profile.role_vector[EMBED_INDEX] * bits[EMBED_INDEX]
+        active += tied
+        cost += tied * cpu_dequant_cost(bits[EMBED_INDEX]) if tied else 0.0
+    mean_cost = cost / active if active else 1.0
+    result = profile.weights_cache[quant] = Weights(total / 8.0, experts / 8.0, active / 8.0, mean_cost)
     return result
 
 
-def kv_cache(profile: ModelProfile, context: int) -> float:
-    """KV bytes at `context` tokens: 2 x layers x kv_heads x head_dim x 2 bytes (f16) x tokens,
+def kv_cache(profile: ModelProfile, context: int, kv_quant: str = DEFAULT_KV_CACHE) -> float:
+    """KV bytes at `context` tokens: 2 x layers x kv_heads x head_dim x bytes per element x tokens,
     with sliding-window layers capped at their window, MLA caching its latent, recurrent layers a constant
-    state (estimation-methods 2.2)."""
-    return profile.kv.bytes_at(context)
+    state (estimation-methods 2.2). Elements are f16 (2 bytes) unless `kv_quant` names another llama.cpp
+    cache type (--cache-type-k/-v: q8_0 1.0625 bytes, q4_0 0.5625); the recurrent state stays f32."""
+    kv = profile.kv
+    if kv_quant == DEFAULT_KV_CACHE:
+        return kv.bytes_at(context)
+    scale = kv_bytes_per_element(kv_quant) / kv_bytes_per_element(DEFAULT_KV_CACHE)
+    return (kv.bytes_at(context) - kv.constant_bytes) * scale + kv.constant_bytes
 
 
 def overhead(profile: ModelProfile, backend: str, devices: int = 1) -> float:

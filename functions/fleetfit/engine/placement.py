@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from fleetfit.engine.devices import GpuPool, Hardware
 from fleetfit.engine.memory import GIB, RUNTIME_RESERVE_BYTES, Weights, kv_cache, overhead, weights
 from fleetfit.engine.profile import ModelProfile
+from fleetfit.engine.quants import DEFAULT_KV_CACHE
 from fleetfit.engine.speed import seconds_per_token
 
 # Below this share of the pool a placement has headroom (activation spikes, drivers, desktops take VRAM):
@@ -189,14 +190,16 @@ def _cpu_offload_attempt(profile: ModelProfile, pool: GpuPool, ram: float, kv: f
     return attempt
 
 
-def run_mode(profile: ModelProfile, hw: Hardware, ladder: tuple[str, ...], context: int) -> Placement:
+def run_mode(
+    profile: ModelProfile, hw: Hardware, ladder: tuple[str, ...], context: int, kv_quant: str = DEFAULT_KV_CACHE
+) -> Placement:
     """gpu -> moe_offload -> cpu_offload -> cpu_only; the first mode where some quant fits wins.
 
     Several GPU pools (cards of different backends, which llama.cpp never splits across): the one giving
     the best quant wins, ties to the faster memory; offloads use the largest pool.
     When nothing fits, the result is the largest pool tried, at the smallest rung, with fits=False.
     """
-    kv = kv_cache(profile, context)
+    kv = kv_cache(profile, context, kv_quant)
     ram = hw.ram_available * GIB
     best: Placement | None = None
     for whole in hw.pools:

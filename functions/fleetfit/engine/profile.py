@@ -253,6 +253,14 @@ def _physics(entry: CatalogEntry) -> tuple[Any, ...]:
         embed = params * _embedding_share(params / 1e9)
     output = 0.0 if tied else embed
     body = params - embed - output
+    if (
+        a.tied_embeddings
+        and body_structure
+        and abs(params - (body_structure + 2 * embed)) < abs(params - (body_structure + embed))
+    ):
+        # The published total counts the tied matrix twice (checkpoints that store lm_head as well, e.g.
+        # Qwen3-0.6B: 0.75B listed, 0.60B in its GGUF): the GGUF holds one copy, so the body is the rest.
+        body = params - 2 * embed
     if body <= params * 0.02:
         # Embedding-dominated or inconsistent facts: keep the total, give the body a minimal share.
         embed = params * (0.4 if tied else 0.25)

@@ -19,8 +19,9 @@ from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
 from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
 from fleetfit.engine.devices import resolve
+from fleetfit.engine.prefill import PROMPT_TOKENS
 from fleetfit.engine.profile import ModelProfile, build_profile
-from fleetfit.engine.quants import FORCEABLE
+from fleetfit.engine.quants import DEFAULT_KV_CACHE, FORCEABLE, KV_CACHE_TYPES, parse_kv_quant, parse_quant
 
 Route = Literal["models", "top", "name"]
 FIT_ORDER = {"perfect": 3, "good": 2, "marginal": 1, "too_tight": 0}
@@ -92,6 +93,8 @@ class Query:
     max_context: int | None = None
     runtime: str = "any"
     quant: str | None = None
+    kv_quant: str = DEFAULT_KV_CACHE
+    prompt_tokens: int = PROMPT_TOKENS
     filters: dict[str, Any] = field(default_factory=dict)
 
 
@@ -151,9 +154,17 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
     max_context = _int("max_context", get("max_context", ""), 1, MAX_CONTEXT_LIMIT) if get("max_context") else None
     quant = None
     if get("quant") is not None:
-        quant = next((q for q in FORCEABLE if q.lower() == get("quant", "").strip().lower()), None)
+        quant = parse_quant(get("quant", ""))
         if quant is None:
-            raise QueryError("quant", f"invalid quant value: use {'|'.join(FORCEABLE)}")
+            raise QueryError("quant", f"invalid quant value: use {'|'.join(FORCEABLE)} (any case)")
+    prompt_tokens = (
+        _int("prompt_tokens", get("prompt_tokens", ""), 1, MAX_CONTEXT_LIMIT) if get("prompt_tokens") else PROMPT_TOKENS
+    )
+    kv_quant = DEFAULT_KV_CACHE
+    if get("kv_quant") is not None:
+        kv_quant = parse_kv_quant(get("kv_quant", "")) or ""
+        if not kv_quant:
+            raise QueryError("kv_quant", f"invalid kv_quant value: use {'|'.join(KV_CACHE_TYPES)}")
     filters = {
         "limit": limit,
         "min_fit": get("min_fit"),
@@ -166,6 +177,8 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         "max_context": max_context,
         "runtime": get("runtime"),
         "quant": quant,
+        "kv_quant": kv_quant if get("kv_quant") is not None else None,
+        "prompt_tokens": prompt_tokens if get("prompt_tokens") else None,
         "top_only": route == "top",
     }
     if route == "name":
@@ -184,6 +197,8 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         max_context=max_context,
         runtime=runtime,
         quant=quant,
+        kv_quant=kv_quant,
+        prompt_tokens=prompt_tokens,
         filters=filters,
     )
 
@@ -201,9 +216,21 @@ def profiles(catalog: Catalog) -> tuple[ModelProfile, ...]:
     return cached
 
 
-def analysis_options(catalog: Catalog, max_context: int | None = None, quant: str | None = None) -> Options:
+def analysis_options(
+    catalog: Catalog,
+    max_context: int | None = None,
+    quant: str | None = None,
+    kv_quant: str = DEFAULT_KV_CACHE,
+    prompt_tokens: int = PROMPT_TOKENS,
+) -> Options:
     """Analysis options for a catalog: quality is dated by the catalog's newest model, not the clock."""
-    return Options(reference_date=reference_date(catalog), max_context=max_context, quant=quant)
+    return Options(
+        reference_date=reference_date(catalog),
+        max_context=max_context,
+        quant=quant,
+        kv_quant=kv_quant,
+        prompt_tokens=prompt_tokens,
+    )
 
 
 def reference_date(catalog: Catalog) -> date:
@@ -239,7 +266,7 @@ def _wanted(profile: ModelProfile, query: Query, apple: bool) -> bool:
 def fit_rows(system: System, catalog: Catalog, query: Query) -> list[Fit]:
     """Analyze every catalog model the query's model-level filters keep."""
     hw = resolve(system)
-    options = analysis_options(catalog, query.max_context, query.quant)
+    options = analysis_options(catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens)
     return [analyze(p, hw, options) for p in profiles(catalog) if _wanted(p, query, hw.apple)]
 
 
@@ -295,7 +322,7 @@ def node_of(hostname: str | None = None) -> Node:
 # A fleet is a few dozen hardware classes, so the API answers most requests from here (a filter and a walk
 # down a pre-sorted list) instead of analysing the catalog again. Least recently used rankings go first.
 MAX_RANKINGS = 16
-_RANKINGS: OrderedDict[tuple[str, str, int | None, str | None], Ranking] = OrderedDict()
+_RANKINGS: OrderedDict[tuple[str, str, int | None, str | None, str, int], Ranking] = OrderedDict()
 _RANKINGS_LOCK = threading.Lock()
 
 
@@ -326,14 +353,21 @@ class Ranking:
 
 def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
     """Every catalog model analysed for `system` under the query's analysis options (memoised)."""
-    key = (catalog.version, system.model_dump_json(), query.max_context, query.quant)
+    key = (
+        catalog.version,
+        system.model_dump_json(),
+        query.max_context,
+        query.quant,
+        query.kv_quant,
+        query.prompt_tokens,
+    )
     with _RANKINGS_LOCK:
         found = _RANKINGS.get(key)
         if found is not None:
             _RANKINGS.move_to_end(key)
             return found
     hw = resolve(system)
-    options = analysis_options(catalog, query.max_context, query.quant)
+    options = analysis_options(catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens)
     built = Ranking(analyze_all(profiles(catalog), hw, options), hw.apple)
     with _RANKINGS_LOCK:
         _RANKINGS[key] = built

@@ -76,9 +76,10 @@ def gpu_efficiency(backend: str, memory_type: str, runtime: str, measured: float
     return base * (MLX_SPEEDUP if runtime == "mlx" else 1.0)
 
 
-def cpu_bandwidth_effective(ram_bandwidth_gbps: float, threads: int, arm: bool) -> float:
-    """GB/s the CPU path streams weights at: DRAM-bound or compute-bound, whichever is lower."""
-    compute_bound = threads * CPU_GBPS_PER_THREAD["arm" if arm else "x86"]
+def cpu_bandwidth_effective(ram_bandwidth_gbps: float, threads: int, arm: bool, cost: float = 1.0) -> float:
+    """GB/s the CPU path streams weights at: DRAM-bound or compute-bound, whichever is lower. `cost` is the
+    dequantization cost per byte of the weights read, relative to Q4_K (quants.cpu_dequant_cost)."""
+    compute_bound = threads * CPU_GBPS_PER_THREAD["arm" if arm else "x86"] / cost
     return min(CPU_EFFICIENCY * ram_bandwidth_gbps, compute_bound)
 
 
