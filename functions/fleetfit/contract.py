@@ -177,6 +177,49 @@ class Envelope(_Contract):
     catalog_version: str | None = Field(default=None, description="extra: content hash of the catalog used")
 
 
+RuntimeKind = Literal["llamacpp", "ollama", "vllm", "sglang", "lmstudio", "llama-bench"]
+
+
+class ServedModel(_Contract):
+    """extra: one model a runtime on the node serves (or llama-bench measured), as the runtime states it."""
+
+    name: str = Field(min_length=1, max_length=200, description="the runtime's name for it (Ollama tag, served id)")
+    file: str | None = Field(
+        default=None,
+        max_length=255,
+        pattern=r"^[^/\\]+$",
+        description="the model's own file name (no directory), when the runtime loaded a file",
+    )
+    repo: str | None = Field(
+        default=None, max_length=200, pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", description="Hub repo it came from"
+    )
+    quant: str | None = Field(default=None, max_length=32, description="quantization as the runtime states it")
+    context: int | None = Field(default=None, ge=1, le=16_777_216, description="context the runtime serves")
+    measured_decode_tps: float | None = Field(
+        default=None, ge=0, le=1e6, allow_inf_nan=False, description="generation tokens/s the runtime measured"
+    )
+    measured_prefill_tps: float | None = Field(
+        default=None, ge=0, le=1e7, allow_inf_nan=False, description="prompt tokens/s the runtime measured"
+    )
+    samples: int = Field(default=0, ge=0, description="observations the rates average over (runtime's count)")
+    measured_at: datetime | None = Field(default=None, description="when the rates were read")
+    loaded: bool | None = Field(default=None, description="in memory now; null when the runtime cannot say")
+    size_bytes: int | None = Field(default=None, ge=0, description="file size, when the runtime states it")
+
+
+class RuntimeInfo(_Contract):
+    """extra: one inference server found on the node (read-only probes of its documented routes)."""
+
+    kind: RuntimeKind
+    version: str | None = Field(default=None, max_length=64)
+    url: str = Field(
+        max_length=256,
+        pattern=r"^(https?://[^/?#@\s]+(/[^?#@\s]*)?|local)$",
+        description="where it answers, without credentials or query; 'local' for llama-bench",
+    )
+    models: list[ServedModel] = Field(default_factory=list, max_length=64)
+
+
 class Report(_Contract):
     """A probe's report of one node: what POST /api/v1/reports takes."""
 
@@ -191,6 +234,11 @@ class Report(_Contract):
         default_factory=list,
         max_length=64,
         description="extra: how the probe read the hardware (fallback sources used, devices ignored, caveats)",
+    )
+    runtimes: list[RuntimeInfo] = Field(
+        default_factory=list,
+        max_length=16,
+        description="extra: inference servers running on the node, what they serve and how fast they measured it",
     )
 
     @field_validator("collected_at")
