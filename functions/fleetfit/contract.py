@@ -111,6 +111,23 @@ class EstimateBasis(_Contract):
     efficiency: float
     bytes_per_token_gb: float
     context_tokens: int
+    source: Literal["measured", "calibrated", "estimated"] = Field(
+        default="estimated",
+        description="extra: where estimated_tps comes from: this node measured it, nodes of its speed class "
+        "did (the physics estimate x their correction), or physics only ('method' says which physics)",
+    )
+    calibration: CalibrationBasis | None = Field(default=None, description="extra: the correction applied")
+
+
+class CalibrationBasis(_Contract):
+    """extra: the fleet correction behind a calibrated estimate."""
+
+    factor: float = Field(gt=0, description="physics estimate x factor = estimated_tps")
+    low: float = Field(gt=0, description="~95 % interval of the factor")
+    high: float = Field(gt=0)
+    measurements: int = Field(ge=0)
+    nodes: int = Field(ge=0)
+    physics_tps: float = Field(ge=0, description="the estimate before the correction")
 
 
 class ModelFit(_Contract):
@@ -158,6 +175,10 @@ class ModelFit(_Contract):
     estimate_basis: EstimateBasis
     license: str | None = None
     capabilities: list[str] = Field(default_factory=list)
+    installed: bool = Field(default=False, description="llmfit's field: a runtime on the node serves this model now")
+    measured_tps: float | None = Field(
+        default=None, description="llmfit's field: decode tok/s this node's runtime measured for this model and quant"
+    )
 
 
 class Node(_Contract):

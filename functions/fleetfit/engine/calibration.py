@@ -197,3 +197,63 @@ def calibrate(rows: Iterable[Measurement], current_class: Mapping[str, str] | No
 
 def corrected_tps(estimated_tps: float, correction: Correction | None) -> float:
     return round(estimated_tps * correction.factor, 1) if correction is not None else estimated_tps
+
+
+# --- applying measurements to a Model object --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A model a runtime on this node serves, matched to its catalog entry (fleetfit.catalog.lineage)."""
+
+    model: str
+    quant: str | None
+    runtime: str
+    decode_tps: float | None
+
+
+def apply(
+    row: dict[str, object], served: list[Served], correction: Correction | None, *, calibration: bool = True
+) -> dict[str, object]:
+    """The Model object with what the fleet knows: ``installed``; ``measured`` when this node's runtime
+    measured this model at the row's quant (its rate becomes estimated_tps); else ``calibrated`` by the
+    class's correction (unless ``calibration`` is off); else physics, untouched."""
+    mine = [s for s in served if s.model == row["name"]]
+    row["installed"] = bool(mine)
+    basis = row["estimate_basis"]
+    assert isinstance(basis, dict)
+    physics = float(row["estimated_tps"])  # type: ignore[arg-type]
+    rates = [s.decode_tps for s in mine if s.quant == row["best_quant"] and s.decode_tps]
+    notes = row["notes"]
+    assert isinstance(notes, list)
+    if rates:
+        measured = round(statistics.median(rates), 1)
+        row["measured_tps"] = measured
+        row["estimated_tps"] = measured
+        _scale(row, measured / physics if physics > 0 else 1.0)
+        basis["source"] = "measured"
+        runtime = next(s.runtime for s in mine if s.decode_tps in rates)
+        notes.append(f"measured on this node by {runtime}: {measured:g} tok/s (physics estimate {physics:g})")
+    elif correction is not None and calibration:
+        row["estimated_tps"] = corrected_tps(physics, correction)
+        _scale(row, correction.factor)
+        basis["source"] = "calibrated"
+        basis["calibration"] = {
+            "factor": correction.factor,
+            "low": correction.low,
+            "high": correction.high,
+            "measurements": correction.measurements,
+            "nodes": correction.nodes,
+            "physics_tps": physics,
+        }
+        notes.append(correction.note())
+    elif mine and not rates:
+        served_quants = sorted({s.quant or "unknown quant" for s in mine})
+        notes.append(f"served on this node at {', '.join(served_quants)}; no measured rate at {row['best_quant']}")
+    return row
+
+
+def _scale(row: dict[str, object], factor: float) -> None:
+    full = row.get("estimated_tps_full_context")
+    if isinstance(full, (int, float)):
+        row["estimated_tps_full_context"] = round(float(full) * factor, 1)
