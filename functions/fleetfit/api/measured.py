@@ -9,6 +9,8 @@ are fitted by ``engine.calibration`` and are kept per class and catalog version 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,10 +21,12 @@ from fleetfit.contract import Report, RuntimeInfo, ServedModel
 from fleetfit.engine.calibration import (
     BACKEND_OF_RUNTIME,
     Calibration,
+    Correction,
     Measurement,
     Served,
     apply,
     calibrate,
+    corrected_tps,
     speed_class,
 )
 from fleetfit.store import StoredReport, StoreError
@@ -184,8 +188,73 @@ def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: boo
     klass = speed_class(stored.report.system)
     if not mine and not fitted.corrections:
         return body
+    if not mine:  # the class's correction only: patch each row's text (a full listing is ~12k rows, 14 MB)
+        patched = _patch_rows(body, lambda name, quant: fitted.get(klass, "llamacpp", name, quant))
+        if patched is not None:
+            return patched
     envelope = json.loads(body)
     for model in envelope.get("models", []):
         correction = fitted.get(klass, "llamacpp", model["name"], model["best_quant"])
         apply(model, mine, correction, calibration=calibration)
     return json.dumps(envelope, separators=(",", ":"))
+
+
+_NAME = re.compile(r'^\{"name":("(?:[^"\\]|\\.)*")')
+_QUANT = re.compile(r'"best_quant":"([^"]+)"')
+_TPS = re.compile(r'"estimated_tps":([-\d.eE+]+),')
+_FULL = re.compile(r'"estimated_tps_full_context":([-\d.eE+]+)')
+_PHYSICS = '"source":"estimated","calibration":null'
+_TAIL = re.compile(r'^\](,"catalog_version":("[^"]*"|null))?\}$')
+
+
+def _patch_rows(body: str, correction_for: Callable[[str, str], Correction | None]) -> str | None:
+    """``apply`` for calibrated rows, on the engine's JSON text: the same result as parsing, applying and
+    dumping (tests compare both), at a tenth of the cost. None when the text is not laid out as the engine
+    writes it (the caller then takes the parsing path)."""
+    start = body.find('"models":[')
+    end = body.rfind("]")
+    if start < 0 or end < start or not _TAIL.match(body[end:]):
+        return None
+    head, rows_text = body[: start + 10], body[start + 10 : end]
+    if not rows_text:
+        return body
+    rows = rows_text.split(',{"name":')  # a row starts so; inside a JSON string every '"' is escaped
+    out = []
+    for i, row in enumerate(rows):
+        row = row if i == 0 else '{"name":' + row
+        name, quant, tps = _NAME.match(row), _QUANT.search(row), _TPS.search(row)
+        if name is None or quant is None or tps is None:
+            return None
+        correction = correction_for(json.loads(name.group(1)), quant.group(1))
+        if correction is not None:
+            patched = _calibrated(row, tps, correction)
+            if patched is None:
+                return None
+            row = patched
+        out.append(row)
+    return head + ",".join(out) + body[end:]
+
+
+def _calibrated(row: str, tps: re.Match[str], correction: Correction) -> str | None:
+    physics = float(tps.group(1))
+    full = _FULL.search(row)
+    notes_end = row.find('],"gguf_sources":')
+    if full is None or notes_end < 0 or row.count(_PHYSICS) != 1:
+        return None
+    basis = {
+        "factor": correction.factor,
+        "low": correction.low,
+        "high": correction.high,
+        "measurements": correction.measurements,
+        "nodes": correction.nodes,
+        "physics_tps": physics,
+    }
+    note = json.dumps(correction.note())
+    row = row[:notes_end] + ("," if row[notes_end - 1] != "[" else "") + note + row[notes_end:]
+    row = row.replace(_PHYSICS, '"source":"calibrated","calibration":' + json.dumps(basis, separators=(",", ":")))
+    full = _FULL.search(row)
+    assert full is not None
+    row = row[: full.start(1)] + repr(round(float(full.group(1)) * correction.factor, 1)) + row[full.end(1) :]
+    tps_now = _TPS.search(row)
+    assert tps_now is not None
+    return row[: tps_now.start(1)] + repr(corrected_tps(physics, correction)) + row[tps_now.end(1) :]
