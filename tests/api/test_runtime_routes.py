@@ -99,6 +99,9 @@ def test_the_node_that_measured_a_model_gets_its_measurement(call: Call) -> None
     assert row["installed"] is True and row["measured_tps"] == 97.5 and row["estimated_tps"] == 97.5
     assert row["estimate_basis"]["source"] == "measured"
     assert any(n.startswith("measured on this node by llamacpp: 97.5 tok/s") for n in row["notes"])
+    off = llama_row(call, "i-0measured0000001", calibration="off")  # physics, with the measurement beside it
+    assert off["measured_tps"] == 97.5 and off["estimate_basis"]["source"] == "estimated"
+    assert off["estimated_tps"] != 97.5
 
 
 def test_nodes_of_the_class_calibrate_the_others_and_calibration_off_turns_it_off(call: Call) -> None:

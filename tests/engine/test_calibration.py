@@ -8,7 +8,10 @@ from dataclasses import replace
 import pytest
 from fleetfit.engine.calibration import (
     MAX_FACTOR,
+    Correction,
     Measurement,
+    Served,
+    apply,
     calibrate,
     corrected_tps,
     fit_correction,
@@ -115,3 +118,44 @@ def test_speed_class_ignores_ram_but_not_the_gpu() -> None:
     system = gpu_system("NVIDIA GeForce RTX 4090", 24.0)
     assert speed_class(system) == speed_class(gpu_system("NVIDIA GeForce RTX 4090", 24.0, ram=128.0)) == CLASS
     assert speed_class(gpu_system("NVIDIA GeForce RTX 4090", 24.0, 2)) != CLASS
+
+
+def model_row(name: str = "m/a", quant: str = "Q4_K_M", tps: float = 100.0) -> dict[str, object]:
+    return {
+        "name": name,
+        "best_quant": quant,
+        "estimated_tps": tps,
+        "estimated_tps_full_context": tps * 0.9,
+        "notes": [],
+        "estimate_basis": {"method": "bandwidth_roofline", "source": "estimated", "calibration": None},
+        "installed": False,
+        "measured_tps": None,
+    }
+
+
+CORR = Correction("k", "llamacpp", 0.8, 0.7, 0.9, 6, 4, 0, True)
+
+
+@pytest.mark.parametrize(
+    ("served", "correction", "on", "expected"),
+    [
+        ([], None, True, ("estimated", 100.0, None, False)),
+        ([], CORR, True, ("calibrated", 80.0, None, False)),
+        ([], CORR, False, ("estimated", 100.0, None, False)),
+        ([Served("m/a", "Q4_K_M", "llamacpp", 91.0)], CORR, True, ("measured", 91.0, 91.0, True)),
+        ([Served("m/a", "Q4_K_M", "llamacpp", 91.0)], CORR, False, ("estimated", 100.0, 91.0, True)),
+        ([Served("m/a", "Q8_0", "llamacpp", 60.0)], CORR, True, ("calibrated", 80.0, None, True)),  # other quant
+        ([Served("m/a", "Q4_K_M", "ollama", None)], None, True, ("estimated", 100.0, None, True)),  # no rate
+        ([Served("m/b", "Q4_K_M", "llamacpp", 91.0)], None, True, ("estimated", 100.0, None, False)),
+    ],
+)
+def test_apply_says_where_the_speed_came_from(
+    served: list[Served], correction: Correction | None, on: bool, expected: tuple[object, ...]
+) -> None:
+    row = apply(model_row(), served, correction, calibration=on)
+    basis = row["estimate_basis"]
+    assert isinstance(basis, dict)
+    assert (basis["source"], row["estimated_tps"], row["measured_tps"], row["installed"]) == expected
+    if basis["source"] == "calibrated":
+        assert basis["calibration"]["physics_tps"] == 100.0 and row["estimated_tps_full_context"] == 72.0
+        assert row["notes"] == [CORR.note()]

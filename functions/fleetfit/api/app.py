@@ -266,8 +266,8 @@ _MODELS_DESC = (
     "The seed's envelope for the node's latest report. Query parameters as llmfit's API: limit (top, n), "
     "min_fit, perfect, include_too_tight, use_case, provider, search, license, sort, max_context, runtime, "
     "force_runtime, ram_gb, vram_gb, cpu_cores. A parameter given twice is a 400; unknown ones are ignored. "
-    "calibration=off gives the physics estimate only (default on: a speed this node measured, or its class's "
-    "fleet correction, says so in estimate_basis.source)."
+    "calibration=off gives the physics estimate (measured_tps still shows what this node measured); default on: "
+    "a speed this node measured, or its class's fleet correction, replaces it and estimate_basis.source says which."
 )
 
 

@@ -215,9 +215,9 @@ class Served:
 def apply(
     row: dict[str, object], served: list[Served], correction: Correction | None, *, calibration: bool = True
 ) -> dict[str, object]:
-    """The Model object with what the fleet knows: ``installed``; ``measured`` when this node's runtime
-    measured this model at the row's quant (its rate becomes estimated_tps); else ``calibrated`` by the
-    class's correction (unless ``calibration`` is off); else physics, untouched."""
+    """The Model object with what the fleet knows: ``installed``; ``measured_tps`` when this node's runtime
+    measured this model at the row's quant, and then (unless ``calibration`` is off) source ``measured`` with
+    that rate as estimated_tps; else ``calibrated`` by the class's correction (unless off); else physics."""
     mine = [s for s in served if s.model == row["name"]]
     row["installed"] = bool(mine)
     basis = row["estimate_basis"]
@@ -229,6 +229,8 @@ def apply(
     if rates:
         measured = round(statistics.median(rates), 1)
         row["measured_tps"] = measured
+        if not calibration:  # physics only asked for: the measurement is still shown, as measured_tps
+            return row
         row["estimated_tps"] = measured
         _scale(row, measured / physics if physics > 0 else 1.0)
         basis["source"] = "measured"
