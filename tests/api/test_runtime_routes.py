@@ -156,3 +156,20 @@ def test_bad_calibration_value_is_400(call: Call) -> None:
     post(call, "i-0calib0000000001", [])
     r = call("GET", "/api/v1/nodes/i-0calib0000000001/models", query={"calibration": "maybe"})
     assert r.status == 400 and "calibration" in r.body["error"]
+
+
+def test_sort_by_tps_orders_the_page_by_the_speeds_shown(call: Call) -> None:
+    r = call("GET", "/api/v1/nodes/i-0sorted000000001/models", query={"sort": "tps", "limit": "5"})
+    assert r.status == 404
+    post(call, "i-0sorted000000001", [])
+    page = call("GET", "/api/v1/nodes/i-0sorted000000001/models", query={"sort": "tps", "limit": "20"}).body["models"]
+    slow = page[-1]  # make the page's slowest model this node's fastest, measured
+    runtime = RuntimeInfo(kind="vllm", url="http://127.0.0.1:8000", models=[
+        ServedModel(name=slow["name"], repo=slow["name"], quant=slow["best_quant"],
+                    measured_decode_tps=page[0]["estimated_tps"] * 2, samples=10, measured_at=AT)])  # fmt: skip
+    post(call, "i-0sorted000000001", [runtime])
+    again = call("GET", "/api/v1/nodes/i-0sorted000000001/models", query={"sort": "tps", "limit": "20"}).body
+    assert again["models"][0]["name"] == slow["name"]
+    assert again["models"][0]["estimate_basis"]["source"] == "measured"
+    speeds = [m["estimated_tps"] for m in again["models"] if m["fit_level"] != "too_tight"]
+    assert speeds == sorted(speeds, reverse=True)

@@ -220,7 +220,8 @@ def _models(route: str, path_node: str | None, name: str | None) -> Response:
         body = _top_answer(svc, stored)
     else:
         body = _fit(svc, stored.report.system, query, _node_of(stored), as_class=True)
-    return _envelope(measured.annotate(svc, stored, body, calibration=calibration))
+    by_tps = getattr(query, "sort", None) == "tps"
+    return _envelope(measured.annotate(svc, stored, body, calibration=calibration, by_tps=by_tps))
 
 
 def _calibration_param(value: str | None) -> bool:

@@ -180,7 +180,7 @@ def _measurements(svc: Services, peer: StoredReport, estimate: Any) -> list[Meas
     return out
 
 
-def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: bool) -> str:
+def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: bool, by_tps: bool = False) -> str:
     """The envelope with each Model object's installed / measured / calibrated speed. Untouched (the same
     bytes) when the node serves nothing and its class has no correction that applies."""
     mine = served(svc, stored.report)
@@ -188,14 +188,18 @@ def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: boo
     klass = speed_class(stored.report.system)
     if not mine and not fitted.corrections:
         return body
-    if not mine:  # the class's correction only: patch each row's text (a full listing is ~12k rows, 14 MB)
+    uniform = not any(c.applies for c in (*fitted.per_quant.values(), *fitted.per_model.values()))
+    if not mine and (uniform or not by_tps):  # one factor keeps the order: patch each row's text (12k rows)
         patched = _patch_rows(body, lambda name, quant: fitted.get(klass, "llamacpp", name, quant))
         if patched is not None:
             return patched
     envelope = json.loads(body)
-    for model in envelope.get("models", []):
+    models = envelope.get("models", [])
+    for model in models:
         correction = fitted.get(klass, "llamacpp", model["name"], model["best_quant"])
         apply(model, mine, correction, calibration=calibration)
+    if by_tps:  # the page keeps the engine's choice of rows; within it, measured and calibrated speeds decide
+        models.sort(key=lambda m: (m["fit_level"] == "too_tight", -m["estimated_tps"], -m["score"], m["name"].lower()))
     return json.dumps(envelope, separators=(",", ":"))
 
 
