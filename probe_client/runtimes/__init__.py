@@ -17,6 +17,7 @@ from types import ModuleType
 from urllib.parse import urlsplit
 
 from fleetfit.contract import RuntimeInfo, ServedModel
+from pydantic import ValidationError
 
 from probe_client.runtimes import llamacpp, lmstudio, ollama, sglang, vllm
 from probe_client.runtimes.base import Found, Http, Served, public_url
@@ -105,18 +106,32 @@ def _identify(http: Http, target: Target) -> Found | None:
 
 
 def to_contract(discovery: Discovery, measured_at: datetime) -> list[RuntimeInfo]:
-    """The report's ``runtimes``: every rate stamped with when it was read; at most 16 runtimes."""
+    """The report's ``runtimes``: every rate stamped with when it was read; at most 16 runtimes. What a
+    runtime says that the contract cannot carry is dropped with a log line, never the whole report."""
     out = []
     for url, found in discovery.found[:16]:
-        models = [_served(m, measured_at) for m in found.models[:64]]
-        out.append(RuntimeInfo(kind=found.kind, version=found.version, url=url, models=models))  # type: ignore[arg-type]
+        models = []
+        for model in found.models[:64]:
+            try:
+                models.append(_served(model, measured_at))
+            except ValidationError as exc:
+                log.warning("%s at %s: model %.80r left out: %s", found.kind, url, model.name, _first(exc))
+        try:
+            out.append(RuntimeInfo(kind=found.kind, version=found.version, url=url, models=models))  # type: ignore[arg-type]
+        except ValidationError as exc:
+            log.warning("%s at %s left out: %s", found.kind, url, _first(exc))
     return out
+
+
+def _first(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
 
 
 def _served(model: Served, measured_at: datetime) -> ServedModel:
     measured = model.decode_tps is not None or model.prefill_tps is not None
     return ServedModel(
-        name=model.name,
+        name=model.name[:200],
         file=model.file,
         repo=model.repo,
         quant=model.quant,

@@ -185,3 +185,13 @@ def test_public_url_strips_userinfo_query_and_fragment() -> None:
 def test_prometheus_parser_skips_comments_garbage_and_non_finite_values() -> None:
     samples = parse_prometheus(b'# HELP x\nx{a="1",b="q\\"z"} 2.5\nbad line\ny NaN\nz +Inf\nw 1e3 1700000000\n')
     assert [(s.name, s.labels, s.value) for s in samples] == [("x", {"a": "1", "b": 'q\\"z'}, 2.5), ("w", {}, 1000.0)]
+
+
+def test_what_the_contract_cannot_carry_is_dropped_not_the_report() -> None:
+    from probe_client.runtimes import Discovery, Found, Served
+
+    long_name = "x" * 240 + ".gguf"
+    found = Found("llamacpp", "b1", [Served(name=long_name.removesuffix(".gguf"), file=long_name),
+                                      Served(name="ok", context=10**9)])  # fmt: skip
+    [runtime] = to_contract(Discovery([("http://127.0.0.1:8080", found)], []), NOW)
+    assert [m.name for m in runtime.models] == ["x" * 200]  # the absurd context is left out, with a log line
