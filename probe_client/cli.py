@@ -10,6 +10,10 @@ Detect this node's hardware (the System object), post it as a report to the flee
 the server answers. Every report is written to the spool before it is sent and leaves it only after a 2xx,
 so a report collected during an outage is delivered by a later run, oldest first, exactly once.
 
+Inference servers: the probe reads what llama-server, Ollama, vLLM, SGLang and LM Studio serve on their
+default loopback ports (and any --runtime-url) with read-only GETs, within 1 s; nothing is started and no
+prompt is sent unless --bench is given.
+
 Authentication: SigV4 (service execute-api, credentials from the standard AWS chain) when the endpoint is an
 API Gateway URL or --sigv4 is given; otherwise a bearer token from --token-file or FLEETFIT_TOKEN.
 """
@@ -71,6 +75,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the server's envelope as JSON")
     parser.add_argument("--sigv4", action="store_true", help="sign with AWS SigV4 whatever the endpoint")
+    parser.add_argument(
+        "--runtime-url",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="an inference server to read besides the default loopback ports (repeatable)",
+    )
+    parser.add_argument(
+        "--no-runtimes",
+        action="store_true",
+        help="do not look for inference servers (llama-server, Ollama, vLLM, SGLang, LM Studio)",
+    )
+    parser.add_argument(
+        "--bench",
+        metavar="MODEL_FILE",
+        help="run llama-bench on this GGUF file (when on the PATH) and report its decode and prompt rates",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -89,5 +110,8 @@ def main(args: argparse.Namespace) -> int:
             local=args.local,
             json=args.json,
             sigv4=args.sigv4,
+            runtime_urls=args.runtime_url,
+            no_runtimes=args.no_runtimes,
+            bench=args.bench,
         )
     )

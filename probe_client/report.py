@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fleetfit.contract import Report, System
+from fleetfit.contract import Report, RuntimeInfo, System
 from pydantic import ValidationError
 
 from probe_client import __version__
@@ -32,6 +32,7 @@ def build_report(
     hostname: str | None,
     os_label: str | None,
     now: datetime | None = None,
+    runtimes: list[RuntimeInfo] | None = None,
 ) -> Report:
     collected_at = (now or datetime.now(UTC)).astimezone(UTC)
     return Report(
@@ -43,6 +44,7 @@ def build_report(
         os=(os_label or None) and os_label[:64],
         system=system,
         notes=notes[:64],
+        runtimes=(runtimes or [])[:16],
     )
 
 

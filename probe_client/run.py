@@ -10,13 +10,13 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from fleetfit.contract import Report, System
+from fleetfit.contract import Report, RuntimeInfo, System
 
 from probe_client import logs
 from probe_client.deliver import Deliverer, FlushResult, Outcome, Result, RetryPolicy
@@ -24,6 +24,8 @@ from probe_client.detect import detect
 from probe_client.host import Host, real_host
 from probe_client.identity import imds_instance_id, resolve_node_id, valid_node_id
 from probe_client.report import BadSystemFile, build_report, load_system
+from probe_client.runtimes import BadRuntimeUrl, Discovery, check_url, discover, to_contract
+from probe_client.runtimes.llamabench import BenchFailed, run_bench
 from probe_client.spool import Spool, SpoolBusy, default_spool_dir
 from probe_client.transport import (
     Auth,
@@ -54,6 +56,13 @@ class ProbeArgs:
     local: bool = False
     json: bool = False
     sigv4: bool = False
+    runtime_urls: list[str] = field(default_factory=list)  # --runtime-url, repeatable
+    no_runtimes: bool = False
+    bench: str | None = None  # --bench MODEL_FILE: run llama-bench on it
+
+
+def _discover(urls: Sequence[str], defaults: bool) -> Discovery:
+    return discover(urls, defaults=defaults)
 
 
 @dataclass
@@ -69,6 +78,7 @@ class Runtime:
     imds: Callable[[], str | None] = imds_instance_id
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    runtimes: Callable[[Sequence[str], bool], Discovery] = _discover  # (--runtime-url list, default ports?)
 
 
 @dataclass
@@ -95,6 +105,13 @@ def _run(args: ProbeArgs, rt: Runtime) -> int:
         raise ConfigError("--splay must be 0 or more seconds")
     if args.node_id is not None and not valid_node_id(args.node_id):
         raise ConfigError("--node-id must be 1-128 characters of A-Z a-z 0-9 . _ : @ - and start alphanumeric")
+    try:
+        for url in args.runtime_urls:
+            check_url(url)
+    except BadRuntimeUrl as exc:
+        raise ConfigError(str(exc)) from exc
+    if args.no_runtimes and (args.runtime_urls or args.bench):
+        raise ConfigError("--no-runtimes contradicts --runtime-url/--bench: give one or the other")
     target = None if args.local else _target(args, rt.environ)
 
     if args.splay:
@@ -111,17 +128,33 @@ def _run(args: ProbeArgs, rt: Runtime) -> int:
         system, notes = detection.system, detection.notes
     node_id, how = resolve_node_id(args.node_id, rt.host, rt.imds)
     log.info("node id %s (%s)", node_id, how)
+    now = rt.now()
+    runtimes = [] if args.no_runtimes else _runtimes(args, rt, notes, now)
     report = build_report(
         system,
         node_id,
         notes=notes,
         hostname=rt.host.hostname(),
         os_label=rt.host.os_label(),
-        now=rt.now(),
+        now=now,
+        runtimes=runtimes,
     )
     if target is None:
         return _local(report, args, rt)
     return _send(report, target, args, rt)
+
+
+def _runtimes(args: ProbeArgs, rt: Runtime, notes: list[str], now: datetime) -> list[RuntimeInfo]:
+    """What the inference servers on this node serve (read-only GETs, at most 1 s), plus --bench's run."""
+    discovery = rt.runtimes(args.runtime_urls, True)
+    notes.extend(discovery.notes)
+    found = to_contract(discovery, now)
+    if args.bench:
+        try:
+            found.append(run_bench(args.bench, rt.host, now))
+        except BenchFailed as exc:
+            raise ConfigError(f"--bench: {exc}") from exc
+    return found
 
 
 def _target(args: ProbeArgs, environ: Mapping[str, str]) -> _Target:
@@ -142,7 +175,9 @@ def _target(args: ProbeArgs, environ: Mapping[str, str]) -> _Target:
 
 
 def report_body(report: Report) -> bytes:
-    return json.dumps(report.model_dump(mode="json"), separators=(",", ":")).encode("utf-8")
+    """The report as sent. A node without runtimes sends exactly what it sent before runtimes existed."""
+    data = report.model_dump(mode="json", exclude=None if report.runtimes else {"runtimes"})
+    return json.dumps(data, separators=(",", ":")).encode("utf-8")
 
 
 def _send(report: Report, target: _Target, args: ProbeArgs, rt: Runtime) -> int:

@@ -115,6 +115,23 @@ class EstimateBasis(_Contract):
     kv_cache_type: str = Field(
         default="f16", description="extra: llama.cpp KV-cache type the memory and speed assume (kv_quant)"
     )
+    source: Literal["measured", "calibrated", "estimated"] = Field(
+        default="estimated",
+        description="extra: where estimated_tps comes from: this node measured it, nodes of its speed class "
+        "did (the physics estimate x their correction), or physics only ('method' says which physics)",
+    )
+    calibration: CalibrationBasis | None = Field(default=None, description="extra: the correction applied")
+
+
+class CalibrationBasis(_Contract):
+    """extra: the fleet correction behind a calibrated estimate."""
+
+    factor: float = Field(gt=0, description="physics estimate x factor = estimated_tps")
+    low: float = Field(gt=0, description="~95 % interval of the factor")
+    high: float = Field(gt=0)
+    measurements: int = Field(ge=0)
+    nodes: int = Field(ge=0)
+    physics_tps: float = Field(ge=0, description="the estimate before the correction")
 
 
 class ModelFit(_Contract):
@@ -169,6 +186,10 @@ class ModelFit(_Contract):
     estimate_basis: EstimateBasis
     license: str | None = None
     capabilities: list[str] = Field(default_factory=list)
+    installed: bool = Field(default=False, description="llmfit's field: a runtime on the node serves this model now")
+    measured_tps: float | None = Field(
+        default=None, description="llmfit's field: decode tok/s this node's runtime measured for this model and quant"
+    )
 
 
 class Node(_Contract):
@@ -188,6 +209,49 @@ class Envelope(_Contract):
     catalog_version: str | None = Field(default=None, description="extra: content hash of the catalog used")
 
 
+RuntimeKind = Literal["llamacpp", "ollama", "vllm", "sglang", "lmstudio", "llama-bench"]
+
+
+class ServedModel(_Contract):
+    """extra: one model a runtime on the node serves (or llama-bench measured), as the runtime states it."""
+
+    name: str = Field(min_length=1, max_length=200, description="the runtime's name for it (Ollama tag, served id)")
+    file: str | None = Field(
+        default=None,
+        max_length=255,
+        pattern=r"^[^/\\]+$",
+        description="the model's own file name (no directory), when the runtime loaded a file",
+    )
+    repo: str | None = Field(
+        default=None, max_length=200, pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", description="Hub repo it came from"
+    )
+    quant: str | None = Field(default=None, max_length=32, description="quantization as the runtime states it")
+    context: int | None = Field(default=None, ge=1, le=16_777_216, description="context the runtime serves")
+    measured_decode_tps: float | None = Field(
+        default=None, ge=0, le=1e6, allow_inf_nan=False, description="generation tokens/s the runtime measured"
+    )
+    measured_prefill_tps: float | None = Field(
+        default=None, ge=0, le=1e7, allow_inf_nan=False, description="prompt tokens/s the runtime measured"
+    )
+    samples: int = Field(default=0, ge=0, description="observations the rates average over (runtime's count)")
+    measured_at: datetime | None = Field(default=None, description="when the rates were read")
+    loaded: bool | None = Field(default=None, description="in memory now; null when the runtime cannot say")
+    size_bytes: int | None = Field(default=None, ge=0, description="file size, when the runtime states it")
+
+
+class RuntimeInfo(_Contract):
+    """extra: one inference server found on the node (read-only probes of its documented routes)."""
+
+    kind: RuntimeKind
+    version: str | None = Field(default=None, max_length=64)
+    url: str = Field(
+        max_length=256,
+        pattern=r"^(https?://[^/?#@\s]+(/[^?#@\s]*)?|local)$",
+        description="where it answers, without credentials or query; 'local' for llama-bench",
+    )
+    models: list[ServedModel] = Field(default_factory=list, max_length=64)
+
+
 class Report(_Contract):
     """A probe's report of one node: what POST /api/v1/reports takes."""
 
@@ -202,6 +266,11 @@ class Report(_Contract):
         default_factory=list,
         max_length=64,
         description="extra: how the probe read the hardware (fallback sources used, devices ignored, caveats)",
+    )
+    runtimes: list[RuntimeInfo] = Field(
+        default_factory=list,
+        max_length=16,
+        description="extra: inference servers running on the node, what they serve and how fast they measured it",
     )
 
     @field_validator("collected_at")

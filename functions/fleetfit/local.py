@@ -28,4 +28,24 @@ def ingest_local(report: Report, *, db_path: str | None = None) -> Envelope:
         store.close()
     latest = result.latest.report
     node = Node(name=latest.node_id, os=latest.os or "unknown")
-    return fit_envelope(latest.system, load_bundled(), parse_query({}, route="top"), node)
+    catalog = load_bundled()
+    envelope = fit_envelope(latest.system, catalog, parse_query({}, route="top"), node)
+    return _with_measurements(envelope, latest, catalog.entries) if latest.runtimes else envelope
+
+
+def _with_measurements(envelope: Envelope, report: Report, entries: object) -> Envelope:
+    """The node's own runtimes mark what it serves (installed) and what it measured (estimate_basis.source)."""
+    from fleetfit.catalog.lineage import LineageIndex
+    from fleetfit.engine.calibration import Served, apply
+
+    index = LineageIndex(entries)  # type: ignore[arg-type]
+    served = []
+    for runtime in report.runtimes:
+        for m in runtime.models:
+            match = index.match(kind=runtime.kind, name=m.name, file=m.file, repo=m.repo, quant=m.quant)
+            if match.entry is not None:
+                served.append(Served(match.entry, match.quant, runtime.kind, m.measured_decode_tps))
+    data = envelope.model_dump(mode="json")
+    for row in data["models"]:
+        apply(row, served, None)
+    return Envelope.model_validate(data)

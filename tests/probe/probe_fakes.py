@@ -21,6 +21,7 @@ from typing import Any
 from probe_client.deliver import RetryPolicy
 from probe_client.host import CommandResult, Host, Memory
 from probe_client.run import Runtime
+from probe_client.runtimes import Discovery
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GIB = 1024**3
@@ -347,6 +348,7 @@ def make_runtime(host_root: Path, fake_time: FakeTime, **overrides: object) -> R
         "now": fake_time.now,
         "imds": lambda: None,
         "policy": RetryPolicy(attempts=4, base_s=1.0, cap_s=8.0, budget_s=60.0),
+        "runtimes": lambda urls, defaults: Discovery([], []),  # no real port is probed unless a test asks
     }
     values.update(overrides)
     return Runtime(**values)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ Handlers stay thin: parse, authorise, call the store and the engine, answer. Err
 or route, 413 body too large, 415 not JSON, 422 invalid body, 503 store unavailable.
 """
 
+import json
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
@@ -15,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from fleetfit import __version__
+from fleetfit.api import measured
 from fleetfit.api.auth import Forbidden, Unauthenticated, caller_of, check_may_write
 from fleetfit.api.models import (
     CatalogInfo,
@@ -214,11 +216,24 @@ def _models(route: str, path_node: str | None, name: str | None) -> Response:
         node_id = given
     elif given is not None and given != node_id:
         raise ApiError(400, f"node={given!r} contradicts the path's node {node_id!r}")
+    calibration = _calibration_param(params.pop("calibration", None))
     query = _query(svc, params, route, name)
     stored = _latest(svc, node_id)
     if query == _query(svc, {}, "top"):  # the default top list: a known class answers from its digest
-        return _envelope(_top_answer(svc, stored))
-    return _envelope(_fit(svc, stored.report.system, query, _node_of(stored), as_class=True))
+        body = _top_answer(svc, stored)
+    else:
+        body = _fit(svc, stored.report.system, query, _node_of(stored), as_class=True)
+    by_tps = getattr(query, "sort", None) == "tps"
+    return _envelope(measured.annotate(svc, stored, body, calibration=calibration, by_tps=by_tps))
+
+
+def _calibration_param(value: str | None) -> bool:
+    """calibration=on (default: fleet measurements correct the speed estimate) or off (physics only)."""
+    if value is None or value.lower() == "on":
+        return True
+    if value.lower() == "off":
+        return False
+    raise ApiError(400, "invalid calibration value: use on|off")
 
 
 # -- routes: service ------------------------------------------------------------------------------------
@@ -256,8 +271,9 @@ _MODELS_DESC = (
     "min_fit, perfect, include_too_tight, use_case, provider, search, license, sort, max_context, runtime, "
     "force_runtime, ram_gb, vram_gb, cpu_cores; quant (any llama.cpp type or unsloth UD- file, any case) and "
     "kv_quant (KV-cache type: f16, bf16, q8_0, q4_0, ...), prompt_tokens (prompt length of prefill_tps and "
-    "ttft_ms, default 512). A parameter given twice is a 400; unknown ones are "
-    "ignored."
+    "ttft_ms, default 512). A parameter given twice is a 400; unknown ones are ignored. "
+    "calibration=off gives the physics estimate (measured_tps still shows what this node measured); default on: "
+    "a speed this node measured, or its class's fleet correction, replaces it and estimate_basis.source says which."
 )
 
 
@@ -314,6 +330,42 @@ def system(
     stored = _latest(_svc(), node)
     body = {"node": _node_of(stored).model_dump(), "system": stored.report.system.model_dump(mode="json")}
     return Response(status_code=200, content_type=JSON, body=body)
+
+
+@app.get("/api/v1/runtimes", summary="Inference servers on a node (llmfit's /api/v1/runtimes), from its latest report")
+def runtimes(
+    node: Annotated[str, Query(min_length=1, max_length=128)],
+):  # no return annotation: Powertools would validate it as a model
+    return _json_body(measured.runtimes_body(_latest(_svc(), node)))
+
+
+@app.get("/api/v1/nodes/<node_id>/runtimes", summary="Inference servers on a node, from its latest report")
+def node_runtimes(node_id: str):  # no return annotation: Powertools would validate it as a model
+    return _json_body(measured.runtimes_body(_latest(_svc(), unquote(node_id))))
+
+
+@app.get(
+    "/api/v1/installed", summary="Models a node's runtimes serve (llmfit's /api/v1/installed), matched to the catalog"
+)
+def installed(
+    node: Annotated[str, Query(min_length=1, max_length=128)],
+):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    return _json_body(measured.installed_body(svc, _latest(svc, node)))
+
+
+@app.get("/api/v1/nodes/<node_id>/installed", summary="Models a node's runtimes serve, matched to the catalog")
+def node_installed(node_id: str):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    return _json_body(measured.installed_body(svc, _latest(svc, unquote(node_id))))
+
+
+def _json_body(data: dict[str, Any]) -> Response:
+    return Response(status_code=200, content_type=JSON, body=json.dumps(data, default=_iso, separators=(",", ":")))
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat().replace("+00:00", "Z")
 
 
 # -- routes: ingest -------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ class Services:
     catalogs: CatalogSource
     engine: EnginePort
     now: Callable[[], datetime] = field(default=_utcnow)
+    caches: dict[str, Any] = field(default_factory=dict)  # per-process memos of derived data (api.measured)
 
 
 def build_services(

@@ -197,7 +197,8 @@ class Fit:
             f'"ram_bandwidth_gbps":{repr(hw.ram_bandwidth_gbps) if uses_cpu else "null"},'
             f'"efficiency":{efficiency!r},"bytes_per_token_gb":{round(self.bytes_per_token / 1e9, 3)!r},'
             f'"context_tokens":{min(SPEED_CONTEXT, self.context)},"prompt_tokens":{self.prompt_tokens},'
-            f'"kv_cache_type":"{self.options.kv_quant}"}}'
+            f'"kv_cache_type":"{self.options.kv_quant}","source":"estimated","calibration":null}},'
+            '"installed":false,"measured_tps":null'  # physics only; fleet measurements are applied by the API
         )
         cached = (run_mode_etc, middle, _texts(self.shared_notes()), placement_tail, low, basis)
         self.shared["json"] = cached

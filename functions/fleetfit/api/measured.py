@@ -1,0 +1,264 @@
+"""What the fleet measured, in the API: a node's runtimes and served models (llmfit's /api/v1/runtimes and
+/api/v1/installed), and the Model objects' ``installed``, ``measured_tps`` and calibrated speed.
+
+Measurements come only from the latest report of each node, so a node whose hardware changed speaks for
+its new hardware only. Corrections come from the nodes of the same hardware class (a store index read),
+are fitted by ``engine.calibration`` and are kept per class and catalog version for CACHE_S seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from fleetfit.api.services import Services
+from fleetfit.api.telemetry import logger
+from fleetfit.contract import Report, RuntimeInfo, ServedModel
+from fleetfit.engine.calibration import (
+    BACKEND_OF_RUNTIME,
+    Calibration,
+    Correction,
+    Measurement,
+    Served,
+    apply,
+    calibrate,
+    corrected_tps,
+    speed_class,
+)
+from fleetfit.store import StoredReport, StoreError
+
+CACHE_S = 300  # a class's correction is refitted at most this often per process
+PEERS = 200  # nodes of a class read to fit its correction (one index page)
+KNOWN_RUNTIMES = ("llamacpp", "ollama", "vllm", "sglang", "lmstudio")
+
+
+@dataclass(frozen=True)
+class Row:
+    runtime: RuntimeInfo
+    model: ServedModel
+    entry: str | None
+    quant: str | None
+
+
+def _index(svc: Services) -> Any:
+    """The catalog's lineage index (built once per catalog version), or None with a catalog that has no
+    entries (a fake engine's)."""
+    catalog = svc.catalogs.current()
+    cache = svc.caches.setdefault("lineage", {})
+    found = cache.get(catalog.version)
+    if found is None:
+        entries = getattr(catalog, "entries", None)
+        if entries is None:
+            return None
+        from fleetfit.catalog.lineage import LineageIndex
+
+        cache.clear()
+        found = cache[catalog.version] = LineageIndex(entries)
+    return found
+
+
+def rows(svc: Services, report: Report) -> list[Row]:
+    """Every served model of the report, matched to its catalog entry and quant where it can be."""
+    index = _index(svc)
+    out = []
+    for runtime in report.runtimes:
+        for model in runtime.models:
+            if index is None:
+                out.append(Row(runtime, model, None, model.quant))
+                continue
+            match = index.match(kind=runtime.kind, name=model.name, file=model.file, repo=model.repo, quant=model.quant)
+            out.append(Row(runtime, model, match.entry, match.quant))
+    return out
+
+
+def runtimes_body(stored: StoredReport) -> dict[str, Any]:
+    """llmfit's ``{"runtimes": [{"name", "installed"}], "warnings": []}``, with what each runtime serves."""
+    found = {r.kind: r for r in stored.report.runtimes}
+    runtimes = []
+    for kind in (*KNOWN_RUNTIMES, *(k for k in found if k not in KNOWN_RUNTIMES)):
+        info = found.get(kind)
+        entry: dict[str, Any] = {"name": kind, "installed": info is not None}
+        if info is not None:
+            entry |= {"version": info.version, "url": info.url, "models": len(info.models)}
+        runtimes.append(entry)
+    warnings = [] if found else ["the node's latest report names no inference server (none found, or --no-runtimes)"]
+    return {
+        "node": _node(stored),
+        "collected_at": stored.report.collected_at,
+        "runtimes": runtimes,
+        "warnings": warnings,
+    }
+
+
+def installed_body(svc: Services, stored: StoredReport) -> dict[str, Any]:
+    """llmfit's ``{"models": [{"name", "runtime"}], "warnings": []}``, with the catalog match and rates."""
+    models, warnings = [], []
+    for row in rows(svc, stored.report):
+        m = row.model
+        models.append({
+            "name": m.name,
+            "runtime": row.runtime.kind,
+            "catalog_name": row.entry,
+            "matched": row.entry is not None,
+            "quant": row.quant,
+            "file": m.file,
+            "repo": m.repo,
+            "loaded": m.loaded,
+            "context": m.context,
+            "measured_decode_tps": m.measured_decode_tps,
+            "measured_prefill_tps": m.measured_prefill_tps,
+            "samples": m.samples,
+            "measured_at": m.measured_at,
+        })  # fmt: skip
+        if row.entry is None:
+            warnings.append(f"{m.name[:100]} ({row.runtime.kind}) matches no catalog model: shown unmatched")
+    if not stored.report.runtimes:
+        warnings.append("the node's latest report names no inference server (none found, or --no-runtimes)")
+    return {"node": _node(stored), "models": models, "warnings": warnings[:50]}
+
+
+def _node(stored: StoredReport) -> dict[str, str]:
+    return {"name": stored.report.node_id, "os": stored.report.os or "unknown"}
+
+
+# --- the Model objects -----------------------------------------------------------------------------------
+
+
+def served(svc: Services, report: Report) -> list[Served]:
+    return [
+        Served(r.entry, r.quant, r.runtime.kind, r.model.measured_decode_tps)
+        for r in rows(svc, report)
+        if r.entry is not None
+    ]
+
+
+def class_calibration(svc: Services, stored: StoredReport) -> Calibration:
+    """The correction of the node's class from its peers' latest reports (cached per class and catalog)."""
+    catalog = svc.catalogs.current()
+    key = (stored.hw_class, catalog.version)
+    now = svc.now()
+    cache: dict[tuple[str, str], tuple[datetime, Calibration]] = svc.caches.setdefault("calibration", {})
+    cached = cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    estimate = svc.engine.estimate_tps
+    measurements: list[Measurement] = []
+    if estimate is not None:
+        try:
+            page = svc.store.nodes_in_class(stored.hw_class, limit=PEERS)
+            peers = svc.store.latest_many([n.node_id for n in page.items])
+        except StoreError as exc:
+            logger.warning("calibration peers not read", reason=str(exc))
+            peers = {}
+        for peer in peers.values():
+            if peer.report.runtimes:
+                measurements += _measurements(svc, peer, estimate)
+    calibration = calibrate(measurements)
+    if len(cache) > 1000:
+        cache.clear()
+    cache[key] = (now + timedelta(seconds=CACHE_S), calibration)
+    return calibration
+
+
+def _measurements(svc: Services, peer: StoredReport, estimate: Any) -> list[Measurement]:
+    system = peer.report.system
+    klass = speed_class(system)
+    out = []
+    for row in rows(svc, peer.report):
+        rate = row.model.measured_decode_tps
+        if row.entry is None or row.quant is None or not rate:
+            continue
+        physics = estimate(system, svc.catalogs.current(), row.entry, row.quant)
+        if physics is None:
+            continue
+        backend = BACKEND_OF_RUNTIME.get(row.runtime.kind, row.runtime.kind)
+        out.append(Measurement(peer.report.node_id, klass, backend, row.entry, row.quant, rate, physics))
+    return out
+
+
+def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: bool, by_tps: bool = False) -> str:
+    """The envelope with each Model object's installed / measured / calibrated speed. Untouched (the same
+    bytes) when the node serves nothing and its class has no correction that applies."""
+    mine = served(svc, stored.report)
+    fitted = class_calibration(svc, stored) if calibration else Calibration()
+    klass = speed_class(stored.report.system)
+    if not mine and not fitted.corrections:
+        return body
+    uniform = not any(c.applies for c in (*fitted.per_quant.values(), *fitted.per_model.values()))
+    if not mine and (uniform or not by_tps):  # one factor keeps the order: patch each row's text (12k rows)
+        patched = _patch_rows(body, lambda name, quant: fitted.get(klass, "llamacpp", name, quant))
+        if patched is not None:
+            return patched
+    envelope = json.loads(body)
+    models = envelope.get("models", [])
+    for model in models:
+        correction = fitted.get(klass, "llamacpp", model["name"], model["best_quant"])
+        apply(model, mine, correction, calibration=calibration)
+    if by_tps:  # the page keeps the engine's choice of rows; within it, measured and calibrated speeds decide
+        models.sort(key=lambda m: (m["fit_level"] == "too_tight", -m["estimated_tps"], -m["score"], m["name"].lower()))
+    return json.dumps(envelope, separators=(",", ":"))
+
+
+_NAME = re.compile(r'^\{"name":("(?:[^"\\]|\\.)*")')
+_QUANT = re.compile(r'"best_quant":"([^"]+)"')
+_TPS = re.compile(r'"estimated_tps":([-\d.eE+]+),')
+_FULL = re.compile(r'"estimated_tps_full_context":([-\d.eE+]+)')
+_PHYSICS = '"source":"estimated","calibration":null'
+_TAIL = re.compile(r'^\](,"catalog_version":("[^"]*"|null))?\}$')
+
+
+def _patch_rows(body: str, correction_for: Callable[[str, str], Correction | None]) -> str | None:
+    """``apply`` for calibrated rows, on the engine's JSON text: the same result as parsing, applying and
+    dumping (tests compare both), at a tenth of the cost. None when the text is not laid out as the engine
+    writes it (the caller then takes the parsing path)."""
+    start = body.find('"models":[')
+    end = body.rfind("]")
+    if start < 0 or end < start or not _TAIL.match(body[end:]):
+        return None
+    head, rows_text = body[: start + 10], body[start + 10 : end]
+    if not rows_text:
+        return body
+    rows = rows_text.split(',{"name":')  # a row starts so; inside a JSON string every '"' is escaped
+    out = []
+    for i, row in enumerate(rows):
+        row = row if i == 0 else '{"name":' + row
+        name, quant, tps = _NAME.match(row), _QUANT.search(row), _TPS.search(row)
+        if name is None or quant is None or tps is None:
+            return None
+        correction = correction_for(json.loads(name.group(1)), quant.group(1))
+        if correction is not None:
+            patched = _calibrated(row, tps, correction)
+            if patched is None:
+                return None
+            row = patched
+        out.append(row)
+    return head + ",".join(out) + body[end:]
+
+
+def _calibrated(row: str, tps: re.Match[str], correction: Correction) -> str | None:
+    physics = float(tps.group(1))
+    full = _FULL.search(row)
+    notes_end = row.find('],"gguf_sources":')
+    if full is None or notes_end < 0 or row.count(_PHYSICS) != 1:
+        return None
+    basis = {
+        "factor": correction.factor,
+        "low": correction.low,
+        "high": correction.high,
+        "measurements": correction.measurements,
+        "nodes": correction.nodes,
+        "physics_tps": physics,
+    }
+    note = json.dumps(correction.note())
+    row = row[:notes_end] + ("," if row[notes_end - 1] != "[" else "") + note + row[notes_end:]
+    row = row.replace(_PHYSICS, '"source":"calibrated","calibration":' + json.dumps(basis, separators=(",", ":")))
+    full = _FULL.search(row)
+    assert full is not None
+    row = row[: full.start(1)] + repr(round(float(full.group(1)) * correction.factor, 1)) + row[full.end(1) :]
+    tps_now = _TPS.search(row)
+    assert tps_now is not None
+    return row[: tps_now.start(1)] + repr(corrected_tps(physics, correction)) + row[tps_now.end(1) :]
