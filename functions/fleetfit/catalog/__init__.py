@@ -28,6 +28,20 @@ BUNDLED_CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.
 BUNDLED_DIGEST_PATH = BUNDLED_CATALOG_PATH.with_name("catalog.sha256")
 
 
+# Lineage fields (infra/catalog/lineage.py) at their defaults are left out of the file to keep it small; loading
+# restores them, so every entry read from a Catalog has downloads, likes, first_party, kind, group, origin_date.
+LINEAGE_DEFAULTS: dict[str, Any] = {"downloads": 0, "likes": 0, "first_party": False, "kind": "chat"}
+
+
+def _restore_defaults(models: list[dict[str, Any]]) -> None:
+    for entry in models:
+        for key, value in LINEAGE_DEFAULTS.items():
+            entry.setdefault(key, value)
+        entry.setdefault("group", entry["name"])  # a group's representative names its own group
+        if "origin_date" not in entry:
+            entry["origin_date"] = entry.get("release_date")
+
+
 class CatalogError(ValueError):
     """The catalog cannot be used; the message names the entry and field at fault."""
 
@@ -96,6 +110,7 @@ def load_catalog_bytes(data: bytes, source: str, *, trusted_digest: str | None =
     except (OSError, EOFError, zlib.error) as exc:
         raise CatalogError(f"invalid catalog from {source}: not gzip data ({exc})") from exc
     document = json.loads(text) if trusted_digest is not None and digest == trusted_digest else _validated(text, source)
+    _restore_defaults(document["models"])
     return Catalog(
         version=digest[:16],
         loaded_from=source,
@@ -145,6 +160,7 @@ def load_bundled() -> Catalog:
 
 __all__ = [
     "BUNDLED_CATALOG_PATH",
+    "LINEAGE_DEFAULTS",
     "Catalog",
     "CatalogError",
     "load_bundled",
