@@ -252,20 +252,28 @@ def downloads(draft: DraftLike) -> int:
     return int(draft.raw.get("hf_downloads") or 0)
 
 
-def signature(draft: DraftLike) -> tuple[Any, ...]:
-    """What decides the tensor shapes: family, layers, hidden, heads, KV heads, vocabulary, experts."""
-    arch = draft.arch
+SHAPE_KEYS = ("layers", "hidden", "heads", "kv_heads", "vocab")
+
+
+def experts_of(draft: DraftLike) -> int:
     moe = draft.moe_raw if draft.moe_raw is not None else draft.raw
-    experts = int(moe.get("num_experts") or 0) if moe.get("is_moe") else 0
-    return (
-        draft.family,
-        arch.get("layers"),
-        arch.get("hidden"),
-        arch.get("heads"),
-        arch.get("kv_heads"),
-        arch.get("vocab"),
-        experts,
-    )
+    return int(moe.get("num_experts") or 0) if moe.get("is_moe") else 0
+
+
+def signature(draft: DraftLike) -> tuple[Any, ...]:
+    """What decides the tensor shapes: family, layers, hidden, heads, KV heads, vocabulary (experts: see
+    `compatible`; many fine-tunes' upstream records lack the MoE fields their base has)."""
+    return (draft.family, *(draft.arch.get(k) for k in SHAPE_KEYS))
+
+
+def compatible(a: DraftLike, b: DraftLike) -> bool:
+    """Same family, and every shape fact and expert count that both records state is equal."""
+    if a.family != b.family:
+        return False
+    if any(a.arch.get(k) and b.arch.get(k) and a.arch[k] != b.arch[k] for k in SHAPE_KEYS):
+        return False
+    experts_a, experts_b = experts_of(a), experts_of(b)
+    return not (experts_a and experts_b and experts_a != experts_b)
 
 
 def _has_vision(draft: DraftLike) -> bool:
@@ -317,7 +325,9 @@ def repair_packed(drafts: Sequence[DraftLike], rules: Rules, name_size_b: Any) -
         candidates = [
             b
             for b in (bases.get(signature(draft), []) if draft.has_shape() else [])
-            if b is not draft and (not stated or agree_low <= b.params / (stated * 1e9) <= agree_high)
+            if b is not draft
+            and compatible(b, draft)
+            and (not stated or agree_low <= b.params / (stated * 1e9) <= agree_high)
         ]
         base = _packed_base(draft, candidates, rules)
         if base is not None and (not low <= draft.params / base.params <= high or _one_embedding_apart(base, draft)):
@@ -400,14 +410,17 @@ def classify(drafts: Sequence[DraftLike], rules: Rules, category_of: Any) -> Cou
     for draft in drafts:
         tokens = name_tokens(draft.basename, rules)
         if rules.chat_markers.intersection(tokens):
-            tuned[(signature(draft), stem_of(tokens, rules))].append(draft)
+            tuned[(draft.family, stem_of(tokens, rules))].append(draft)
     stats: Counter[str] = Counter()
     for draft in drafts:
         tokens = name_tokens(draft.basename, rules)
         if draft.kind != "chat" or rules.chat_markers.intersection(tokens):
             continue
-        siblings = tuned.get((signature(draft), tokens), [])
-        if any(params_close(s, draft) and (org_of(s.name) == org_of(draft.name) or s.first_party) for s in siblings):
+        siblings = tuned.get((draft.family, tokens), [])
+        if any(
+            compatible(s, draft) and params_close(s, draft) and (org_of(s.name) == org_of(draft.name) or s.first_party)
+            for s in siblings
+        ):
             draft.kind = "base"
             stats["kind base: pretrained sibling of an instruct release"] += 1
     return stats
@@ -419,7 +432,7 @@ def classify(drafts: Sequence[DraftLike], rules: Rules, category_of: Any) -> Cou
 def assign_groups(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
     """Link each entry to its closest lineage parent, then name each tree's representative.
 
-    Parent of X: an entry of the same kind and architecture signature, parameter count within
+    Parent of X: an entry of the same kind and family with compatible shapes, parameter count within
     PARAMS_TOLERANCE, whose name stem is the longest run (MIN_STEM tokens or more, holding X's size token
     when X's name states one) of X's name stem (an equal stem only when the parent
     ranks first: first-party, then downloads). A first-party entry is its own group unless another
@@ -433,11 +446,11 @@ def assign_groups(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
     aliases: dict[tuple[Any, ...], list[DraftLike]] = defaultdict(list)  # searched for non-first-party only
     for draft in drafts:
         stem = stems[id(draft)]
-        index[(draft.kind, signature(draft), stem)].append(draft)
+        index[(draft.kind, draft.family, stem)].append(draft)
         # meta-llama/Meta-Llama-3-8B-Instruct is also the "Llama-3-8B" its fine-tunes name.
         org_words = set(re.split(r"[-_]", org_of(draft.name).lower()))
         if draft.first_party and len(stem) > MIN_STEM and stem[0] in org_words and stem[1][0].isalpha():
-            aliases[(draft.kind, signature(draft), stem[1:])].append(draft)
+            aliases[(draft.kind, draft.family, stem[1:])].append(draft)
 
     parent: dict[int, DraftLike] = {}
     for draft in drafts:
@@ -505,7 +518,7 @@ def _parent(
     rank: dict[int, int],
 ) -> DraftLike | None:
     own = stems[id(draft)]
-    key = (draft.kind, signature(draft))
+    key = (draft.kind, draft.family)
     sizes = [i for i, token in enumerate(own) if SIZE_WORD.fullmatch(token)]
     for length in range(len(own), MIN_STEM - 1, -1):
         found = []
@@ -513,7 +526,7 @@ def _parent(
             if sizes and not any(start <= i < start + length for i in sizes):
                 continue  # "Llama-3-Smaug-8B" descends from an "...8B" name, not from a repo called "llama"
             for other in index.get((*key, own[start : start + length]), ()):
-                if other is draft or not params_close(other, draft):
+                if other is draft or not params_close(other, draft) or not compatible(other, draft):
                     continue
                 if length == len(own) and rank[id(other)] > rank[id(draft)]:
                     continue

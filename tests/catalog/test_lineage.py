@@ -189,6 +189,8 @@ def test_packed_repos_take_their_base_models_unpacked_size() -> None:
             upstream("RedHatAI/Llama-3.3-70B-Instruct-NVFP4", 40_606_377_056, downloads=14_586, **LLAMA_70B),
             upstream("unsloth/Llama-3.3-70B-Instruct-bnb-4bit", 37_400_000_000, **LLAMA_70B),
             upstream("RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic", 70_553_706_496, **LLAMA_70B),  # not packed
+            # NVFP4 in the name, but 0.95 of its base's count (scales and unpacked layers): not a pack
+            upstream("meta-llama/Llama-3.3-70B-Instruct-NVFP4-mixed", 67_000_000_000, **LLAMA_70B),
             upstream("openai/gpt-oss-20b", OSS_PARAMS, **GPT_OSS_20B),
             upstream("someone/gpt-oss-20b-MXFP4-repack", 12_100_000_000, **GPT_OSS_20B),
         ]
@@ -199,6 +201,7 @@ def test_packed_repos_take_their_base_models_unpacked_size() -> None:
     assert "40,606,377,056" in nvfp4["provenance"]["params"] and nvfp4["confidence"] == "medium"
     assert models["unsloth/Llama-3.3-70B-Instruct-bnb-4bit"]["params"] == 70_553_706_496
     assert "provenance" not in models["RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic"]
+    assert models["meta-llama/Llama-3.3-70B-Instruct-NVFP4-mixed"]["params"] == 67_000_000_000
     repack = models["someone/gpt-oss-20b-MXFP4-repack"]
     assert repack["params"] == OSS_PARAMS and repack["moe"]["experts"] == 32
 
@@ -243,6 +246,10 @@ GROUP_SAMPLE = [
     # The most-downloaded copy, released later: still not the group's face, and not its origin date.
     upstream("p-e-w/gpt-oss-20b-heretic", OSS_PARAMS, downloads=9_000_000, release_date="2026-01-10", **GPT_OSS_20B),
     upstream("someone/gpt-oss-20b-w4a16", 12_100_000_000, **GPT_OSS_20B),
+    # A fine-tune whose upstream record lost the MoE fields (and one with no shapes at all) still belongs.
+    upstream("Melikshah/gpt-oss-20b-clinical-cot", OSS_PARAMS, **{**GPT_OSS_20B, "is_moe": None, "num_experts": None}),
+    upstream("llmfan46/gpt-oss-20b-heretic-v2", OSS_PARAMS, architecture="gpt_oss"),
+    upstream("someone/gpt-oss-20b-reap-16", 11_000_000_000, **{**GPT_OSS_20B, "num_experts": 16}),  # pruned
     upstream("Qwen/Qwen3-8B", 8_190_735_360, downloads=10, architecture="qwen3", **QWEN3_8B),
     upstream("community/Qwen3-8B-Reupload", 8_190_735_360, downloads=10_000, architecture="qwen3", **QWEN3_8B),
     upstream("meta-llama/Llama-3.1-8B", 8_030_261_248, **LLAMA_8B),
@@ -264,6 +271,9 @@ GROUP_SAMPLE = [
         ("huihui-ai/Huihui-gpt-oss-20b-BF16-abliterated", "openai/gpt-oss-20b"),
         ("p-e-w/gpt-oss-20b-heretic", "openai/gpt-oss-20b"),
         ("someone/gpt-oss-20b-w4a16", "openai/gpt-oss-20b"),  # a packed repack, sized as its base first
+        ("Melikshah/gpt-oss-20b-clinical-cot", "openai/gpt-oss-20b"),
+        ("llmfan46/gpt-oss-20b-heretic-v2", "openai/gpt-oss-20b"),
+        ("someone/gpt-oss-20b-reap-16", "someone/gpt-oss-20b-reap-16"),  # fewer experts: other weights
         ("community/Qwen3-8B-Reupload", "Qwen/Qwen3-8B"),  # same weights: the first-party repo represents
         ("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B"),  # base and instruct: different groups
         ("meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"),
