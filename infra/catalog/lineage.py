@@ -28,6 +28,9 @@ KINDS = ("chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding",
 # Fine-tunes, abliterations and re-uploads keep the parameter count exactly; MLX-only entries unpacked from
 # packed word counts land within ~2 % of it. 5 % keeps those and still separates 7 B from 8 B siblings.
 PARAMS_TOLERANCE = 0.05
+# The same name in another storage format (FP8 with its scales, NVFP4 with unpacked layers) may count up to
+# ~15 % apart (nvidia's Nemotron-3-Nano-30B-A3B: BF16 31.6 B, NVFP4 30.0 B); the name says it is one model.
+SAME_NAME_TOLERANCE = 0.15
 # A lineage stem is at least a name and a version or size ("gpt-oss-20b", "GLM-4.7"): one word ("llama") is not.
 MIN_STEM = 2
 # A vision tower is at most ~15 % of a multimodal model (SigLIP 0.4 B of Gemma-3-27B; 3.4 B of Qwen3.8-27B).
@@ -475,7 +478,8 @@ def assign_groups(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
             group,
             key=lambda d: (
                 not d.first_party,
-                tokens[id(d)] != name_tokens_raw(d.basename),
+                tokens[id(d)] != name_tokens_raw(d.basename),  # the plain name before its FP8/NVFP4 copies
+                packed_format(d.basename, rules) is not None,  # BF16 before NVFP4 when both carry a format word
                 -downloads(d),
                 d.name.lower(),
             ),
@@ -526,7 +530,14 @@ def _parent(
             if sizes and not any(start <= i < start + length for i in sizes):
                 continue  # "Llama-3-Smaug-8B" descends from an "...8B" name, not from a repo called "llama"
             for other in index.get((*key, own[start : start + length]), ()):
-                if other is draft or not params_close(other, draft) or not compatible(other, draft):
+                same_name = tokens[id(other)] == tokens[id(draft)]  # format words aside: Foo-7B-FP8 and Foo-7B
+                if other is draft or not compatible(other, draft):
+                    continue
+                if not (
+                    params_close(other, draft)
+                    or same_name
+                    and abs(other.params / draft.params - 1) <= SAME_NAME_TOLERANCE
+                ):
                     continue
                 if length == len(own) and rank[id(other)] > rank[id(draft)]:
                     continue

@@ -156,6 +156,9 @@ def test_first_party_follows_the_organisation_list(name: str, first_party: bool)
         ("someone/Embed-1B", 1_000_000_000, {"pipeline_tag": "feature-extraction"}, "embedding"),
         ("someone/orpheus-tts-3b", 3_300_000_000, {}, "speech"),
         ("bezzam/Qwen3-ASR-1.7B", 1_700_000_000, {}, "speech"),
+        ("EleutherAI/pythia-1.4b", 1_414_647_808, {}, "base"),
+        ("openai-community/gpt2", 137_022_720, {}, "base"),
+        ("bigcode/starcoder2-15b-instruct-v0.1", 15_957_889_024, {}, "chat"),
     ],
 )
 def test_kind_by_name_and_pipeline(name: str, params: int, fields: dict[str, Any], kind: str) -> None:
@@ -261,6 +264,10 @@ GROUP_SAMPLE = [
     upstream("someone/Qwen2.5-Coder-7B-Instruct-abliterated", 7_615_616_512, architecture="qwen2", **QWEN_7B),
     upstream("someone/Qwen2.5-7B-Instruct-abliterated", 7_615_616_512, architecture="qwen2", **QWEN_7B),
     upstream("someone/Other-Model-7B", 7_615_616_512, architecture="qwen2", **QWEN_7B),  # same shape, no lineage
+    # One first-party model in three storage formats, counted 5 % apart: one group, the BF16 original its face.
+    upstream("nvidia/Nemotron-Nano-30B-A3B-BF16", 31_577_937_344, downloads=900_000, **QWEN3_8B),
+    upstream("nvidia/Nemotron-Nano-30B-A3B-FP8", 31_577_946_256, downloads=250_000, **QWEN3_8B),
+    upstream("nvidia/Nemotron-Nano-30B-A3B-NVFP4", 30_000_000_000, downloads=1_300_000, **QWEN3_8B),
 ]
 
 
@@ -283,6 +290,8 @@ GROUP_SAMPLE = [
         ("someone/Qwen2.5-Coder-7B-Instruct-abliterated", "Qwen/Qwen2.5-Coder-7B-Instruct"),
         ("someone/Qwen2.5-7B-Instruct-abliterated", "Qwen/Qwen2.5-7B-Instruct"),
         ("someone/Other-Model-7B", "someone/Other-Model-7B"),
+        ("nvidia/Nemotron-Nano-30B-A3B-NVFP4", "nvidia/Nemotron-Nano-30B-A3B-BF16"),
+        ("nvidia/Nemotron-Nano-30B-A3B-FP8", "nvidia/Nemotron-Nano-30B-A3B-BF16"),
     ],
 )
 def test_variant_groups(name: str, group: str) -> None:
