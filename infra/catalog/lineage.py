@@ -79,6 +79,7 @@ class KindRule:
     orgs: frozenset[str] = frozenset()
     pipeline_tags: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
+    architectures: frozenset[str] = frozenset()
     max_params: int | None = None
 
     def matches(self, org: str, basename: str, raw: dict[str, Any], category: str, params: int) -> bool:
@@ -90,6 +91,8 @@ class KindRule:
             return str(raw.get("pipeline_tag") or "") in self.pipeline_tags
         if self.categories:
             return category in self.categories
+        if self.architectures:
+            return str(raw.get("architecture") or "") in self.architectures
         return self.max_params is not None and params < self.max_params
 
 
@@ -163,8 +166,8 @@ def parse_kind_rules(document: Any, where: str = "repo_kinds.json") -> tuple[tup
         _need(isinstance(spec, dict), at, "expected an object")
         _need(spec.get("kind") in KINDS, at, f"kind: one of {', '.join(KINDS)}")
         _need(isinstance(spec.get("reason"), str) and bool(spec["reason"]), at, "reason: required")
-        tests = [k for k in ("name", "orgs", "pipeline_tag", "category", "max_params") if k in spec]
-        _need(len(tests) == 1, at, "exactly one of name, orgs, pipeline_tag, category, max_params")
+        tests = [k for k in ("name", "orgs", "pipeline_tag", "category", "architecture", "max_params") if k in spec]
+        _need(len(tests) == 1, at, "exactly one of name, orgs, pipeline_tag, category, architecture, max_params")
         max_params = spec.get("max_params")
         _need(max_params is None or (isinstance(max_params, int) and max_params > 0), at, "max_params: positive")
         rules.append(
@@ -175,6 +178,7 @@ def parse_kind_rules(document: Any, where: str = "repo_kinds.json") -> tuple[tup
                 orgs=_strings(spec["orgs"], f"{at}.orgs") if "orgs" in spec else frozenset(),
                 pipeline_tags=frozenset(spec.get("pipeline_tag") or ()),
                 categories=frozenset(spec.get("category") or ()),
+                architectures=frozenset(spec.get("architecture") or ()),
                 max_params=max_params,
             )
         )

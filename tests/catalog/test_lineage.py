@@ -159,6 +159,8 @@ def test_first_party_follows_the_organisation_list(name: str, first_party: bool)
         ("EleutherAI/pythia-1.4b", 1_414_647_808, {}, "base"),
         ("openai-community/gpt2", 137_022_720, {}, "base"),
         ("bigcode/starcoder2-15b-instruct-v0.1", 15_957_889_024, {}, "chat"),
+        ("answerdotai/ModernBERT-large", 395_000_000, {"architecture": "modernbert"}, "embedding"),
+        ("microsoft/Florence-2-large", 777_000_000, {"architecture": "florence2"}, "ocr"),
     ],
 )
 def test_kind_by_name_and_pipeline(name: str, params: int, fields: dict[str, Any], kind: str) -> None:
