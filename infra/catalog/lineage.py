@@ -101,6 +101,7 @@ class Rules:
     first_party: dict[str, re.Pattern[str] | None]  # lowercased org -> names that are repacks of others' weights
     kind_rules: tuple[KindRule, ...]
     chat_markers: frozenset[str]
+    instruct_markers: frozenset[str]
     packed_markers: tuple[tuple[re.Pattern[str], str], ...]
     packed_ratio: tuple[float, float]
     name_agreement: tuple[float, float]
@@ -158,7 +159,9 @@ def parse_first_party(document: Any, where: str = "first_party_orgs.json") -> di
     return orgs
 
 
-def parse_kind_rules(document: Any, where: str = "repo_kinds.json") -> tuple[tuple[KindRule, ...], frozenset[str]]:
+def parse_kind_rules(
+    document: Any, where: str = "repo_kinds.json"
+) -> tuple[tuple[KindRule, ...], frozenset[str], frozenset[str]]:
     _need(isinstance(document, dict) and isinstance(document.get("rules"), list), where, "expected {'rules': [...]}")
     rules = []
     for index, spec in enumerate(document["rules"]):
@@ -182,7 +185,10 @@ def parse_kind_rules(document: Any, where: str = "repo_kinds.json") -> tuple[tup
                 max_params=max_params,
             )
         )
-    return tuple(rules), _strings(document.get("chat_markers"), f"{where}: chat_markers")
+    chat_markers = _strings(document.get("chat_markers"), f"{where}: chat_markers")
+    instruct_markers = _strings(document.get("instruct_markers"), f"{where}: instruct_markers")
+    _need(instruct_markers <= chat_markers, where, "instruct_markers: must be chat markers too")
+    return tuple(rules), chat_markers, instruct_markers
 
 
 def parse_packed(document: Any, where: str = "packed_weights.json") -> dict[str, Any]:
@@ -211,11 +217,12 @@ def load_rules(directory: Path = HERE) -> Rules:
         except (OSError, ValueError) as exc:
             raise RulesError(f"{name}: cannot read ({exc})") from exc
 
-    kind_rules, chat_markers = parse_kind_rules(read("repo_kinds.json"))
+    kind_rules, chat_markers, instruct_markers = parse_kind_rules(read("repo_kinds.json"))
     return Rules(
         first_party=parse_first_party(read("first_party_orgs.json")),
         kind_rules=kind_rules,
         chat_markers=chat_markers,
+        instruct_markers=instruct_markers,
         **parse_packed(read("packed_weights.json")),
     )
 
@@ -416,7 +423,7 @@ def classify(drafts: Sequence[DraftLike], rules: Rules, category_of: Any) -> Cou
     tuned: dict[tuple[Any, ...], list[DraftLike]] = defaultdict(list)
     for draft in drafts:
         tokens = name_tokens(draft.basename, rules)
-        if rules.chat_markers.intersection(tokens):
+        if rules.instruct_markers.intersection(tokens):
             tuned[(draft.family, stem_of(tokens, rules))].append(draft)
     stats: Counter[str] = Counter()
     for draft in drafts:

@@ -176,12 +176,16 @@ def test_pretrained_siblings_of_an_instruct_release_are_base() -> None:
             upstream("unsloth/Meta-Llama-3.1-8B", 8_030_261_248, **LLAMA_8B),  # re-upload of the base
             upstream("Qwen/Qwen3-8B", 8_190_735_360, architecture="qwen3", **QWEN3_8B),
             upstream("someone/Qwen3-8B-Instruct", 8_190_735_360, architecture="qwen3", **QWEN3_8B),
+            upstream("microsoft/phi-4", 14_659_507_200, architecture="phi3", **QWEN_7B),
+            upstream("microsoft/phi-4-reasoning", 14_659_507_200, architecture="phi3", **QWEN_7B),
         ]
     )
     assert models["meta-llama/Llama-3.1-8B"]["kind"] == "base"
     assert models["meta-llama/Llama-3.1-8B-Instruct"]["kind"] == "chat"
     # Qwen3-8B is the hybrid chat release: a third party's "-Instruct" name does not make it a base model.
     assert models["Qwen/Qwen3-8B"]["kind"] == "chat"
+    # A reasoning variant beside it does not make phi-4 (itself instruction-tuned) a pretrained checkpoint.
+    assert models["microsoft/phi-4"]["kind"] == "chat"
 
 
 # --- packed-weight repos ----------------------------------------------------------------------------
@@ -338,6 +342,11 @@ def test_bundled_groups_are_consistent_and_officials_represent() -> None:
         (lineage.parse_first_party, {"orgs": {"acme": {"reason": "r", "families": ["A"], "except": "("}}}, "except"),
         (lineage.parse_kind_rules, {"rules": [{"kind": "poetry", "reason": "r", "name": "x"}]}, "rules[0]: kind"),
         (lineage.parse_kind_rules, {"rules": [{"kind": "ocr", "reason": "r"}], "chat_markers": []}, "exactly one"),
+        (
+            lineage.parse_kind_rules,
+            {"rules": [], "chat_markers": ["chat"], "instruct_markers": ["it"]},
+            "instruct_markers",
+        ),
         (lineage.parse_packed, {"markers": [{"pattern": "[", "format": "f", "reason": "r"}]}, "markers[0].pattern"),
     ],
 )
