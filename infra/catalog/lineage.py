@@ -8,8 +8,8 @@ variant groups. Build time only; the rules are data files beside this module:
 Steps (called by build_catalog.build, in this order):
   1. `repair_packed`: a packed repo whose count is far under its base's (packed 4-bit tensors counted one
      parameter per byte) takes its base's unpacked count, shapes and MoE facts, with provenance;
-  2. `classify`: downloads, likes, first_party and kind for every entry;
-  3. `assign_groups`: one variant group per weights lineage (same architecture signature, parameter count
+  2. `classify`: first_party and kind for every entry (downloads and likes are copied by build_catalog.to_entry);
+  3. `assign_groups`: one variant group per weights lineage (same family and compatible shapes, parameter count
      within PARAMS_TOLERANCE, the parent's name stem inside the child's name), its representative and origin date.
 """
 
@@ -546,8 +546,7 @@ def _parent(
                     continue
                 if not (
                     params_close(other, draft)
-                    or same_name
-                    and abs(other.params / draft.params - 1) <= SAME_NAME_TOLERANCE
+                    or (same_name and abs(other.params / draft.params - 1) <= SAME_NAME_TOLERANCE)
                 ):
                     continue
                 if length == len(own) and rank[id(other)] > rank[id(draft)]:
