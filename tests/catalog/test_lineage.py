@@ -331,6 +331,15 @@ def test_bundled_groups_are_consistent_and_officials_represent() -> None:
     assert catalog.find("Qwen/Qwen2.5-Coder-7B-Instruct")["group"] == "Qwen/Qwen2.5-Coder-7B-Instruct"  # type: ignore[index]
 
 
+def test_catalog_lists_a_groups_members_representative_first() -> None:
+    catalog = load_bundled()
+    members = catalog.group_members("p-e-w/gpt-oss-20b-heretic")
+    assert members[0]["name"] == "openai/gpt-oss-20b" and len(members) > 10
+    assert {m["group"] for m in members} == {"openai/gpt-oss-20b"}
+    assert catalog.group_members("openai/gpt-oss-20b") == members
+    assert catalog.group_members("nobody/nothing") == ()
+
+
 # --- the rules files --------------------------------------------------------------------------------
 
 

@@ -82,6 +82,19 @@ class Catalog:
         """Exact name (or alias) match, case-insensitive."""
         return self._by_name.get(name.strip().lower())
 
+    @functools.cached_property
+    def _groups(self) -> dict[str, tuple[CatalogEntry, ...]]:
+        members: dict[str, list[CatalogEntry]] = {}
+        for entry in self.entries:
+            members.setdefault(entry["group"], []).append(entry)
+        return {group: tuple(sorted(m, key=lambda e: e["name"] != group)) for group, m in members.items()}
+
+    def group_members(self, name: str) -> tuple[CatalogEntry, ...]:
+        """Every entry of the variant group that `name` (or alias) belongs to, its representative first;
+        () for an unknown name. len() - 1 is the representative's variants count."""
+        entry = self.find(name)
+        return self._groups.get(entry["group"], ()) if entry else ()
+
     def suggest(self, name: str, limit: int = 5) -> list[str]:
         """Catalog names close to `name`, for "did you mean" messages."""
         wanted = name.strip().lower()
