@@ -315,7 +315,8 @@ def packed_format(basename: str, rules: Rules) -> str | None:
 
 
 def repair_packed(drafts: Sequence[DraftLike], rules: Rules, name_size_b: Any) -> Counter[str]:
-    """Give each packed repo (count within `packed_ratio` of its base's) the base's unpacked facts.
+    """Give each packed repo (count within `packed_ratio` of its base's, or under it when the base's name is
+    in the repo's: a 1-bit GGUF of DeepSeek-R1) the base's unpacked facts.
 
     The base: a same-architecture, unpacked entry whose name stem the packed repo's name contains (first-party
     first, then the longest stem, then most downloaded), else the most downloaded same-architecture entry whose
@@ -344,10 +345,16 @@ def repair_packed(drafts: Sequence[DraftLike], rules: Rules, name_size_b: Any) -
             and (not stated or agree_low <= b.params / (stated * 1e9) <= agree_high)
         ]
         base = _packed_base(draft, candidates, rules)
-        if base is not None and (not low <= draft.params / base.params <= high or _one_embedding_apart(base, draft)):
-            # The base's own count says this one is not packed (an FP8 copy, a tied output head counted once).
-            stats["packed-named repos already at their base's count"] += 1
-            continue
+        if base is not None:
+            ratio = draft.params / base.params
+            named = contains(
+                stem_of(name_tokens(draft.basename, rules), rules), stem_of(name_tokens(base.basename, rules), rules)
+            )
+            if ratio > high or _one_embedding_apart(base, draft) or (ratio < low and not named):
+                # The base's own count says this one is not packed (an FP8 copy, a tied output head counted once),
+                # or a far smaller count has only the architecture, not the name, to tie it to that base.
+                stats["packed-named repos left as listed (their base's count says not a pack)"] += 1
+                continue
         what = fmt or "packed (unmarked)"
         if base is not None:
             draft.provenance["params"] = (

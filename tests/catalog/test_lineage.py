@@ -197,11 +197,13 @@ def test_packed_repos_take_their_base_models_unpacked_size() -> None:
             upstream("meta-llama/Llama-3.3-70B-Instruct", 70_553_706_496, downloads=400_000, **LLAMA_70B),
             upstream("RedHatAI/Llama-3.3-70B-Instruct-NVFP4", 40_606_377_056, downloads=14_586, **LLAMA_70B),
             upstream("unsloth/Llama-3.3-70B-Instruct-bnb-4bit", 37_400_000_000, **LLAMA_70B),
+            upstream("unsloth/Llama-3.3-70B-Instruct-GGUF", 60_110_000_000, **LLAMA_70B),  # Q4 blocks counted
             upstream("RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic", 70_553_706_496, **LLAMA_70B),  # not packed
             # NVFP4 in the name, but 0.95 of its base's count (scales and unpacked layers): not a pack
             upstream("meta-llama/Llama-3.3-70B-Instruct-NVFP4-mixed", 67_000_000_000, **LLAMA_70B),
             upstream("openai/gpt-oss-20b", OSS_PARAMS, **GPT_OSS_20B),
             upstream("someone/gpt-oss-20b-MXFP4-repack", 12_100_000_000, **GPT_OSS_20B),
+            upstream("someone/Unrelated-NVFP4", 1_500_000_000, **GPT_OSS_20B),  # far under, shape alone: left
         ]
     )
     nvfp4 = models["RedHatAI/Llama-3.3-70B-Instruct-NVFP4"]
@@ -209,8 +211,10 @@ def test_packed_repos_take_their_base_models_unpacked_size() -> None:
     assert "meta-llama/Llama-3.3-70B-Instruct" in nvfp4["provenance"]["params"]
     assert "40,606,377,056" in nvfp4["provenance"]["params"] and nvfp4["confidence"] == "medium"
     assert models["unsloth/Llama-3.3-70B-Instruct-bnb-4bit"]["params"] == 70_553_706_496
+    assert models["unsloth/Llama-3.3-70B-Instruct-GGUF"]["params"] == 70_553_706_496
     assert "provenance" not in models["RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic"]
     assert models["meta-llama/Llama-3.3-70B-Instruct-NVFP4-mixed"]["params"] == 67_000_000_000
+    assert models["someone/Unrelated-NVFP4"]["params"] == 1_500_000_000
     repack = models["someone/gpt-oss-20b-MXFP4-repack"]
     assert repack["params"] == OSS_PARAMS and repack["moe"]["experts"] == 32
 
