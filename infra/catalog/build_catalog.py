@@ -7,8 +7,10 @@ Steps, each a small function below:
   2. repair facts the upstream scrape lost (gated repos: no layers/heads, a 4,096 context; rope-inflated
      contexts) from ungated copies of the same weights (same architecture and parameter count);
   3. fold MLX conversions into their base model (as mlx_sources) and de-duplicate same-named repos;
-  4. add attention variants (sliding window, MLA, hybrid) from public configs;
-  5. validate every entry against the schema and write gzip-compressed JSON (deterministic bytes).
+  4. size packed-weight repos as their base, classify every repo (first-party, kind) and fold variants into
+     groups with a representative (lineage.py, rules in first_party_orgs.json, repo_kinds.json, packed_weights.json);
+  5. add attention variants (sliding window, MLA, hybrid) from public configs;
+  6. validate every entry against the schema and write gzip-compressed JSON (deterministic bytes).
 Every repaired or assumed fact is recorded in the entry's `provenance`.
 """
 
@@ -37,12 +39,14 @@ from arch_traits import (  # noqa: E402
     NATIVE_MXFP4_ARCHITECTURES,
     UNRUNNABLE_ARCHITECTURES,
 )
+from fleetfit.catalog import LINEAGE_DEFAULTS  # noqa: E402
 from fleetfit.catalog.schema import (  # noqa: E402
     CatalogEntry,
     catalog_entry_adapter,
     catalog_file_adapter,
     consistency_error,
 )
+from lineage import assign_groups, classify, kinds_summary, load_rules, repair_packed  # noqa: E402
 
 DEFAULT_OUT = HERE.parents[1] / "functions" / "fleetfit" / "catalog" / "data" / "catalog.json.gz"
 ARCH_FIELDS = ("layers", "hidden", "heads", "kv_heads", "head_dim", "vocab", "ffn", "shared_expert_ffn")
@@ -82,6 +86,12 @@ class Draft:
     mlx_sources: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     mlx_only: bool = False
+    parameter_count: str | None = None  # set when params were repaired (the upstream string is then wrong)
+    moe_raw: dict[str, Any] | None = None  # the upstream record whose MoE facts apply (a packed repo's base)
+    kind: str = "chat"
+    first_party: bool = False
+    group: str = ""
+    origin_date: str | None = None
 
     @property
     def name(self) -> str:
@@ -338,6 +348,7 @@ def fold_mlx(drafts: list[Draft]) -> tuple[list[Draft], Counter[str]]:
         if params != draft.params:
             draft.provenance["params"] = f"unpacked from the packed MLX word count ({draft.params:,})"
             draft.params = params
+            draft.parameter_count = f"{params / 1e9:.1f}B"
         draft.mlx_sources.append(f"https://huggingface.co/{draft.name}")
         draft.notes.append("MLX build only: runs on Apple Silicon")
         stats["mlx-only kept"] += 1
@@ -427,7 +438,7 @@ def to_entry(draft: Draft) -> CatalogEntry:
     if not draft.has_shape():
         draft.notes.append("Layer/KV-head facts unknown: KV cache estimated from parameter count")
     gguf = [f"https://huggingface.co/{s['repo']}" for s in raw.get("gguf_sources") or () if s.get("repo")]
-    moe = moe_of(raw)
+    moe = moe_of(draft.moe_raw if draft.moe_raw is not None else raw)
     if raw.get("is_moe") and moe is None:
         draft.notes.append("MoE without expert counts: treated as dense for speed")
     entry = catalog_entry_adapter().validate_python(
@@ -435,7 +446,7 @@ def to_entry(draft: Draft) -> CatalogEntry:
             "name": draft.name,
             "aliases": sorted(set(draft.aliases)),
             "provider": raw.get("provider") or draft.name.split("/")[0],
-            "parameter_count": raw.get("parameter_count") or f"{draft.params / 1e9:.1f}B",
+            "parameter_count": draft.parameter_count or raw.get("parameter_count") or f"{draft.params / 1e9:.1f}B",
             "params": draft.params,
             "context_length": draft.context,
             "release_date": raw.get("release_date"),
@@ -453,6 +464,12 @@ def to_entry(draft: Draft) -> CatalogEntry:
             "confidence": confidence_of(draft),
             "provenance": dict(sorted(draft.provenance.items())),
             "notes": list(draft.notes),
+            "downloads": int(raw.get("hf_downloads") or 0),
+            "likes": int(raw.get("hf_likes") or 0),
+            "first_party": draft.first_party,
+            "kind": draft.kind,
+            "group": draft.group or draft.name,
+            "origin_date": draft.origin_date,
         }
     )
     problem = consistency_error(entry)
@@ -486,6 +503,11 @@ def build(raw_models: list[dict[str, Any]], source_name: str) -> tuple[dict[str,
     stats.update(folded)
     drafts, merged = deduplicate(drafts)
     stats.update(merged)
+    rules = load_rules()
+    stats.update(repair_packed(drafts, rules, name_size_b))
+    stats.update(classify(drafts, rules, category_of))
+    stats.update(kinds_summary(drafts))
+    stats.update(assign_groups(drafts, rules))
     entries = sorted((to_entry(d) for d in drafts), key=lambda e: e["name"].lower())
     stats["kept"] = len(entries)
     document = {
@@ -500,7 +522,14 @@ def build(raw_models: list[dict[str, Any]], source_name: str) -> tuple[dict[str,
 
 def _compact(entry: CatalogEntry) -> dict[str, Any]:
     """Leave out empty and default fields: smaller file, same meaning."""
-    defaults: dict[str, Any] = {"mlx_only": False, "attention": {"kind": "full"}}
+    # The loader restores every default (fleetfit.catalog.LINEAGE_DEFAULTS): readers always see all the fields.
+    defaults: dict[str, Any] = {
+        "mlx_only": False,
+        "attention": {"kind": "full"},
+        **LINEAGE_DEFAULTS,
+        "group": entry["name"],
+        "origin_date": entry.get("release_date"),
+    }
     return {k: v for k, v in entry.items() if v not in (None, [], {}, ()) and defaults.get(k, object()) != v}
 
 

@@ -18,6 +18,9 @@ SCHEMA_VERSION = 1
 
 Category = Literal["General", "Coding", "Reasoning", "Chat", "Multimodal", "Embedding"]
 Confidence = Literal["high", "medium", "low"]
+# What a repository is (infra/catalog/repo_kinds.json): only "chat" is an instruction/chat model for every use case.
+Kind = Literal["chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech"]
+Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 Positive = Annotated[int, Field(ge=1)]
 
 
@@ -69,7 +72,7 @@ class CatalogEntry(TypedDict):
     parameter_count: str
     params: Annotated[int, Field(ge=1_000_000)]  # total parameters
     context_length: Annotated[int, Field(ge=128, le=16_777_216)]
-    release_date: NotRequired[Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None]
+    release_date: NotRequired[Date | None]
     license: NotRequired[str | None]
     category: Category
     capabilities: NotRequired[list[str]]
@@ -84,6 +87,15 @@ class CatalogEntry(TypedDict):
     confidence: Confidence
     provenance: NotRequired[dict[str, str]]
     notes: NotRequired[list[str]]
+    # Provenance and lineage, written by the build for every entry (infra/catalog/lineage.py).
+    downloads: NotRequired[Annotated[int, Field(ge=0)]]  # upstream hf_downloads (0 when unknown)
+    likes: NotRequired[Annotated[int, Field(ge=0)]]  # upstream hf_likes (0 when unknown)
+    first_party: NotRequired[bool]  # the repo's organisation trained/released these weights
+    kind: NotRequired[Kind]
+    group: NotRequired[
+        Annotated[str, Field(min_length=3, pattern=r"^[^/\s]+/[^/\s]+$")]
+    ]  # the group representative's name
+    origin_date: NotRequired[Date | None]  # release date of the group's original
 
 
 class CatalogFile(TypedDict):
