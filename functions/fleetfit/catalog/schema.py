@@ -84,6 +84,13 @@ class CatalogEntry(TypedDict):
     confidence: Confidence
     provenance: NotRequired[dict[str, str]]
     notes: NotRequired[list[str]]
+    # Ranking evidence (absent in older catalogs: the engine reads them with defaults)
+    downloads: NotRequired[int]  # Hugging Face downloads
+    likes: NotRequired[int]  # Hugging Face likes
+    first_party: NotRequired[bool]  # the repo is the releasing lab's own
+    kind: NotRequired[Literal["chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech"]]
+    group: NotRequired[str]  # name of the variant group's representative (absent: the entry's own name)
+    origin_date: NotRequired[str | None]  # release date of the group's original
 
 
 class CatalogFile(TypedDict):

@@ -317,9 +317,9 @@ def _quality_base(profile: ModelProfile, options: Options) -> float:
     """The model's quality before the quant (memoised per catalog reference date)."""
     base = profile.memo.get(options.reference_date)
     if base is None:
-        active_b = profile.active_params / 1e9 if profile.moe else None
+        evidence = scoring.evidence_of(profile.entry, profile.params, profile.active_params if profile.moe else None)
         base = profile.memo[options.reference_date] = scoring.quality_base(
-            profile.params / 1e9, active_b, profile.entry.get("release_date"), options.reference_date
+            evidence, profile.category, options.reference_date
         )
     return base
 

@@ -21,6 +21,7 @@ from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.profile import ModelProfile, build_profile
 from fleetfit.engine.quants import FORCEABLE
+from fleetfit.engine.scoring import NEVER_IN_USE_CASES, never_ranked
 
 Route = Literal["models", "top", "name"]
 FIT_ORDER = {"perfect": 3, "good": 2, "marginal": 1, "too_tight": 0}
@@ -263,13 +264,23 @@ def _date_key(value: str | None) -> tuple[bool, str]:
 _NEWEST_FIRST = str.maketrans("0123456789", "9876543210")
 
 
+def hides_narrow(query: Query) -> bool:
+    """Recommendations (the top list, General and Chat) leave out OCR, speech and embedding models; the full
+    listing keeps every row (llmfit clients expect them)."""
+    return query.route == "top" or query.use_case in NEVER_IN_USE_CASES
+
+
 def keep(fit: Fit, query: Query) -> bool:
-    """The row-level filters: fit level (min_fit, perfect, too_tight rules) and runtime."""
+    """The row-level filters: fit level (min_fit, perfect, too_tight rules), runtime, narrow models."""
     level = fit.fit_level
     if FIT_ORDER[level] < FIT_ORDER["perfect" if query.perfect else query.min_fit]:
         return False
     if level == "too_tight" and (query.route == "top" or query.include_too_tight is False):
         return False
+    if hides_narrow(query):
+        profile = fit.profile
+        if never_ranked(profile.entry.get("kind") or "chat", query.use_case, profile.category):
+            return False
     return query.runtime == "any" or fit.runtime == query.runtime
 
 
@@ -305,11 +316,17 @@ class Ranking:
     apple: bool
     orders: dict[str, list[Fit]] = field(default_factory=dict)
 
-    counts: dict[tuple[str, bool, bool | None, str], int] = field(default_factory=dict)
+    counts: dict[tuple[str, bool, bool | None, str, bool], int] = field(default_factory=dict)
 
     def count(self, query: Query) -> int:
         """Rows that the row-level filters keep (models hidden on this hardware left out)."""
-        key = (query.min_fit, query.perfect, query.route == "top" or query.include_too_tight is False, query.runtime)
+        key = (
+            query.min_fit,
+            query.perfect,
+            query.route == "top" or query.include_too_tight is False,
+            query.runtime,
+            hides_narrow(query),
+        )
         found = self.counts.get(key)
         if found is None:
             found = self.counts[key] = sum(
