@@ -22,6 +22,9 @@ from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import QUANTS, ladder_for
 from fleetfit.engine.speed import CPU_EFFICIENCY, LAYER_COST_MS, seconds_per_token
 
+# Fit levels, worst first (query.FIT_ORDER reads the same table).
+FIT_ORDER = {"perfect": 3, "good": 2, "marginal": 1, "too_tight": 0}
+
 # llama.cpp and Ollama default to a few thousand tokens; full windows (128K-1M) would make a 5 GB model
 # "need" 26 GB (llmfit issue #302). Estimates use min(window, 8192) unless the caller asks otherwise.
 DEFAULT_CONTEXT_CAP = 8192
@@ -106,6 +109,7 @@ class Fit:
     utilization_pct: float
     bytes_per_token: float  # read to decode one token at SPEED_CONTEXT
     shared: dict[str, Any] = field(default_factory=dict)  # output written once for this row and its twins
+    traded: tuple[str, float] | None = None  # a higher rung that also fits, and its tok/s (serving_quant)
 
     @property
     def name(self) -> str:
@@ -240,7 +244,52 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     context = effective_context(profile.context_length, options.max_context)
     runtime = choose_runtime(profile, hw, options.quant)
     ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
-    placement = run_mode(profile, hw, ladder, context)
+    return serving_quant(profile, hw, options, runtime, ladder, context)
+
+
+def serving_quant(
+    profile: ModelProfile, hw: Hardware, options: Options, runtime: str, ladder: tuple[str, ...], context: int
+) -> Fit:
+    """The rung that serves best: run_mode gives the highest rung that fits and its mode; each lower rung that
+    fits in the same mode without lowering the fit level is scored too, and the best score wins (a
+    bandwidth-bound CPU or offload path gains more speed than a Q8_0 -> Q4_K_M step costs in quality).
+    Scores along the ladder rise then fall, so the walk stops at the first rung that scores lower. Rungs are
+    compared without the model's own evidence (_serving), which is the same at every rung."""
+    top = _scored(profile, hw, options, runtime, ladder, context, run_mode(profile, hw, ladder, context))
+    if top.fit_level == "too_tight" or len(ladder) == 1 or (top.speed, top.fit, top.context_score) == (100.0,) * 3:
+        return top  # nothing below can score higher: only quality would change, downwards
+    best = top
+    for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
+        placement = run_mode(profile, hw, (quant,), context)
+        if not placement.fits or placement.mode != top.placement.mode:
+            break
+        candidate = _scored(profile, hw, options, runtime, ladder, context, placement)
+        if FIT_ORDER[candidate.fit_level] < FIT_ORDER[top.fit_level] or _serving(candidate) < _serving(best):
+            break
+        if _serving(candidate) > _serving(best):
+            best = candidate
+    if best is not top:
+        best.traded = (top.placement.quant, top.estimated_tps)
+    return best
+
+
+def _serving(fit: Fit) -> float:
+    """The score without the model's own evidence (quality reads only the quant's cost), so the choice is the
+    same for every twin of one analysis whatever their trust, recency or clamping."""
+    penalty = QUANTS[fit.placement.quant].quality_penalty
+    return scoring.composite(-penalty, fit.speed, fit.fit, fit.context_score)
+
+
+def _scored(
+    profile: ModelProfile,
+    hw: Hardware,
+    options: Options,
+    runtime: str,
+    ladder: tuple[str, ...],
+    context: int,
+    placement: Placement,
+) -> Fit:
+    """fit_level, decode_tps and the score components of one placement."""
     level = "too_tight" if profile.mlx_only and not hw.apple else scoring.fit_level(placement)
     fits = level != "too_tight"
     tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context))
@@ -308,6 +357,7 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
                 utilization_pct=twin.utilization_pct,
                 bytes_per_token=twin.bytes_per_token,
                 shared=twin.shared,
+                traded=twin.traded,
             )
         )
     return out
@@ -354,6 +404,11 @@ def notes(fit: Fit) -> list[str]:
         )
     if options.quant:
         out.append(f"Quantization forced to {options.quant}")
+    elif fit.traded is not None:
+        higher, higher_tps = fit.traded
+        out.append(
+            f"{placement.quant} serves best here: {higher} also fits: {higher_tps:.1f} vs {fit.estimated_tps:.1f} tok/s"
+        )
     elif level != "too_tight" and placement.quant != ladder[0]:
         better = ladder[ladder.index(placement.quant) - 1]
         need = weights(profile, better).total + placement.kv_bytes + placement.overhead_bytes

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
+from fleetfit.engine.analyze import FIT_ORDER as FIT_ORDER
 from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.profile import ModelProfile, build_profile
@@ -24,7 +25,6 @@ from fleetfit.engine.quants import FORCEABLE
 from fleetfit.engine.scoring import NEVER_IN_USE_CASES, never_ranked
 
 Route = Literal["models", "top", "name"]
-FIT_ORDER = {"perfect": 3, "good": 2, "marginal": 1, "too_tight": 0}
 MIN_FIT_ALIASES = {
     "perfect": "perfect",
     "good": "good",
