@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from fleetfit.contract import System
-from fleetfit.engine.analyze import FIT_ORDER, Fit, Options, analyze
+from fleetfit.engine.analyze import FIT_ORDER, Fit, Options, analyze, serving_quant
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.placement import run_mode
 from fleetfit.engine.profile import build_profile
-from fleetfit.engine.quants import GGUF_LADDER
+from fleetfit.engine.quants import GGUF_LADDER, ladder_for
 
 from tests.engine.systems import apple_system, cpu_system, dense_entry, gpu_system
 
@@ -72,3 +72,54 @@ def test_a_forced_quant_is_kept() -> None:
     fit = fit_for(EIGHT_B, cpu_system(32.0), quant="Q8_0")
     assert fit.placement.quant == "Q8_0" and fit.traded is None
     assert "Quantization forced to Q8_0" in fit.notes()
+
+
+def catalog_fit(name: str, system: System, **options: Any) -> Fit:
+    from fleetfit.catalog import load_bundled
+
+    entry = load_bundled().find(name)
+    assert entry is not None, name
+    return fit_for(dict(entry), system, **options)
+
+
+M3_MAX = apple_system("Apple M3 Max", 128.0)
+RTX_4090 = gpu_system("NVIDIA GeForce RTX 4090", 23.99, ram=64.0)
+
+
+# (model, system, runtime, quant, most GiB it may need)
+RUNTIME_CASES = [
+    # The official repo has an MLX build (mlx-6bit: 89.7 GB, fit score 30); llama.cpp keeps MXFP4 at ~60 GB.
+    ("openai/gpt-oss-120b", M3_MAX, "llamacpp", "MXFP4", 65.0),
+    ("Qwen/Qwen3-30B-A3B", M3_MAX, "mlx", "mlx-8bit", 40.0),  # both fit roomily: MLX decodes faster
+    ("Qwen/Qwen3-30B-A3B", RTX_4090, "llamacpp", None, 24.0),
+    ("Qwen/Qwen3-30B-A3B", cpu_system(64.0), "llamacpp", None, 64.0),
+]
+
+
+@pytest.mark.parametrize(("name", "system", "runtime", "quant", "most_gib"), RUNTIME_CASES)
+def test_runtime_that_serves_best(name: str, system: System, runtime: str, quant: str | None, most_gib: float) -> None:
+    fit = catalog_fit(name, system)
+    assert fit.runtime == runtime
+    assert quant is None or fit.placement.quant == quant
+    assert fit.placement.required_bytes / 2**30 <= most_gib
+    if system is M3_MAX:  # the runtime not chosen serves worse (or as well, and slower)
+        other = "mlx" if runtime == "llamacpp" else "llamacpp"
+        ladder = ladder_for(other, fit.profile.native_quant)
+        alternative = serving_quant(fit.profile, fit.hw, OPTIONS, other, ladder, fit.context)
+        assert (alternative.score, alternative.estimated_tps) <= (fit.score, fit.estimated_tps)
+
+
+def test_gpt_oss_120b_mlx_build_would_need_mlx_6bit_on_m3_max() -> None:
+    fit = catalog_fit("openai/gpt-oss-120b", M3_MAX)
+    highest = run_mode(fit.profile, fit.hw, ladder_for("mlx", None), fit.context)
+    assert highest.quant == "mlx-6bit" and highest.required_bytes / 2**30 > 80
+    mlx = serving_quant(fit.profile, fit.hw, OPTIONS, "mlx", ladder_for("mlx", None), fit.context)
+    assert mlx.score < fit.score  # even at the MLX rung that serves best
+
+
+def test_mlx_only_builds_are_too_tight_off_apple_and_never_mlx() -> None:
+    entry = dense_entry("mlx-community/chat-8b-4bit", mlx_only=True, mlx_sources=["https://huggingface.co/x"])
+    off = fit_for(entry, RTX_4090)
+    assert off.runtime == "llamacpp" and off.fit_level == "too_tight"
+    on = fit_for(entry, M3_MAX)
+    assert on.runtime == "mlx" and on.fit_level != "too_tight"

@@ -1,7 +1,7 @@
 """analyze: one catalog model on one node -> a Fit record, serialised as the seed's Model object.
 
-The steps, in order: effective context -> runtime and quant ladder -> run_mode (with choose_quant)
--> fit_level -> decode_tps -> score; notes are written only for rows that are returned.
+The steps, in order: effective context -> runtimes (both on Apple) -> run_mode (with choose_quant) -> the
+rung that serves best -> fit_level -> decode_tps -> score; notes are written only for rows that are returned.
 """
 
 from __future__ import annotations
@@ -43,13 +43,16 @@ def effective_context(context_length: int, max_context: int | None) -> int:
     return max(1, min(context_length, max_context or DEFAULT_CONTEXT_CAP))
 
 
-def choose_runtime(profile: ModelProfile, hw: Hardware, forced_quant: str | None) -> str:
-    """MLX on Apple Silicon when an MLX build of the model exists; llama.cpp everywhere else."""
+def runtimes_for(profile: ModelProfile, hw: Hardware, forced_quant: str | None) -> tuple[str, ...]:
+    """Runtimes worth evaluating: MLX only on Apple Silicon and only where an MLX build exists; llama.cpp
+    for every model that has GGUFs. A forced quant names its runtime."""
     if forced_quant is not None:
-        return QUANTS[forced_quant].runtime
-    if hw.apple and (profile.has_mlx_build or profile.mlx_only):
-        return "mlx"
-    return "llamacpp"
+        return (QUANTS[forced_quant].runtime,)
+    if not hw.apple:
+        return ("llamacpp",)  # an MLX-only build is then reported too_tight
+    if profile.mlx_only:
+        return ("mlx",)
+    return ("llamacpp", "mlx") if profile.has_mlx_build else ("llamacpp",)
 
 
 def usable_context(profile: ModelProfile, placement: Placement) -> int:
@@ -241,10 +244,21 @@ def profile_tail(p: ModelProfile) -> str:
 
 
 def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
+    """The runtime and quant that serve best: on Apple Silicon llama.cpp (GGUF, MXFP4 kept native) and MLX
+    are both evaluated where an MLX build exists, and the better served one is kept (ties: the faster)."""
     context = effective_context(profile.context_length, options.max_context)
-    runtime = choose_runtime(profile, hw, options.quant)
-    ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
-    return serving_quant(profile, hw, options, runtime, ladder, context)
+    best: Fit | None = None
+    for runtime in runtimes_for(profile, hw, options.quant):
+        ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
+        fit = serving_quant(profile, hw, options, runtime, ladder, context)
+        if best is None or _runtime_key(fit) > _runtime_key(best):
+            best = fit
+    assert best is not None
+    return best
+
+
+def _runtime_key(fit: Fit) -> tuple[bool, float, float]:
+    return (fit.fit_level != "too_tight", _serving(fit), fit.estimated_tps)
 
 
 def serving_quant(
@@ -449,4 +463,6 @@ def notes(fit: Fit) -> list[str]:
         out.append("Experts stay in MXFP4 in every GGUF of this model")
     if runtime == "mlx":
         out.append("Runs with MLX (an MLX build of this model exists)")
+    elif hw.apple and profile.has_mlx_build and not options.quant:
+        out.append("Runs with llama.cpp: it serves this model better here than its MLX build")
     return out
