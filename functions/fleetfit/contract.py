@@ -158,6 +158,12 @@ class ModelFit(_Contract):
     estimate_basis: EstimateBasis
     license: str | None = None
     capabilities: list[str] = Field(default_factory=list)
+    variants: int | None = Field(
+        default=None,
+        ge=1,
+        description="extra: in a grouped listing (group=base), how many rows of this model's variant group "
+        "(fine-tunes, re-uploads, repacks of one base) this row stands for, itself included; absent when ungrouped",
+    )
 
 
 class Node(_Contract):

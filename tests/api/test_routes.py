@@ -117,6 +117,7 @@ def test_bad_query_values_are_400_naming_the_parameter(call: Call) -> None:
         ({"limit": "abc"}, "limit"),
         ({"sort": "bogus"}, "sort"),
         ({"limit": "-1"}, "limit"),
+        ({"group": "family"}, "group"),
     ):
         r = call("GET", "/api/v1/nodes/n1/models", query=query)
         assert r.status == 400, (query, r.body)

@@ -7,12 +7,16 @@ from datetime import date
 from typing import Any
 
 import pytest
-from fleetfit.contract import System
+from fleetfit.catalog import Catalog
+from fleetfit.contract import ModelFit, Node, System
+from fleetfit.engine import QueryError, envelope_dict, envelope_json, parse_query
 from fleetfit.engine.analyze import FIT_ORDER, Fit, Options, analyze, serving_quant
 from fleetfit.engine.devices import resolve
+from fleetfit.engine.fleetwide import digest, top_envelope_json
 from fleetfit.engine.placement import run_mode
 from fleetfit.engine.profile import build_profile
 from fleetfit.engine.quants import GGUF_LADDER, ladder_for
+from fleetfit.engine.query import Query, ranking
 
 from tests.engine.systems import apple_system, cpu_system, dense_entry, gpu_system
 
@@ -123,3 +127,115 @@ def test_mlx_only_builds_are_too_tight_off_apple_and_never_mlx() -> None:
     assert off.runtime == "llamacpp" and off.fit_level == "too_tight"
     on = fit_for(entry, M3_MAX)
     assert on.runtime == "mlx" and on.fit_level != "too_tight"
+
+
+# -- variant groups -------------------------------------------------------------------------------------------
+
+NODE = Node(name="test-node", os="linux")
+OFFICIAL = dense_entry("lab/Chat-8B", first_party=True, downloads=2_000_000, likes=3000, kind="chat")
+CLONE = dense_entry("someone/Chat-8B-abliterated", group="lab/Chat-8B", downloads=40, release_date="2026-09-30")
+REUPLOAD = dense_entry("mirror/Chat-8B", group="lab/Chat-8B", downloads=900, origin_date="2024-07-18")
+BIG = dense_entry(
+    "lab/Chat-70B",
+    70_553_706_496,
+    layers=80,
+    hidden=8192,
+    heads=64,
+    ffn=28672,
+    first_party=True,
+    downloads=500_000,
+)
+BIG_PACKED = dense_entry("packer/Chat-70B-2bit", 20_000_000_000, group="lab/Chat-70B", downloads=20_000)
+OCR = dense_entry("lab/Read-3B", 3_000_000_000, kind="ocr", category="Multimodal", first_party=True)
+ENTRIES = [CLONE, REUPLOAD, OFFICIAL, BIG, BIG_PACKED, OCR]
+
+
+def catalog_of(entries: list[dict[str, Any]], version: str) -> Catalog:
+    return Catalog(version=version, loaded_from="test", entries=tuple(entries), built_at="2026-10-05")  # type: ignore[arg-type]
+
+
+def listing(params: dict[str, str], route: str = "models", *, system: System | None = None) -> dict[str, Any]:
+    catalog = catalog_of(ENTRIES, "groups-test")
+    query = parse_query(params, route=route)  # type: ignore[arg-type]
+    return envelope_dict(system or RTX_4090, catalog, query, NODE)
+
+
+def names(envelope: dict[str, Any]) -> list[str]:
+    return [m["name"] for m in envelope["models"]]
+
+
+def test_same_weights_under_two_repos_rank_first_party_first_and_fold() -> None:
+    every = listing({"limit": "100"})
+    order = names(every)
+    assert order.index("lab/Chat-8B") < order.index("mirror/Chat-8B")
+    assert order.index("lab/Chat-8B") < order.index("someone/Chat-8B-abliterated")  # its newer date is a re-upload's
+    assert all("variants" not in m for m in every["models"])  # the full listing stays ungrouped
+    grouped = listing({"group": "base", "limit": "100"})
+    rows = {m["name"]: m for m in grouped["models"]}
+    assert "mirror/Chat-8B" not in rows and "someone/Chat-8B-abliterated" not in rows
+    assert rows["lab/Chat-8B"]["variants"] == 3
+    assert grouped["total_models"] == len(grouped["models"]) and grouped["filters"]["group"] == "base"
+    ModelFit.model_validate(rows["lab/Chat-8B"])
+
+
+def test_a_group_shows_its_best_member_when_the_representative_does_not_run() -> None:
+    small_gpu = gpu_system("NVIDIA GeForce RTX 4090", 16.0, ram=4.0)  # no room for the 70B, even offloaded
+    rows = {m["name"]: m for m in listing({"group": "base", "limit": "100"}, system=small_gpu)["models"]}
+    assert "lab/Chat-70B" not in rows
+    assert rows["packer/Chat-70B-2bit"]["variants"] == 1
+
+
+def test_the_top_list_is_grouped_and_leaves_narrow_models_out() -> None:
+    top = listing({"limit": "10"}, route="top")
+    assert names(top)[0] == "lab/Chat-8B" and top["models"][0]["variants"] == 3
+    assert "lab/Read-3B" not in names(top)  # OCR never lands in the default (General) ranking
+    assert "lab/Read-3B" in names(listing({"limit": "100"}))  # the full listing keeps every row
+    assert "lab/Read-3B" in names(listing({"use_case": "multimodal"}, route="top"))
+
+
+def test_a_search_finds_every_variant() -> None:
+    found = listing({"search": "chat-8b"}, route="top")
+    assert set(names(found)) == {"lab/Chat-8B", "mirror/Chat-8B", "someone/Chat-8B-abliterated"}
+    assert set(names(listing({"search": "chat-8b", "group": "base"}))) == {"lab/Chat-8B"}
+
+
+def test_ties_go_to_trust_not_the_alphabet() -> None:
+    twins = [
+        dense_entry("aaa/Chat-8B-copy", downloads=50),
+        dense_entry("zzz/Chat-8B-copy", downloads=90),  # both under the trust floor: equal scores
+        dense_entry("mmm/Chat-8B-copy", first_party=True),
+    ]
+    catalog = catalog_of(twins, "ties-test")
+    envelope = envelope_dict(RTX_4090, catalog, parse_query({}, route="models"), NODE)
+    assert names(envelope) == ["mmm/Chat-8B-copy", "zzz/Chat-8B-copy", "aaa/Chat-8B-copy"]
+    scores = [m["score"] for m in envelope["models"]]
+    assert scores[1] == scores[2]
+
+
+@pytest.mark.parametrize("value", ["BASE", "none", " base "])
+def test_group_parameter_values(value: str) -> None:
+    assert parse_query({"group": value}, route="models").group == value.strip().lower()
+
+
+def test_group_parameter_refuses_other_values() -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_query({"group": "family"}, route="top")
+    assert caught.value.param == "group" and "base|none" in str(caught.value)
+
+
+def test_group_defaults() -> None:
+    assert parse_query({}, route="top").group == "base"
+    assert parse_query({}, route="models").group == "none"
+    assert parse_query({"search": "qwen"}, route="top").group == "none"
+    assert parse_query({}, route="name", name="qwen").group == "none"
+
+
+def test_the_class_digest_answers_the_grouped_top_list_byte_for_byte() -> None:
+    catalog = catalog_of(ENTRIES, "groups-digest-test")
+    query = parse_query({}, route="top")
+    found = digest(ranking(RTX_4090, catalog, Query()), catalog.version)
+    assert found.top[0] == "lab/Chat-8B" and found.variants[0] == 3
+    assert "mirror/Chat-8B" not in found.top
+    assert top_envelope_json(RTX_4090, RTX_4090, catalog, found, query, NODE) == envelope_json(
+        RTX_4090, catalog, query, NODE
+    )

@@ -251,7 +251,9 @@ def catalog():  # no return annotation: Powertools would validate it as a model
 _MODELS_DESC = (
     "The seed's envelope for the node's latest report. Query parameters as llmfit's API: limit (top, n), "
     "min_fit, perfect, include_too_tight, use_case, provider, search, license, sort, max_context, runtime, "
-    "force_runtime, ram_gb, vram_gb, cpu_cores. A parameter given twice is a 400; unknown ones are ignored."
+    "force_runtime, ram_gb, vram_gb, cpu_cores; group (base: one row per variant group with a `variants` count, "
+    "the default of /models/top; none: every catalog entry, the default of /models and of any search). "
+    "A parameter given twice is a 400; unknown ones are ignored."
 )
 
 

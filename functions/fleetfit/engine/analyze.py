@@ -113,6 +113,7 @@ class Fit:
     bytes_per_token: float  # read to decode one token at SPEED_CONTEXT
     shared: dict[str, Any] = field(default_factory=dict)  # output written once for this row and its twins
     traded: tuple[str, float] | None = None  # a higher rung that also fits, and its tok/s (serving_quant)
+    variants: int | None = None  # grouped listings: rows of this model's variant group folded into this one
 
     @property
     def name(self) -> str:
@@ -130,11 +131,12 @@ class Fit:
         entry_notes = p.entry.get("notes")
         if entry_notes:
             notes_json = notes_json[:-1] + ("," if len(notes_json) > 2 else "") + _texts(entry_notes)[1:]
+        variants = "" if self.variants is None else f',"variants":{self.variants}'
         return (
             f'{{{profile_head(p)},{run_mode_etc},"score":{self.score!r},'
             f'"score_components":{{"quality":{self.quality!r},{middle},"notes":{notes_json},'
             f"{profile_sources(p)},{placement_tail},"
-            f'"estimate_confidence":"{confidence}",{basis},{profile_tail(p)}}}'
+            f'"estimate_confidence":"{confidence}",{basis},{profile_tail(p)}{variants}}}'
         )
 
     def _shared_json(self) -> tuple[str, str, str, str, bool, str]:

@@ -11,7 +11,7 @@ import platform
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -67,6 +67,10 @@ SORT_ALIASES = {
 }
 RUNTIME_ALIASES = {"any": "any", "mlx": "mlx", "llamacpp": "llamacpp", "llama.cpp": "llamacpp", "llama_cpp": "llamacpp"}
 DEFAULT_LIMIT: dict[Route, int | None] = {"models": None, "top": 5, "name": 20}
+GROUPS = ("base", "none")
+# The top list recommends: one row per variant group. Full listings keep every row (llmfit clients expect
+# them), and so does a search or a name (it should find every variant).
+DEFAULT_GROUP: dict[Route, str] = {"models": "none", "top": "base", "name": "none"}
 MAX_CONTEXT_LIMIT = 16_777_216
 
 
@@ -93,6 +97,7 @@ class Query:
     max_context: int | None = None
     runtime: str = "any"
     quant: str | None = None
+    group: str = "none"  # base: one row per variant group (the representative when it runs)
     filters: dict[str, Any] = field(default_factory=dict)
 
 
@@ -155,6 +160,12 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         quant = next((q for q in FORCEABLE if q.lower() == get("quant", "").strip().lower()), None)
         if quant is None:
             raise QueryError("quant", f"invalid quant value: use {'|'.join(FORCEABLE)}")
+    if get("group") is not None:
+        group = get("group", "").strip().lower()
+        if group not in GROUPS:
+            raise QueryError("group", f"invalid group value: use {'|'.join(GROUPS)}")
+    else:
+        group = "none" if get("search") or name is not None else DEFAULT_GROUP[route]
     filters = {
         "limit": limit,
         "min_fit": get("min_fit"),
@@ -167,6 +178,7 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         "max_context": max_context,
         "runtime": get("runtime"),
         "quant": quant,
+        "group": group,
         "top_only": route == "top",
     }
     if route == "name":
@@ -185,6 +197,7 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         max_context=max_context,
         runtime=runtime,
         quant=quant,
+        group=group,
         filters=filters,
     )
 
@@ -267,7 +280,7 @@ _NEWEST_FIRST = str.maketrans("0123456789", "9876543210")
 def hides_narrow(query: Query) -> bool:
     """Recommendations (the top list, General and Chat) leave out OCR, speech and embedding models; the full
     listing keeps every row (llmfit clients expect them)."""
-    return query.route == "top" or query.use_case in NEVER_IN_USE_CASES
+    return query.route == "top" or query.group == "base" or query.use_case in NEVER_IN_USE_CASES
 
 
 def keep(fit: Fit, query: Query) -> bool:
@@ -285,15 +298,50 @@ def keep(fit: Fit, query: Query) -> bool:
 
 
 def order_key(query: Query) -> Callable[[Fit], tuple[Any, ...]]:
-    """Sort key: too_tight last, then the requested order, ties by name."""
+    """Sort key: too_tight last, then the requested order, ties by trust (the releasing lab's own repo, then
+    the most downloaded), then by name."""
     key = SORT_KEYS[query.sort]
-    return lambda fit: (fit.fit_level == "too_tight", key(fit), fit.profile.name.lower())
+
+    def ordered(fit: Fit) -> tuple[Any, ...]:
+        entry = fit.profile.entry
+        trust = (not entry.get("first_party", False), -(entry.get("downloads") or 0))
+        return (fit.fit_level == "too_tight", key(fit), trust, fit.profile.name.lower())
+
+    return ordered
+
+
+def group_of(profile: ModelProfile) -> str:
+    """The variant group of a model: its representative's name (the catalog's `group`, else its own name)."""
+    return profile.entry.get("group") or profile.name
+
+
+def fold(members: Iterable[tuple[str, bool]]) -> list[tuple[int, int]]:
+    """One row per variant group. `members`: each row's (group, is the representative), in ranked order.
+    Returns (index of the row to show, rows of its group) per group, in ranked order of the rows shown: the
+    representative when it is among the rows (it runs and passes the filters), else the group's best row."""
+    first: dict[str, int] = {}
+    representative: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for i, (group, is_representative) in enumerate(members):
+        first.setdefault(group, i)
+        count[group] = count.get(group, 0) + 1
+        if is_representative:
+            representative.setdefault(group, i)
+    return sorted((representative.get(group, i), count[group]) for group, i in first.items())
+
+
+def folded(rows: list[Fit]) -> list[Fit]:
+    """`rows` (ranked) folded to one row per variant group, each carrying its `variants` count."""
+    members = ((group_of(f.profile), group_of(f.profile) == f.profile.name) for f in rows)
+    return [replace(rows[i], variants=n) for i, n in fold(members)]
 
 
 def select(rows: Iterable[Fit], query: Query) -> tuple[int, list[Fit]]:
-    """Filter, sort, limit. Returns (total after filters, page)."""
+    """Filter, sort, (group,) limit. Returns (total after filters, page)."""
     kept = [fit for fit in rows if keep(fit, query)]
     kept.sort(key=order_key(query))
+    if query.group == "base":
+        kept = folded(kept)
     page = kept if query.limit is None else kept[: query.limit]
     return len(kept), page
 
@@ -317,16 +365,32 @@ class Ranking:
     orders: dict[str, list[Fit]] = field(default_factory=dict)
 
     counts: dict[tuple[str, bool, bool | None, str, bool], int] = field(default_factory=dict)
+    groups: dict[tuple[Any, ...], list[Fit]] = field(default_factory=dict)
 
-    def count(self, query: Query) -> int:
-        """Rows that the row-level filters keep (models hidden on this hardware left out)."""
-        key = (
+    def runs(self, fit: Fit, query: Query) -> bool:
+        return keep(fit, query) and (self.apple or not fit.profile.mlx_only)
+
+    @staticmethod
+    def _row_filters(query: Query) -> tuple[str, bool, bool | None, str, bool]:
+        return (
             query.min_fit,
             query.perfect,
             query.route == "top" or query.include_too_tight is False,
             query.runtime,
             hides_narrow(query),
         )
+
+    def grouped(self, query: Query) -> list[Fit]:
+        """The rows the row-level filters keep, folded to one per variant group, in order (memoised)."""
+        key = (*self._row_filters(query), query.sort)
+        found = self.groups.get(key)
+        if found is None:
+            found = self.groups[key] = folded([f for f in self.ordered(query) if self.runs(f, query)])
+        return found
+
+    def count(self, query: Query) -> int:
+        """Rows that the row-level filters keep (models hidden on this hardware left out)."""
+        key = self._row_filters(query)
         found = self.counts.get(key)
         if found is None:
             found = self.counts[key] = sum(
@@ -369,12 +433,18 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
     page: list[Fit] = []
     if query.name is None and not (query.provider or query.use_case or query.search):
         # No model-level filter: the total is a per-ranking count, and the page stops at the limit.
+        if query.group == "base":
+            rows = table.grouped(query)
+            return len(rows), rows if limit is None else rows[:limit]
         for fit in table.ordered(query):
             if limit is not None and len(page) >= limit:
                 break
             if keep(fit, query) and (table.apple or not fit.profile.mlx_only):
                 page.append(fit)
         return table.count(query), page
+    if query.group == "base":
+        rows = folded([f for f in table.ordered(query) if keep(f, query) and _wanted(f.profile, query, table.apple)])
+        return len(rows), rows if limit is None else rows[:limit]
     total = 0
     for fit in table.ordered(query):
         if keep(fit, query) and _wanted(fit.profile, query, table.apple):
