@@ -108,9 +108,18 @@ class EstimateBasis(_Contract):
     method: Literal["bandwidth_roofline", "cpu_bandwidth", "unknown_gpu_fallback"]
     gpu_bandwidth_gbps: float | None
     ram_bandwidth_gbps: float | None
-    efficiency: float
+    efficiency: float = Field(
+        description="share of peak bandwidth decode reaches: the GPU's (GPU modes) or the RAM's (cpu_bandwidth)"
+    )
     bytes_per_token_gb: float
     context_tokens: int
+    ram_effective_gbps: float | None = Field(
+        default=None, description="extra: GB/s CPU decode was estimated at (modes that read system RAM)"
+    )
+    cpu_limit: Literal["memory", "compute"] | None = Field(
+        default=None,
+        description="extra: what bounds CPU decode: the RAM's bandwidth, or what the threads can dequantize",
+    )
 
 
 class ModelFit(_Contract):

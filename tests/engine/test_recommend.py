@@ -239,3 +239,33 @@ def test_the_class_digest_answers_the_grouped_top_list_byte_for_byte() -> None:
     assert top_envelope_json(RTX_4090, RTX_4090, catalog, found, query, NODE) == envelope_json(
         RTX_4090, catalog, query, NODE
     )
+
+
+# -- the CPU basis ----------------------------------------------------------------------------------------
+
+I5_LAPTOP = cpu_system(16.0, cores=4, cpu="Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz")  # 2 threads, DDR4
+
+
+@pytest.mark.parametrize(
+    ("system", "limit", "used_gbps"),
+    [
+        (I5_LAPTOP, "compute", 20.0),  # 2 threads x 10 GB/s, under 60 % of the RAM's peak
+        (cpu_system(32.0), "memory", 0.6 * 83.2),  # 16 threads: the RAM binds
+        (cpu_system(8.0, cores=4, arm=True, cpu="Cortex-A76"), "compute", 12.0),  # 4 Arm cores x 3 GB/s
+    ],
+)
+def test_cpu_basis_states_the_bandwidth_used(system: System, limit: str, used_gbps: float) -> None:
+    fit = fit_for(dense_entry("test/chat-1b", 1_235_814_400, layers=16, hidden=2048, ffn=8192), system)
+    basis = fit.as_dict()["estimate_basis"]
+    assert basis["method"] == "cpu_bandwidth" and basis["cpu_limit"] == limit
+    assert basis["ram_effective_gbps"] == pytest.approx(used_gbps, abs=0.1)
+    assert basis["efficiency"] == pytest.approx(used_gbps / basis["ram_bandwidth_gbps"], abs=0.001)
+    note = next(n for n in fit.notes() if n.startswith("CPU decode estimated at"))
+    assert f"{used_gbps:.0f} GB/s" in note and ("dequantization" in note) == (limit == "compute")
+    # the speed follows that bandwidth: bytes per token over the bandwidth used, plus the per-layer cost
+    assert fit.estimated_tps <= used_gbps / basis["bytes_per_token_gb"] + 0.1
+
+
+def test_gpu_rows_carry_no_cpu_basis() -> None:
+    basis = fit_for(EIGHT_B, RTX_4090).as_dict()["estimate_basis"]
+    assert basis["ram_effective_gbps"] is None and basis["cpu_limit"] is None

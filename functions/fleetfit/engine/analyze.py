@@ -20,7 +20,7 @@ from fleetfit.engine.memory import GIB, kv_cache, weights
 from fleetfit.engine.placement import Placement, bytes_per_token, run_mode
 from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import QUANTS, ladder_for
-from fleetfit.engine.speed import CPU_EFFICIENCY, LAYER_COST_MS, seconds_per_token
+from fleetfit.engine.speed import CPU_EFFICIENCY, CPU_GBPS_PER_THREAD, LAYER_COST_MS, seconds_per_token
 
 # Fit levels, worst first (query.FIT_ORDER reads the same table).
 FIT_ORDER = {"perfect": 3, "good": 2, "marginal": 1, "too_tight": 0}
@@ -154,7 +154,9 @@ class Fit:
             efficiency = round(pool.effective_gbps[self.runtime] / pool.bandwidth_gbps, 3)
             gpu_bw = repr(pool.bandwidth_gbps)
         else:
-            method, efficiency, gpu_bw = "cpu_bandwidth", CPU_EFFICIENCY, "null"
+            # The share of the RAM's peak that CPU decode really streams at (compute-bound CPUs reach less).
+            method, gpu_bw = "cpu_bandwidth", "null"
+            efficiency = round(hw.cpu_effective_gbps / hw.ram_bandwidth_gbps, 3) if hw.ram_bandwidth_gbps else 0.0
         low = bool(
             (on_gpu and pool is not None and not pool.known) or (uses_cpu and hw.ram_bandwidth_source == "default")
         )
@@ -188,7 +190,9 @@ class Fit:
             f'"estimate_basis":{{"method":"{method}","gpu_bandwidth_gbps":{gpu_bw},'
             f'"ram_bandwidth_gbps":{repr(hw.ram_bandwidth_gbps) if uses_cpu else "null"},'
             f'"efficiency":{efficiency!r},"bytes_per_token_gb":{round(self.bytes_per_token / 1e9, 3)!r},'
-            f'"context_tokens":{min(SPEED_CONTEXT, self.context)}}}'
+            f'"context_tokens":{min(SPEED_CONTEXT, self.context)},'
+            f'"ram_effective_gbps":{repr(round(hw.cpu_effective_gbps, 1)) if uses_cpu else "null"},'
+            f'"cpu_limit":{_quote(cpu_limit(hw)) if uses_cpu else "null"}}}'
         )
         cached = (run_mode_etc, middle, _texts(self.shared_notes()), placement_tail, low, basis)
         self.shared["json"] = cached
@@ -390,6 +394,27 @@ def _quality_base(profile: ModelProfile, options: Options) -> float:
     return base
 
 
+def cpu_limit(hw: Hardware) -> str:
+    """What bounds CPU decode here: "memory" (CPU_EFFICIENCY x the RAM's peak) or "compute" (what the
+    threads can dequantize, speed.CPU_GBPS_PER_THREAD)."""
+    return "compute" if hw.cpu_effective_gbps < CPU_EFFICIENCY * hw.ram_bandwidth_gbps - 1e-6 else "memory"
+
+
+def cpu_basis_note(hw: Hardware) -> str:
+    """The bandwidth CPU decode was estimated at, and why."""
+    used, peak = hw.cpu_effective_gbps, hw.ram_bandwidth_gbps
+    source = {"reported": "as the node reported it", "table": "from fleetfit's CPU table"}.get(
+        hw.ram_bandwidth_source, "assumed"
+    )
+    if cpu_limit(hw) == "compute":
+        per_thread = CPU_GBPS_PER_THREAD["arm" if hw.arm else "x86"]
+        return (
+            f"CPU decode estimated at {used:.0f} GB/s: {hw.cpu_threads} threads x {per_thread:g} GB/s of "
+            f"dequantization, under {CPU_EFFICIENCY:.0%} of the RAM's {peak:.0f} GB/s ({source})"
+        )
+    return f"CPU decode estimated at {used:.0f} GB/s: {CPU_EFFICIENCY:.0%} of the RAM's {peak:.0f} GB/s ({source})"
+
+
 def _roomier_quant(profile: ModelProfile, placement: Placement, ladder: tuple[str, ...]) -> str | None:
     """The next rung down that would use at most HEADROOM of the same pool, if any."""
     fixed = placement.kv_bytes + placement.overhead_bytes
@@ -459,6 +484,8 @@ def notes(fit: Fit) -> list[str]:
         roomier = _roomier_quant(profile, placement, ladder)
         hint = f"; {roomier} would leave more room" if roomier else ""
         out.append(f"Low headroom: uses {placement.utilization:.0%} of available memory{hint}")
+    if placement.mode != "gpu" and level != "too_tight":
+        out.append(cpu_basis_note(hw))
     if placement.mode != "gpu" and hw.ram_bandwidth_source == "default":
         out.append(f"RAM bandwidth of this CPU is unknown: assumed {hw.ram_bandwidth_gbps:.0f} GB/s")
     if profile.native_quant == "MXFP4" and runtime == "llamacpp":
