@@ -200,15 +200,16 @@ def test_evidence_reads_catalog_fields_with_defaults() -> None:
     [
         (0.0, "Chat", 0.0, 0.0),
         (1.0, "Chat", 0.0, 0.0),  # nothing for <= 1 tok/s
-        (2.0, "Chat", 27.0, 30.0),
-        (4.0, "Chat", 55.0, 58.0),
+        (2.0, "Chat", 22.0, 25.0),
+        (4.0, "Chat", 45.0, 48.0),
+        (7.9, "Chat", 69.0, 70.0),  # just under the usable rate
         (8.0, "Chat", 85.0, 85.0),  # usable: reading speed with margin
         (16.0, "Chat", 92.0, 93.0),  # small reward above
         (32.0, "Chat", 100.0, 100.0),
         (500.0, "Chat", 100.0, 100.0),
-        (8.0, "Coding", 60.0, 70.0),  # coding wants 15
-        (8.0, "Reasoning", 55.0, 65.0),  # reasoning wants 20
-        (100.0, "Embedding", 70.0, 80.0),  # embeddings want 200
+        (8.0, "Coding", 50.0, 58.0),  # coding wants 15
+        (8.0, "Reasoning", 45.0, 52.0),  # reasoning wants 20
+        (100.0, "Embedding", 58.0, 64.0),  # embeddings want 200
     ],
 )
 def test_speed_saturates_at_the_usable_rate(tps: float, category: str, low: float, high: float) -> None:

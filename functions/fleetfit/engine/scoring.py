@@ -5,7 +5,8 @@ score = 0.3 x quality + 0.3 x speed + 0.25 x fit + 0.15 x context     (each 0-10
 quality = size (dense equivalent) + family task evidence + recency of the original release + trust
           (first-party repo, downloads, likes) - a penalty for repos that are no assistant for the use case,
           minus the quant's cost;
-speed   = 0 at <= 1 tok/s, log-scaled to 85 at the use case's usable rate, +15 over the next 4x;
+speed   = 0 at <= 1 tok/s, log-scaled to 70 just under the use case's usable rate, 85 once reached, +15 over
+          the next 4x;
           usable rates (data/ranking.json, with sources): reading speed ~5.3 tok/s -> 8 tok/s for General,
           Chat and Multimodal; 15 for Coding; 20 for Reasoning (hidden chains of thought); 200 for Embedding.
 """
@@ -58,6 +59,7 @@ NEVER_KINDS = frozenset(_DATA["kind_penalty"]["never_in"]["kinds"])
 NEVER_IN_USE_CASES = frozenset(_DATA["kind_penalty"]["never_in"]["use_cases"])
 USABLE_TPS: dict[str, float] = _DATA["usable_speed"]["tok_s"]
 SPEED_AT_USABLE: float = _DATA["usable_speed"]["points_at_usable"]
+SPEED_BELOW_USABLE: float = _DATA["usable_speed"]["points_below_usable"]
 SPEED_BONUS_SPAN: float = _DATA["usable_speed"]["bonus_span"]
 # Context a use case needs to be unconstrained (tokens): documents and chats 32K, repositories and long
 # chains of thought 64K, embedding inputs 8K.
@@ -226,13 +228,14 @@ def quality(base: float, quant: str) -> float:
 
 def speed(tps: float, category: str) -> float:
     """Saturates once the model is usable (USABLE_TPS: reading speed for chat, more for coding and reasoning,
-    throughput for embeddings): 0 at 1 tok/s or less, log-scaled to SPEED_AT_USABLE at the usable rate, then
-    a small reward up to 100 at SPEED_BONUS_SPAN x that rate."""
+    throughput for embeddings): 0 at 1 tok/s or less, log-scaled up to SPEED_BELOW_USABLE just under the usable
+    rate, SPEED_AT_USABLE once reached (waiting on the model is a different answer), then a small reward up to
+    100 at SPEED_BONUS_SPAN x that rate."""
     usable = USABLE_TPS.get(category, USABLE_TPS["General"])
     if tps <= 1.0:
         return 0.0
     if tps < usable:
-        return SPEED_AT_USABLE * math.log(tps) / math.log(usable)
+        return SPEED_BELOW_USABLE * math.log(tps) / math.log(usable)
     bonus = min(1.0, math.log(tps / usable) / math.log(SPEED_BONUS_SPAN))
     return SPEED_AT_USABLE + (100.0 - SPEED_AT_USABLE) * bonus
 
