@@ -283,13 +283,14 @@ def serving_quant(
         placement = run_mode(profile, hw, (quant,), context)
         if not placement.fits or placement.mode != top.placement.mode:
             break
-        candidate = _scored(profile, hw, options, runtime, ladder, context, placement)
+        candidate = _scored(profile, hw, options, runtime, ladder, context, placement, full=False)
         if FIT_ORDER[candidate.fit_level] < FIT_ORDER[top.fit_level] or _serving(candidate) < _serving(best):
             break
         if _serving(candidate) > _serving(best):
             best = candidate
     if best is not top:
         best.traded = (top.placement.quant, top.estimated_tps)
+        best.tps_full = round(decode_tps(profile, hw, best.placement, runtime, context)[0], 1)
     return best
 
 
@@ -308,12 +309,15 @@ def _scored(
     ladder: tuple[str, ...],
     context: int,
     placement: Placement,
+    *,
+    full: bool = True,
 ) -> Fit:
-    """fit_level, decode_tps and the score components of one placement."""
+    """fit_level, decode_tps and the score components of one placement (`full`: also the tok/s with the
+    whole context in the cache, which scoring does not read)."""
     level = "too_tight" if profile.mlx_only and not hw.apple else scoring.fit_level(placement)
     fits = level != "too_tight"
     tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context))
-    tps_full, _ = decode_tps(profile, hw, placement, runtime, context)
+    tps_full = decode_tps(profile, hw, placement, runtime, context)[0] if full else 0.0
 
     category = profile.category
     utilization = placement.utilization
