@@ -84,7 +84,7 @@ def official_below_clones(system: System, catalog: Catalog) -> int:
     return late
 
 
-def figures(name: str, system: System, catalog: Catalog, limit: int, rows: bool) -> dict[str, Any]:
+def figures(name: str, system: System, catalog: Catalog, limit: int, rows: bool, fields: set[str]) -> dict[str, Any]:
     _, page = ranked(system, catalog, parse_query({"limit": str(limit)}, route="top"))
     reach = sum(
         1
@@ -102,12 +102,13 @@ def figures(name: str, system: System, catalog: Catalog, limit: int, rows: bool)
     duplicates = sum(c - 1 for c in groups.values())
     late = official_below_clones(system, catalog)
     big = memory_gb(system) >= BIG_MACHINE_GB
-    checks = {
-        "duplicates": duplicates == 0,
-        "trusted": trusted / n >= TARGET_TRUSTED,
+    # A figure that reads a field the catalog lacks is not a measurement: None, printed "n/a".
+    checks: dict[str, bool | None] = {
+        "duplicates": duplicates == 0 if "group" in fields else None,
+        "trusted": trusted / n >= TARGET_TRUSTED if fields & {"downloads", "first_party"} else None,
         "small": not big or small == 0,
         "slow": reach < 10 or slow == 0,
-        "official": late == 0,
+        "official": late == 0 if {"group", "first_party"} <= fields else None,
     }
     print(f"\n{name}  ({memory_gb(system):.0f} GB; {reach} models reach their usable speed)")
     if rows:
@@ -118,7 +119,7 @@ def figures(name: str, system: System, catalog: Catalog, limit: int, rows: bool)
                 f"{f.estimated_tps:7.1f} tok/s  score {f.score:5.1f}  dl {int(e.get('downloads') or 0):>9,}"
                 f"{'  first-party' if e.get('first_party') else ''}"
             )
-    mark = {True: "ok", False: "MISS"}
+    mark = {True: "ok", False: "MISS", None: "n/a"}
     print(
         f"  median downloads {statistics.median(downloads) if downloads else 0:,.0f}   "
         f"first-party or >= {WIDELY_USED:,} downloads {trusted}/{len(page)} [{mark[checks['trusted']]}]   "
@@ -137,7 +138,9 @@ def main() -> None:
     parser.add_argument("--rows", action="store_true", help="print the top rows")
     args = parser.parse_args()
     catalog = load_catalog_bytes(Path(args.catalog).read_bytes(), args.catalog) if args.catalog else load_bundled()
-    fields = Counter(k for e in catalog.entries for k in ("downloads", "first_party", "group", "kind") if k in e)
+    fields = Counter(
+        k for e in catalog.entries for k in ("downloads", "first_party", "group", "kind", "origin_date") if k in e
+    )
     print(
         f"catalog {catalog.version} ({len(catalog)} models, built {catalog.built_at}); ranking fields present: "
         + (", ".join(f"{k} {v}" for k, v in sorted(fields.items())) or "none (figures below read defaults)")
@@ -146,14 +149,19 @@ def main() -> None:
     here = this_machine()
     if here is not None:
         systems = {f"this machine ({here.cpu_name.strip()[:40]})": here, **systems}
-    results = [figures(name, system, catalog, args.limit, args.rows) for name, system in systems.items()]
+    present = set(fields)
+    results = [figures(name, system, catalog, args.limit, args.rows, present) for name, system in systems.items()]
     all_downloads = [d for r in results for d in r["downloads"]]
     trusted = sum(r["trusted"] for r in results) / max(1, sum(r["n"] for r in results))
     met = Counter(k for r in results for k, ok in r["checks"].items() if ok)
+    unknown = {k for r in results for k, ok in r["checks"].items() if ok is None}
     print(
         f"\nAll {len(results)} systems: median downloads of the top {args.limit} {statistics.median(all_downloads):,.0f}; "
         f"first-party or widely used {trusted:.0%}; targets met per system: "
-        + ", ".join(f"{k} {met[k]}/{len(results)}" for k in ("duplicates", "trusted", "small", "slow", "official"))
+        + ", ".join(
+            f"{k} {'n/a' if k in unknown else f'{met[k]}/{len(results)}'}"
+            for k in ("duplicates", "trusted", "small", "slow", "official")
+        )
     )
 
 

@@ -269,3 +269,14 @@ def test_cpu_basis_states_the_bandwidth_used(system: System, limit: str, used_gb
 def test_gpu_rows_carry_no_cpu_basis() -> None:
     basis = fit_for(EIGHT_B, RTX_4090).as_dict()["estimate_basis"]
     assert basis["ram_effective_gbps"] is None and basis["cpu_limit"] is None
+
+
+@pytest.mark.parametrize("kind", ["base", "guard", "reward", "draft", "stub"])
+def test_repos_that_are_no_assistant_never_lead_general(kind: str) -> None:
+    big = dict(BIG, name=f"lab/Chat-70B-{kind}", kind=kind)
+    small = dense_entry("lab/Chat-3B", 3_212_749_824, layers=28, hidden=3072, heads=24, ffn=8192, first_party=True)
+    catalog = catalog_of([big, small], f"kinds-{kind}")
+    h100 = gpu_system("NVIDIA H100 80GB HBM3", 79.65, 2, ram=512.0)
+    top = envelope_dict(h100, catalog, parse_query({}, route="top"), NODE)
+    assert names(top)[0] == "lab/Chat-3B"
+    assert names(top)[1:] == [big["name"]]  # penalised, still listed
