@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from json.encoder import encode_basestring_ascii as _quote  # the C encoder json.dumps uses
-from typing import Any
+from typing import Any, NamedTuple
 
 from fleetfit.contract import FIT_LABELS, RUN_MODE_LABELS, RUNTIME_LABELS
 from fleetfit.engine import scoring
@@ -264,7 +264,8 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
 
 
 def _runtime_key(fit: Fit) -> tuple[bool, float, float]:
-    return (fit.fit_level != "too_tight", _serving(fit), fit.estimated_tps)
+    serving = scoring.composite(-QUANTS[fit.placement.quant].quality_penalty, fit.speed, fit.fit, fit.context_score)
+    return (fit.fit_level != "too_tight", serving, fit.estimated_tps)
 
 
 def serving_quant(
@@ -274,58 +275,67 @@ def serving_quant(
     fits in the same mode without lowering the fit level is scored too, and the best score wins (a
     bandwidth-bound CPU or offload path gains more speed than a Q8_0 -> Q4_K_M step costs in quality).
     Scores along the ladder rise then fall, so the walk stops at the first rung that scores lower. Rungs are
-    compared without the model's own evidence (_serving), which is the same at every rung."""
-    top = _scored(profile, hw, options, runtime, ladder, context, run_mode(profile, hw, ladder, context))
-    if top.fit_level == "too_tight" or len(ladder) == 1 or (top.speed, top.fit, top.context_score) == (100.0,) * 3:
-        return top  # nothing below can score higher: only quality would change, downwards
+    compared without the model's own evidence (_Served.serving), which is the same at every rung."""
+    top = _served(profile, hw, runtime, context, run_mode(profile, hw, ladder, context))
     best = top
-    for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
-        placement = run_mode(profile, hw, (quant,), context)
-        if not placement.fits or placement.mode != top.placement.mode:
-            break
-        candidate = _scored(profile, hw, options, runtime, ladder, context, placement, full=False)
-        if FIT_ORDER[candidate.fit_level] < FIT_ORDER[top.fit_level] or _serving(candidate) < _serving(best):
-            break
-        if _serving(candidate) > _serving(best):
-            best = candidate
+    if top.level != "too_tight" and len(ladder) > 1:
+        # The most a lower rung could score: full speed and fit, and the context score of the whole window.
+        most_context = round(scoring.context(profile.context_length, profile.category), 1)
+        for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
+            if scoring.composite(-QUANTS[quant].quality_penalty, 100.0, 100.0, most_context) <= best.serving:
+                break  # neither this rung nor any below can serve better
+            placement = run_mode(profile, hw, (quant,), context)
+            if not placement.fits or placement.mode != top.placement.mode:
+                break
+            candidate = _served(profile, hw, runtime, context, placement)
+            if FIT_ORDER[candidate.level] < FIT_ORDER[top.level] or candidate.serving < best.serving:
+                break
+            if candidate.serving > best.serving:
+                best = candidate
+    fit = _fit(profile, hw, options, runtime, ladder, context, best)
     if best is not top:
-        best.traded = (top.placement.quant, top.estimated_tps)
-        best.tps_full = round(decode_tps(profile, hw, best.placement, runtime, context)[0], 1)
-    return best
+        fit.traded = (top.placement.quant, round(top.tps, 1))
+    return fit
 
 
-def _serving(fit: Fit) -> float:
-    """The score without the model's own evidence (quality reads only the quant's cost), so the choice is the
-    same for every twin of one analysis whatever their trust, recency or clamping."""
-    penalty = QUANTS[fit.placement.quant].quality_penalty
-    return scoring.composite(-penalty, fit.speed, fit.fit, fit.context_score)
+class _Served(NamedTuple):
+    """What choosing a rung reads: its placement, fit level, speed and the score components it decides."""
+
+    placement: Placement
+    level: str
+    tps: float
+    read_per_token: float
+    speed: float
+    fit: float
+    context_score: float
+    serving: float  # the score without the model's own evidence: quality reads only the quant's cost
 
 
-def _scored(
+def _served(profile: ModelProfile, hw: Hardware, runtime: str, context: int, placement: Placement) -> _Served:
+    level = "too_tight" if profile.mlx_only and not hw.apple else scoring.fit_level(placement)
+    fits = level != "too_tight"
+    tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context))
+    category = profile.category
+    speed = round(scoring.speed(tps, category), 1) if fits else 0.0
+    fit = round(scoring.fit(placement.utilization, fits), 1)
+    context_score = round(scoring.context(usable_context(profile, placement), category), 1) if fits else 0.0
+    serving = scoring.composite(-QUANTS[placement.quant].quality_penalty, speed, fit, context_score)
+    return _Served(placement, level, tps, read_per_token, speed, fit, context_score, serving)
+
+
+def _fit(
     profile: ModelProfile,
     hw: Hardware,
     options: Options,
     runtime: str,
     ladder: tuple[str, ...],
     context: int,
-    placement: Placement,
-    *,
-    full: bool = True,
+    served: _Served,
 ) -> Fit:
-    """fit_level, decode_tps and the score components of one placement (`full`: also the tok/s with the
-    whole context in the cache, which scoring does not read)."""
-    level = "too_tight" if profile.mlx_only and not hw.apple else scoring.fit_level(placement)
-    fits = level != "too_tight"
-    tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context))
-    tps_full = decode_tps(profile, hw, placement, runtime, context)[0] if full else 0.0
-
-    category = profile.category
-    utilization = placement.utilization
+    """The Fit record of the chosen rung: quality with the model's evidence, the composite, full-context tok/s."""
+    placement = served.placement
+    tps_full, _ = decode_tps(profile, hw, placement, runtime, context)
     quality = round(scoring.quality(_quality_base(profile, options), placement.quant), 1)
-    speed = round(scoring.speed(tps, category), 1) if fits else 0.0
-    fit = round(scoring.fit(utilization, fits), 1)
-    context_score = round(scoring.context(usable_context(profile, placement), category), 1) if fits else 0.0
-    score = scoring.composite(quality, speed, fit, context_score)
     return Fit(
         profile=profile,
         hw=hw,
@@ -334,16 +344,16 @@ def _scored(
         runtime=runtime,
         ladder=ladder,
         context=context,
-        fit_level=level,
-        estimated_tps=round(tps, 1),
+        fit_level=served.level,
+        estimated_tps=round(served.tps, 1),
         tps_full=round(tps_full, 1),
         quality=quality,
-        speed=speed,
-        fit=fit,
-        context_score=context_score,
-        score=score,
-        utilization_pct=round(100.0 * utilization, 1) if placement.available_bytes > 0 else 0.0,
-        bytes_per_token=read_per_token,
+        speed=served.speed,
+        fit=served.fit,
+        context_score=served.context_score,
+        score=scoring.composite(quality, served.speed, served.fit, served.context_score),
+        utilization_pct=round(100.0 * placement.utilization, 1) if placement.available_bytes > 0 else 0.0,
+        bytes_per_token=served.read_per_token,
     )
 
 

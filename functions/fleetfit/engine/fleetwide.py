@@ -77,8 +77,8 @@ def digest(ranking: Ranking, catalog_version: str, top_n: int = TOP_N) -> Digest
         catalog_version=catalog_version,
         models=size,
         at_least=tuple(int.from_bytes(m, "little") for m in masks),
-        top=tuple(fit.profile.name for fit in best),
-        variants=tuple(fit.variants or 1 for fit in best),
+        top=tuple(fit.profile.name for fit, _ in best),
+        variants=tuple(n for _, n in best),
         top_total=len(grouped),
     )
 

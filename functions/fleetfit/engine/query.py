@@ -330,10 +330,16 @@ def fold(members: Iterable[tuple[str, bool]]) -> list[tuple[int, int]]:
     return sorted((representative.get(group, i), count[group]) for group, i in first.items())
 
 
-def folded(rows: list[Fit]) -> list[Fit]:
-    """`rows` (ranked) folded to one row per variant group, each carrying its `variants` count."""
+def folded(rows: list[Fit]) -> list[tuple[Fit, int]]:
+    """`rows` (ranked) folded to one row per variant group: (the row shown, rows of its group)."""
     members = ((group_of(f.profile), group_of(f.profile) == f.profile.name) for f in rows)
-    return [replace(rows[i], variants=n) for i, n in fold(members)]
+    return [(rows[i], n) for i, n in fold(members)]
+
+
+def _page(rows: list[tuple[Fit, int]], limit: int | None) -> tuple[int, list[Fit]]:
+    """(groups, the page's rows carrying their `variants` count): copies, the ranking's rows stay as they are."""
+    shown = rows if limit is None else rows[:limit]
+    return len(rows), [replace(fit, variants=n) for fit, n in shown]
 
 
 def select(rows: Iterable[Fit], query: Query) -> tuple[int, list[Fit]]:
@@ -341,7 +347,7 @@ def select(rows: Iterable[Fit], query: Query) -> tuple[int, list[Fit]]:
     kept = [fit for fit in rows if keep(fit, query)]
     kept.sort(key=order_key(query))
     if query.group == "base":
-        kept = folded(kept)
+        return _page(folded(kept), query.limit)
     page = kept if query.limit is None else kept[: query.limit]
     return len(kept), page
 
@@ -365,7 +371,7 @@ class Ranking:
     orders: dict[str, list[Fit]] = field(default_factory=dict)
 
     counts: dict[tuple[str, bool, bool | None, str, bool], int] = field(default_factory=dict)
-    groups: dict[tuple[Any, ...], list[Fit]] = field(default_factory=dict)
+    groups: dict[tuple[Any, ...], list[tuple[Fit, int]]] = field(default_factory=dict)
 
     def runs(self, fit: Fit, query: Query) -> bool:
         return keep(fit, query) and (self.apple or not fit.profile.mlx_only)
@@ -380,8 +386,9 @@ class Ranking:
             hides_narrow(query),
         )
 
-    def grouped(self, query: Query) -> list[Fit]:
-        """The rows the row-level filters keep, folded to one per variant group, in order (memoised)."""
+    def grouped(self, query: Query) -> list[tuple[Fit, int]]:
+        """The rows the row-level filters keep, folded to one per variant group, in order, each with the
+        number of rows of its group (memoised)."""
         key = (*self._row_filters(query), query.sort)
         found = self.groups.get(key)
         if found is None:
@@ -434,8 +441,7 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
     if query.name is None and not (query.provider or query.use_case or query.search):
         # No model-level filter: the total is a per-ranking count, and the page stops at the limit.
         if query.group == "base":
-            rows = table.grouped(query)
-            return len(rows), rows if limit is None else rows[:limit]
+            return _page(table.grouped(query), limit)
         for fit in table.ordered(query):
             if limit is not None and len(page) >= limit:
                 break
@@ -443,8 +449,10 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
                 page.append(fit)
         return table.count(query), page
     if query.group == "base":
-        rows = folded([f for f in table.ordered(query) if keep(f, query) and _wanted(f.profile, query, table.apple)])
-        return len(rows), rows if limit is None else rows[:limit]
+        return _page(
+            folded([f for f in table.ordered(query) if keep(f, query) and _wanted(f.profile, query, table.apple)]),
+            limit,
+        )
     total = 0
     for fit in table.ordered(query):
         if keep(fit, query) and _wanted(fit.profile, query, table.apple):
