@@ -69,18 +69,20 @@ def memory_gb(system: System) -> float:
 
 
 def official_below_clones(system: System, catalog: Catalog) -> int:
-    """First-party entries ranked under a same-group entry of equal physics (the full ungrouped ranking)."""
+    """First-party group representatives (the official release) ranked under a member of their group with
+    equal physics and kind (same parameters and architecture facts, window, use case and kind: a re-upload or
+    a fine-tune that runs identically), in the full ungrouped ranking."""
     query = parse_query({}, route="models")
     order = ranking(system, catalog, query).ordered(query)
-    best_clone: dict[tuple[str, int], int] = {}
+    seen: set[tuple[str, int, int, str, str]] = set()
     late = 0
-    for position, fit in enumerate(order):
-        key = (group_of(fit), fit.profile.physics_id)
-        if fit.profile.entry.get("first_party"):
-            if key in best_clone and fit.fit_level != "too_tight":
-                late += 1
-        else:
-            best_clone.setdefault(key, position)
+    for fit in order:
+        p = fit.profile
+        key = (group_of(fit), p.physics_id, p.context_length, p.category, p.entry.get("kind") or "chat")
+        official = group_of(fit) == fit.name and fit.profile.entry.get("first_party")
+        if official and key in seen and fit.fit_level != "too_tight":
+            late += 1
+        seen.add(key)
     return late
 
 

@@ -110,18 +110,25 @@ def test_recency_points(origin: str | None, expected: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("downloads", "likes", "first_party", "low", "high"),
+    ("downloads", "likes", "first_party", "original", "low", "high"),
     [
-        (0, 0, False, 0.0, 0.0),
-        (100, 10, False, 0.0, 0.0),  # at the floors: no evidence
-        (10_000, 100, False, 2.3, 2.5),  # 2 decades x 1.0 + 1 decade x 0.4
-        (10**9, 10**7, False, 5.2, 5.2),  # bounded
-        (0, 0, True, 4.0, 4.0),
-        (10**9, 10**7, True, 9.2, 9.2),
+        (0, 0, False, False, 0.0, 0.0),
+        (100, 10, False, False, 0.0, 0.0),  # at the floors: no evidence
+        (10_000, 100, False, False, 2.3, 2.5),  # 2 decades x 1.0 + 1 decade x 0.4
+        (10**9, 10**7, False, False, 5.2, 5.2),  # bounded
+        (0, 0, True, False, 4.0, 4.0),
+        (0, 0, False, True, 2.0, 2.0),  # the original of its group
+        (10**9, 10**7, True, True, 11.2, 11.2),
     ],
 )
-def test_trust_points(downloads: int, likes: int, first_party: bool, low: float, high: float) -> None:
-    assert low <= scoring.trust_points(downloads, likes, first_party) <= high
+def test_trust_points(downloads: int, likes: int, first_party: bool, original: bool, low: float, high: float) -> None:
+    assert low <= scoring.trust_points(downloads, likes, first_party, original) <= high
+
+
+def test_a_first_party_original_outranks_any_re_upload_on_trust() -> None:
+    least_official = scoring.trust_points(0, 0, True, True)
+    most_popular_copy = scoring.trust_points(10**9, 10**7, False, False)
+    assert least_official > most_popular_copy
 
 
 @pytest.mark.parametrize(
@@ -166,7 +173,7 @@ def test_never_ranked(kind: str, asked: str | None, category: str, hidden: bool)
 
 def test_quality_base_adds_the_evidence_and_drops_with_quant() -> None:
     plain = scoring.Evidence("x/plain-8b", 8.0)
-    assert scoring.quality_base(plain, "General", TODAY) == pytest.approx(scoring.size_points(8.0))
+    assert scoring.quality_base(plain, "General", TODAY) == pytest.approx(scoring.size_points(8.0) + 2.0)  # original
     official = scoring.Evidence("x/plain-8b", 8.0, downloads=2_000_000, likes=5000, first_party=True)
     newer = scoring.Evidence("x/plain-8b", 8.0, origin_date="2026-08-01")
     base_ckpt = scoring.Evidence("x/plain-8b", 8.0, kind="base")
@@ -182,6 +189,7 @@ def test_quality_base_adds_the_evidence_and_drops_with_quant() -> None:
 def test_evidence_reads_catalog_fields_with_defaults() -> None:
     old = {"name": "a/b", "release_date": "2025-01-01"}
     assert scoring.evidence_of(old, 8e9, None) == scoring.Evidence("a/b", 8.0, None, "2025-01-01")
+    assert not scoring.evidence_of({**old, "group": "lab/b"}, 8e9, None).original
     new = {
         "name": "a/b",
         "release_date": "2026-09-01",  # a re-upload's date

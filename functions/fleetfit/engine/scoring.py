@@ -123,6 +123,7 @@ class Evidence:
     likes: int = 0
     first_party: bool = False
     kind: str = "chat"
+    original: bool = True  # the representative of its variant group (no `group`: its own)
 
 
 def evidence_of(entry: Mapping[str, Any], params: float, active: float | None) -> Evidence:
@@ -137,6 +138,7 @@ def evidence_of(entry: Mapping[str, Any], params: float, active: float | None) -
         likes=int(get("likes") or 0),
         first_party=bool(get("first_party", False)),
         kind=get("kind") or "chat",
+        original=get("group") in (None, entry["name"]),
     )
 
 
@@ -186,10 +188,11 @@ def _decades(count: int, rule: Mapping[str, float]) -> float:
     return min(rule["max"], rule["per_decade"] * math.log10(count / rule["floor"]))
 
 
-def trust_points(downloads: int, likes: int, first_party: bool) -> float:
-    """Provenance: the releasing lab's own repository, and how many people download and like it (log-scaled,
-    bounded: 0 to TRUST_MAX)."""
+def trust_points(downloads: int, likes: int, first_party: bool, original: bool = True) -> float:
+    """Provenance: the releasing lab's own repository, the original of its variant group, and how many people
+    download and like it (log-scaled, bounded)."""
     first = TRUST["first_party"] if first_party else 0.0
+    first += TRUST["original"] if original else 0.0
     return first + _decades(downloads, TRUST["downloads"]) + _decades(likes, TRUST["likes"])
 
 
@@ -216,7 +219,7 @@ def quality_base(evidence: Evidence, category: str, reference: date) -> float:
         size_points(e.params_b, e.active_b)
         + family_points(e.name, category)
         + recency_points(e.origin_date, reference)
-        + trust_points(e.downloads, e.likes, e.first_party)
+        + trust_points(e.downloads, e.likes, e.first_party, e.original)
         - kind_penalty(e.kind, category)
     )
 
