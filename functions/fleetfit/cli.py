@@ -1,6 +1,6 @@
 """`fleetfit`: the command line. Each subcommand imports what it needs when it runs, so `--help` is instant.
 
-    fleetfit fit [--json] [--system FILE] [--model NAME] [--quant Q] [--max-context N] [filters]
+    fleetfit fit [--json] [--system FILE] [--model NAME] [--quant Q] [--max-context N] [--group G] [filters]
     fleetfit system [--json]
     fleetfit probe ...           (probe_client.cli)
     fleetfit serve | catalog ... (fleetfit.api.cli)
@@ -59,6 +59,12 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--search", metavar="TEXT", help="name, provider, size or use case contains TEXT")
     parser.add_argument("--sort", metavar="KEY", help="score (default), tps, params, mem, ctx, date, use_case")
     parser.add_argument("--runtime", metavar="R", help="any (default), mlx or llamacpp")
+    parser.add_argument(
+        "--group",
+        metavar="G",
+        help="base (default): one row per variant group (fine-tunes, re-uploads, repacks of one base model); "
+        "none: every catalog entry (the default with --search or --model)",
+    )
     parser.set_defaults(func=run_fit)
 
 
@@ -121,6 +127,7 @@ def _query_params(args: argparse.Namespace) -> dict[str, str]:
         "quant",
         "kv_quant",
         "prompt_tokens",
+        "group",
     ):
         value = getattr(args, option)
         if value is not None:
@@ -131,6 +138,8 @@ def _query_params(args: argparse.Namespace) -> dict[str, str]:
         params["include_too_tight"] = "true"
     if args.model and "min_fit" not in params:
         params["min_fit"] = "too_tight"  # a model asked for by name is shown whatever its fit
+    if "group" not in params and not args.model and not args.search:
+        params["group"] = "base"  # a recommendation: one row per variant group
     if "limit" not in params and not args.json and not args.model:
         params["limit"] = str(TABLE_LIMIT)
     return params

@@ -108,7 +108,9 @@ class EstimateBasis(_Contract):
     method: Literal["bandwidth_roofline", "cpu_bandwidth", "unknown_gpu_fallback"]
     gpu_bandwidth_gbps: float | None
     ram_bandwidth_gbps: float | None
-    efficiency: float
+    efficiency: float = Field(
+        description="share of peak bandwidth decode reaches: the GPU's (GPU modes) or the RAM's (cpu_bandwidth)"
+    )
     bytes_per_token_gb: float
     context_tokens: int
     prompt_tokens: int = Field(default=512, description="extra: prompt length prefill_tps and ttft_ms assume")
@@ -132,6 +134,13 @@ class CalibrationBasis(_Contract):
     measurements: int = Field(ge=0)
     nodes: int = Field(ge=0)
     physics_tps: float = Field(ge=0, description="the estimate before the correction")
+    ram_effective_gbps: float | None = Field(
+        default=None, description="extra: GB/s CPU decode was estimated at (modes that read system RAM)"
+    )
+    cpu_limit: Literal["memory", "compute"] | None = Field(
+        default=None,
+        description="extra: what bounds CPU decode: the RAM's bandwidth, or what the threads can dequantize",
+    )
 
 
 class ModelFit(_Contract):
@@ -189,6 +198,12 @@ class ModelFit(_Contract):
     installed: bool = Field(default=False, description="llmfit's field: a runtime on the node serves this model now")
     measured_tps: float | None = Field(
         default=None, description="llmfit's field: decode tok/s this node's runtime measured for this model and quant"
+    )
+    variants: int | None = Field(
+        default=None,
+        ge=1,
+        description="extra: in a grouped listing (group=base), how many rows of this model's variant group "
+        "(fine-tunes, re-uploads, repacks of one base) this row stands for, itself included; absent when ungrouped",
     )
 
 

@@ -24,6 +24,8 @@ from fleetfit.engine.query import (
     analysis_options,
     envelope_head,
     envelope_json,
+    fold,
+    group_of,
     keep,
     order_key,
 )
@@ -41,12 +43,17 @@ def default_workers() -> int:
     return max(1, min(MAX_WORKERS, available))
 
 
-def _slice_rows(
-    entries: tuple[Any, ...], hw: Hardware, options: Options, query: Query
-) -> list[tuple[tuple[Any, ...], str]]:
+Row = tuple[tuple[Any, ...], str, str, bool]  # (sort key, Model object JSON, variant group, is its representative)
+
+
+def _slice_rows(entries: tuple[Any, ...], hw: Hardware, options: Options, query: Query) -> list[Row]:
     key = order_key(query)
     wanted = (p for p in map(build_profile, entries) if _wanted(p, query, hw.apple))
-    return [(key(fit), fit.as_json()) for fit in analyze_all(wanted, hw, options) if keep(fit, query)]
+    return [
+        (key(fit), fit.as_json(), group_of(fit.profile), group_of(fit.profile) == fit.name)
+        for fit in analyze_all(wanted, hw, options)
+        if keep(fit, query)
+    ]
 
 
 def _fork_worker(entries: tuple[Any, ...], hw: Hardware, options: Options, query: Query) -> tuple[int, int]:
@@ -79,7 +86,7 @@ def envelope_json_parallel(
     bounds = [len(entries) * i // count for i in range(count + 1)]
     # Workers compute in parallel; the parent reads each pipe in turn (a worker writes only once done).
     children = [_fork_worker(entries[lo:hi], hw, options, query) for lo, hi in zip(bounds, bounds[1:], strict=False)]
-    rows: list[tuple[tuple[Any, ...], str]] = []
+    rows: list[Row] = []
     failed = False
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as source:
@@ -92,6 +99,9 @@ def envelope_json_parallel(
     if failed:
         return envelope_json(system, catalog, query, node)
     rows.sort(key=itemgetter(0))
-    page = rows if query.limit is None else rows[: query.limit]
-    head = envelope_head(system, catalog, query, node, len(rows), len(page))
-    return head + ",".join(text for _, text in page) + "]}"
+    texts = [row[1] for row in rows]
+    if query.group == "base":  # one row per variant group; "variants" is the Model object's last field
+        texts = [texts[i][:-1] + f',"variants":{n}}}' for i, n in fold((row[2], row[3]) for row in rows)]
+    page = texts if query.limit is None else texts[: query.limit]
+    head = envelope_head(system, catalog, query, node, len(texts), len(page))
+    return head + ",".join(page) + "]}"

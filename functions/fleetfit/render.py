@@ -10,6 +10,7 @@ from fleetfit.contract import Envelope
 MODEL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("#", ">"),
     ("Model", "<"),
+    ("Variants", ">"),
     ("Params", ">"),
     ("Fit", "<"),
     ("Run mode", "<"),
@@ -48,6 +49,7 @@ def render_rows(models: Sequence[Mapping[str, Any]]) -> str:
         [
             str(rank),
             m["name"],
+            f"+{m['variants'] - 1}" if (m.get("variants") or 1) > 1 else "",
             m["parameter_count"],
             m["fit_label"],
             m["run_mode_label"],

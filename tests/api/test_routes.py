@@ -119,6 +119,7 @@ def test_bad_query_values_are_400_naming_the_parameter(call: Call) -> None:
         ({"limit": "-1"}, "limit"),
         ({"quant": "Q4_K_XXL"}, "quant"),
         ({"kv_quant": "q3_k"}, "kv_quant"),
+        ({"group": "family"}, "group"),
     ):
         r = call("GET", "/api/v1/nodes/n1/models", query=query)
         assert r.status == 400, (query, r.body)

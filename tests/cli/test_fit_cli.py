@@ -69,6 +69,7 @@ def test_fit_table(capsys: pytest.CaptureFixture[str], system_file: Path) -> Non
     assert lines[2].split() == [
         "#",
         "Model",
+        "Variants",
         "Params",
         "Fit",
         "Run",
@@ -179,3 +180,16 @@ def test_console_script_runs_in_a_fresh_process(system_file: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["returned_models"] == 1
+
+
+def test_group_option(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    args = ("fit", "--json", "--system", str(system_file), "--limit", "3")
+    _, grouped, _ = run(capsys, *args)
+    _, every, _ = run(capsys, *args, "--group", "none")
+    grouped_env, every_env = json.loads(grouped), json.loads(every)
+    assert grouped_env["filters"]["group"] == "base" and every_env["filters"]["group"] == "none"
+    assert all(m["variants"] >= 1 for m in grouped_env["models"])
+    assert all("variants" not in m for m in every_env["models"])
+    assert grouped_env["total_models"] <= every_env["total_models"]
+    code, _, err = run(capsys, "fit", "--system", str(system_file), "--group", "family")
+    assert code == 2 and "--group" in err and "base|none" in err

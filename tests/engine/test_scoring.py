@@ -56,22 +56,177 @@ def test_composite_uses_the_seed_weights() -> None:
     assert scoring.composite(0, 0, 0, 0) == 0.0
 
 
-def test_quality_grows_with_size_and_recency_and_drops_with_quant() -> None:
-    today = date(2026, 10, 1)
-    small = scoring.quality_base(1.0, None, "2023-01-01", today)
-    large = scoring.quality_base(70.0, None, "2023-01-01", today)
-    newer = scoring.quality_base(1.0, None, "2026-08-01", today)
-    assert small < newer < large
+TODAY = date(2026, 10, 1)
+
+
+@pytest.mark.parametrize(
+    ("params_b", "active_b", "low", "high"),
+    [
+        (0.1, None, 0.0, 0.0),
+        (0.23, None, 3.0, 5.0),  # a 230M toy
+        (1.0, None, 17.0, 21.0),
+        (4.0, None, 37.0, 41.0),
+        (8.0, None, 48.0, 52.0),
+        (30.0, None, 60.0, 63.0),
+        (300.0, None, 75.0, 75.0),  # size is worth 75 of quality's 100 points
+        (30.5, 3.3, 51.0, 54.0),  # MoE: dense equivalent sqrt(30.5 x 3.3) ~ 10B
+        (117.0, 5.1, 59.0, 62.0),  # gpt-oss-120b: ~24B dense equivalent
+    ],
+)
+def test_size_points(params_b: float, active_b: float | None, low: float, high: float) -> None:
+    assert low <= scoring.size_points(params_b, active_b) <= high
+
+
+def test_size_curve_is_steep_where_capability_rises_and_still_separates_large_models() -> None:
+    assert scoring.size_points(4.0) - scoring.size_points(0.3) > 30
+    assert scoring.size_points(300.0) - scoring.size_points(30.0) > 10
+    sizes = [0.05, 0.3, 0.7, 1.5, 3, 7, 14, 32, 72, 157, 1000]
+    points = [scoring.size_points(s) for s in sizes]
+    assert points == sorted(points)
+
+
+@pytest.mark.parametrize(
+    ("name", "category", "expected"),
+    [
+        ("Qwen/Qwen2.5-Coder-7B-Instruct", "Coding", 0.3 * (90 - 75)),  # longest match: qwen2.5-coder
+        ("Qwen/Qwen3-8B", "Reasoning", 0.3 * (80 - 75)),
+        ("Qwen/Qwen3-8B", "General", 0.3 * ((78 + 80 + 78) / 3 - 75)),
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-8B", "Reasoning", 0.3 * (93 - 75)),
+        ("bigcode/starcoder2-15b", "Chat", 0.3 * (50 - 75)),
+        ("someone/unknown-family-7b", "General", 0.0),
+        ("Qwen/Qwen3-Embedding-8B", "Embedding", 0.0),  # no task evidence for embeddings
+    ],
+)
+def test_family_points(name: str, category: str, expected: float) -> None:
+    assert scoring.family_points(name, category) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("origin", "expected"),
+    [("2026-08-01", 6.0), ("2026-01-15", 4.0), ("2025-03-01", 2.0), ("2023-01-01", 0.0), (None, 0.0), ("bad", 0.0)],
+)
+def test_recency_points(origin: str | None, expected: float) -> None:
+    assert scoring.recency_points(origin, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("downloads", "likes", "first_party", "original", "low", "high"),
+    [
+        (0, 0, False, False, 0.0, 0.0),
+        (100, 10, False, False, 0.0, 0.0),  # at the floors: no evidence
+        (10_000, 100, False, False, 2.3, 2.5),  # 2 decades x 1.0 + 1 decade x 0.4
+        (10**9, 10**7, False, False, 5.2, 5.2),  # bounded
+        (0, 0, True, False, 4.0, 4.0),
+        (0, 0, False, True, 2.0, 2.0),  # the original of its group
+        (10**9, 10**7, True, True, 11.2, 11.2),
+    ],
+)
+def test_trust_points(downloads: int, likes: int, first_party: bool, original: bool, low: float, high: float) -> None:
+    assert low <= scoring.trust_points(downloads, likes, first_party, original) <= high
+
+
+def test_a_first_party_original_outranks_any_re_upload_on_trust() -> None:
+    least_official = scoring.trust_points(0, 0, True, True)
+    most_popular_copy = scoring.trust_points(10**9, 10**7, False, False)
+    assert least_official > most_popular_copy
+
+
+@pytest.mark.parametrize(
+    ("kind", "category", "penalised"),
+    [
+        ("chat", "General", False),
+        ("chat", "Coding", False),
+        ("base", "General", True),
+        ("guard", "Chat", True),
+        ("reward", "General", True),
+        ("draft", "Coding", True),
+        ("stub", "General", True),
+        ("ocr", "General", True),
+        ("ocr", "Multimodal", False),
+        ("embedding", "Embedding", False),
+        ("embedding", "General", True),
+        ("speech", "Chat", True),
+        ("chat", "Embedding", False),  # an older catalog says "chat" for every kind: no penalty
+    ],
+)
+def test_kind_penalty(kind: str, category: str, penalised: bool) -> None:
+    assert (scoring.kind_penalty(kind, category) > 0) == penalised
+
+
+@pytest.mark.parametrize(
+    ("kind", "asked", "category", "hidden"),
+    [
+        ("ocr", None, "Multimodal", True),  # the default ranking reads as General
+        ("ocr", "General", "General", True),
+        ("speech", "Chat", "Chat", True),
+        ("embedding", "General", "General", True),
+        ("chat", None, "Embedding", True),  # an older catalog's embedding model
+        ("embedding", "Embedding", "Embedding", False),
+        ("ocr", "Multimodal", "Multimodal", False),
+        ("base", None, "General", False),  # penalised, not hidden
+        ("chat", None, "General", False),
+    ],
+)
+def test_never_ranked(kind: str, asked: str | None, category: str, hidden: bool) -> None:
+    assert scoring.never_ranked(kind, asked, category) == hidden
+
+
+def test_quality_base_adds_the_evidence_and_drops_with_quant() -> None:
+    plain = scoring.Evidence("x/plain-8b", 8.0)
+    assert scoring.quality_base(plain, "General", TODAY) == pytest.approx(scoring.size_points(8.0) + 2.0)  # original
+    official = scoring.Evidence("x/plain-8b", 8.0, downloads=2_000_000, likes=5000, first_party=True)
+    newer = scoring.Evidence("x/plain-8b", 8.0, origin_date="2026-08-01")
+    base_ckpt = scoring.Evidence("x/plain-8b", 8.0, kind="base")
+    assert scoring.quality_base(official, "General", TODAY) > scoring.quality_base(newer, "General", TODAY)
+    assert scoring.quality_base(newer, "General", TODAY) > scoring.quality_base(plain, "General", TODAY)
+    # a base checkpoint of 8B ranks under a 1.5B assistant
+    small_chat = scoring.Evidence("x/chat-1.5b", 1.5)
+    assert scoring.quality_base(base_ckpt, "General", TODAY) < scoring.quality_base(small_chat, "General", TODAY)
+    large = scoring.quality_base(scoring.Evidence("x/large", 70.0), "General", TODAY)
     assert scoring.quality(large, "Q8_0") > scoring.quality(large, "Q4_K_M") > scoring.quality(large, "Q2_K")
-    moe = scoring.quality_base(30.5, 3.3, None, today)  # dense-equivalent sqrt(30.5 x 3.3) ~ 10B
-    assert scoring.quality_base(8.0, None, None, today) < moe < scoring.quality_base(14.0, None, None, today)
+
+
+def test_evidence_reads_catalog_fields_with_defaults() -> None:
+    old = {"name": "a/b", "release_date": "2025-01-01"}
+    assert scoring.evidence_of(old, 8e9, None) == scoring.Evidence("a/b", 8.0, None, "2025-01-01")
+    assert not scoring.evidence_of({**old, "group": "lab/b"}, 8e9, None).original
+    new = {
+        "name": "a/b",
+        "release_date": "2026-09-01",  # a re-upload's date
+        "origin_date": "2024-04-18",  # the original's
+        "downloads": 5,
+        "likes": 1,
+        "first_party": True,
+        "kind": "base",
+    }
+    e = scoring.evidence_of(new, 30e9, 3e9)
+    assert (e.origin_date, e.active_b, e.downloads, e.first_party, e.kind) == ("2024-04-18", 3.0, 5, True, "base")
+
+
+@pytest.mark.parametrize(
+    ("tps", "category", "low", "high"),
+    [
+        (0.0, "Chat", 0.0, 0.0),
+        (1.0, "Chat", 0.0, 0.0),  # nothing for <= 1 tok/s
+        (2.0, "Chat", 22.0, 25.0),
+        (4.0, "Chat", 45.0, 48.0),
+        (7.9, "Chat", 69.0, 70.0),  # just under the usable rate
+        (8.0, "Chat", 85.0, 85.0),  # usable: reading speed with margin
+        (16.0, "Chat", 92.0, 93.0),  # small reward above
+        (32.0, "Chat", 100.0, 100.0),
+        (500.0, "Chat", 100.0, 100.0),
+        (8.0, "Coding", 50.0, 58.0),  # coding wants 15
+        (8.0, "Reasoning", 45.0, 52.0),  # reasoning wants 20
+        (100.0, "Embedding", 58.0, 64.0),  # embeddings want 200
+    ],
+)
+def test_speed_saturates_at_the_usable_rate(tps: float, category: str, low: float, high: float) -> None:
+    assert low <= scoring.speed(tps, category) <= high
 
 
 def test_speed_fit_and_context_components_stay_in_range() -> None:
-    assert scoring.speed(0.0, "Chat") == 0.0
-    assert scoring.speed(40.0, "Chat") == pytest.approx(100.0)
-    assert 0 < scoring.speed(5.0, "Chat") < scoring.speed(20.0, "Chat") < 100
-    assert scoring.speed(100.0, "Embedding") < 100.0  # embeddings are judged against 200 tok/s
+    speeds = [scoring.speed(t, "Chat") for t in (0.5, 1.5, 3, 6, 9, 20, 40, 1000)]
+    assert speeds == sorted(speeds) and speeds[0] >= 0 and speeds[-1] == 100.0
     assert scoring.fit(0.3, True) == 100.0 and scoring.fit(0.9, True) < scoring.fit(0.7, True)
     assert scoring.fit(1.2, False) == 0.0
     assert scoring.context(32768, "Chat") == pytest.approx(100.0)

@@ -271,7 +271,8 @@ _MODELS_DESC = (
     "min_fit, perfect, include_too_tight, use_case, provider, search, license, sort, max_context, runtime, "
     "force_runtime, ram_gb, vram_gb, cpu_cores; quant (any llama.cpp type or unsloth UD- file, any case) and "
     "kv_quant (KV-cache type: f16, bf16, q8_0, q4_0, ...), prompt_tokens (prompt length of prefill_tps and "
-    "ttft_ms, default 512). A parameter given twice is a 400; unknown ones are ignored. "
+    "ttft_ms, default 512); group (base: one row per variant group with a `variants` count, "
+    "the default of /models/top; none: every catalog entry, the default of /models and of any search). A parameter given twice is a 400; unknown ones are ignored. "
     "calibration=off gives the physics estimate (measured_tps still shows what this node measured); default on: "
     "a speed this node measured, or its class's fleet correction, replaces it and estimate_basis.source says which."
 )

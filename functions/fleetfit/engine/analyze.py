@@ -1,7 +1,7 @@
 """analyze: one catalog model on one node -> a Fit record, serialised as the seed's Model object.
 
-The steps, in order: effective context -> runtime and quant ladder -> run_mode (with choose_quant)
--> fit_level -> decode_tps -> score; notes are written only for rows that are returned.
+The steps, in order: effective context -> runtimes (both on Apple) -> run_mode (with choose_quant) -> the
+rung that serves best -> fit_level -> decode_tps -> score; notes are written only for rows that are returned.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from json.encoder import encode_basestring_ascii as _quote  # the C encoder json.dumps uses
-from typing import Any
+from typing import Any, NamedTuple
 
 from fleetfit.contract import FIT_LABELS, RUN_MODE_LABELS, RUNTIME_LABELS
 from fleetfit.engine import scoring
@@ -21,7 +21,16 @@ from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, r
 from fleetfit.engine.prefill import PROMPT_TOKENS, prefill_tps, ttft_ms
 from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import DEFAULT_KV_CACHE, QUANTS, kv_bytes_per_element, ladder_for
-from fleetfit.engine.speed import CPU_EFFICIENCY, LAYER_COST_MS, cpu_bandwidth_effective, seconds_per_token
+from fleetfit.engine.speed import (
+    CPU_EFFICIENCY,
+    CPU_GBPS_PER_THREAD,
+    LAYER_COST_MS,
+    cpu_bandwidth_effective,
+    seconds_per_token,
+)
+
+# Fit levels, worst first (query.FIT_ORDER reads the same table).
+FIT_ORDER = {"perfect": 3, "good": 2, "marginal": 1, "too_tight": 0}
 
 # llama.cpp and Ollama default to a few thousand tokens; full windows (128K-1M) would make a 5 GB model
 # "need" 26 GB (llmfit issue #302). Estimates use min(window, 8192) unless the caller asks otherwise.
@@ -43,13 +52,16 @@ def effective_context(context_length: int, max_context: int | None) -> int:
     return max(1, min(context_length, max_context or DEFAULT_CONTEXT_CAP))
 
 
-def choose_runtime(profile: ModelProfile, hw: Hardware, forced_quant: str | None) -> str:
-    """MLX on Apple Silicon when an MLX build of the model exists; llama.cpp everywhere else."""
+def runtimes_for(profile: ModelProfile, hw: Hardware, forced_quant: str | None) -> tuple[str, ...]:
+    """Runtimes worth evaluating: MLX only on Apple Silicon and only where an MLX build exists; llama.cpp
+    for every model that has GGUFs. A forced quant names its runtime."""
     if forced_quant is not None:
-        return QUANTS[forced_quant].runtime
-    if hw.apple and (profile.has_mlx_build or profile.mlx_only):
-        return "mlx"
-    return "llamacpp"
+        return (QUANTS[forced_quant].runtime,)
+    if not hw.apple:
+        return ("llamacpp",)  # an MLX-only build is then reported too_tight
+    if profile.mlx_only:
+        return ("mlx",)
+    return ("llamacpp", "mlx") if profile.has_mlx_build else ("llamacpp",)
 
 
 def usable_context(profile: ModelProfile, placement: Placement, kv_quant: str = DEFAULT_KV_CACHE) -> int:
@@ -78,18 +90,16 @@ def decode_tps(
     The CPU's share runs at the rate its cores dequantize this quant's types (quants.cpu_dequant_cost)."""
     gpu_bytes, cpu_bytes = bytes_per_token(placement, profile, kv_cache(profile, context, kv_quant))
     pool = placement.pool
-    cpu_gbps = hw.cpu_effective_gbps
-    if cpu_bytes > 0 and placement.weights.cpu_cost != 1.0:
-        cpu_gbps = cpu_bandwidth_effective(hw.ram_bandwidth_gbps, hw.cpu_threads, hw.arm, placement.weights.cpu_cost)
+    cpu_rate = cpu_gbps(hw, placement) if cpu_bytes > 0 else hw.cpu_effective_gbps
     if pool is None or placement.mode == "cpu_only":
-        seconds = seconds_per_token(0.0, 1.0, cpu_bytes, cpu_gbps, profile.layers, LAYER_COST_MS["CPU"])
+        seconds = seconds_per_token(0.0, 1.0, cpu_bytes, cpu_rate, profile.layers, LAYER_COST_MS["CPU"])
     else:
         split = 1 if pool.unified else pool.count  # offloads split their GPU layers over the pool's cards too
         seconds = seconds_per_token(
             gpu_bytes,
             pool.effective_gbps[runtime],
             cpu_bytes,
-            cpu_gbps,
+            cpu_rate,
             profile.layers,
             pool.layer_ms,
             split,
@@ -122,6 +132,8 @@ class Fit:
     ttft_ms: float = 0.0  # time to first token for a prompt of prompt_tokens
     prompt_tokens: int = PROMPT_TOKENS
     shared: dict[str, Any] = field(default_factory=dict)  # output written once for this row and its twins
+    traded: tuple[str, float] | None = None  # a higher rung that also fits, and its tok/s (serving_quant)
+    variants: int | None = None  # grouped listings: rows of this model's variant group folded into this one
 
     @property
     def name(self) -> str:
@@ -139,11 +151,12 @@ class Fit:
         entry_notes = p.entry.get("notes")
         if entry_notes:
             notes_json = notes_json[:-1] + ("," if len(notes_json) > 2 else "") + _texts(entry_notes)[1:]
+        variants = "" if self.variants is None else f',"variants":{self.variants}'
         return (
             f'{{{profile_head(p)},{run_mode_etc},"score":{self.score!r},'
             f'"score_components":{{"quality":{self.quality!r},{middle},"notes":{notes_json},'
             f"{profile_sources(p)},{placement_tail},"
-            f'"estimate_confidence":"{confidence}",{basis},{profile_tail(p)}}}'
+            f'"estimate_confidence":"{confidence}",{basis},{profile_tail(p)}{variants}}}'
         )
 
     def _shared_json(self) -> tuple[str, str, str, str, bool, str]:
@@ -161,7 +174,9 @@ class Fit:
             efficiency = round(pool.effective_gbps[self.runtime] / pool.bandwidth_gbps, 3)
             gpu_bw = repr(pool.bandwidth_gbps)
         else:
-            method, efficiency, gpu_bw = "cpu_bandwidth", CPU_EFFICIENCY, "null"
+            # The share of the RAM's peak that CPU decode really streams at (compute-bound CPUs reach less).
+            method, gpu_bw = "cpu_bandwidth", "null"
+            efficiency = round(cpu_gbps(hw, placement) / hw.ram_bandwidth_gbps, 3) if hw.ram_bandwidth_gbps else 0.0
         low = bool(
             (on_gpu and pool is not None and not pool.known) or (uses_cpu and hw.ram_bandwidth_source == "default")
         )
@@ -197,7 +212,10 @@ class Fit:
             f'"ram_bandwidth_gbps":{repr(hw.ram_bandwidth_gbps) if uses_cpu else "null"},'
             f'"efficiency":{efficiency!r},"bytes_per_token_gb":{round(self.bytes_per_token / 1e9, 3)!r},'
             f'"context_tokens":{min(SPEED_CONTEXT, self.context)},"prompt_tokens":{self.prompt_tokens},'
-            f'"kv_cache_type":"{self.options.kv_quant}","source":"estimated","calibration":null}},'
+            f'"kv_cache_type":"{self.options.kv_quant}",'
+            f'"ram_effective_gbps":{repr(round(cpu_gbps(hw, placement), 1)) if uses_cpu else "null"},'
+            f'"cpu_limit":{_quote(cpu_limit(hw, placement)) if uses_cpu else "null"},'
+            '"source":"estimated","calibration":null},'
             '"installed":false,"measured_tps":null'  # physics only; fleet measurements are applied by the API
         )
         cached = (run_mode_etc, middle, _texts(self.shared_notes()), placement_tail, low, basis)
@@ -256,26 +274,98 @@ def profile_tail(p: ModelProfile) -> str:
 
 
 def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
+    """The runtime and quant that serve best: on Apple Silicon llama.cpp (GGUF, MXFP4 kept native) and MLX
+    are both evaluated where an MLX build exists, and the better served one is kept (ties: the faster)."""
     context = effective_context(profile.context_length, options.max_context)
-    runtime = choose_runtime(profile, hw, options.quant)
-    ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
-    placement = run_mode(profile, hw, ladder, context, options.kv_quant)
+    best: Fit | None = None
+    for runtime in runtimes_for(profile, hw, options.quant):
+        ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
+        fit = serving_quant(profile, hw, options, runtime, ladder, context)
+        if best is None or _runtime_key(fit) > _runtime_key(best):
+            best = fit
+    assert best is not None
+    return best
+
+
+def _runtime_key(fit: Fit) -> tuple[bool, float, float]:
+    serving = scoring.composite(-QUANTS[fit.placement.quant].quality_penalty, fit.speed, fit.fit, fit.context_score)
+    return (fit.fit_level != "too_tight", serving, fit.estimated_tps)
+
+
+def serving_quant(
+    profile: ModelProfile, hw: Hardware, options: Options, runtime: str, ladder: tuple[str, ...], context: int
+) -> Fit:
+    """The rung that serves best: run_mode gives the highest rung that fits and its mode; each lower rung that
+    fits in the same mode without lowering the fit level is scored too, and the best score wins (a
+    bandwidth-bound CPU or offload path gains more speed than a Q8_0 -> Q4_K_M step costs in quality).
+    Scores along the ladder rise then fall, so the walk stops at the first rung that scores lower. Rungs are
+    compared without the model's own evidence (_Served.serving), which is the same at every rung."""
+    top = _served(
+        profile, hw, runtime, context, run_mode(profile, hw, ladder, context, options.kv_quant), options.kv_quant
+    )
+    best = top
+    if top.level != "too_tight" and len(ladder) > 1:
+        # The most a lower rung could score: full speed and fit, and the context score of the whole window.
+        most_context = round(scoring.context(profile.context_length, profile.category), 1)
+        for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
+            if scoring.composite(-QUANTS[quant].quality_penalty, 100.0, 100.0, most_context) <= best.serving:
+                break  # neither this rung nor any below can serve better
+            placement = run_mode(profile, hw, (quant,), context, options.kv_quant)
+            if not placement.fits or placement.mode != top.placement.mode:
+                break
+            candidate = _served(profile, hw, runtime, context, placement, options.kv_quant)
+            if FIT_ORDER[candidate.level] < FIT_ORDER[top.level] or candidate.serving < best.serving:
+                break
+            if candidate.serving > best.serving:
+                best = candidate
+    fit = _fit(profile, hw, options, runtime, ladder, context, best)
+    if best is not top:
+        fit.traded = (top.placement.quant, round(top.tps, 1))
+    return fit
+
+
+class _Served(NamedTuple):
+    """What choosing a rung reads: its placement, fit level, speed and the score components it decides."""
+
+    placement: Placement
+    level: str
+    tps: float
+    read_per_token: float
+    speed: float
+    fit: float
+    context_score: float
+    serving: float  # the score without the model's own evidence: quality reads only the quant's cost
+
+
+def _served(
+    profile: ModelProfile, hw: Hardware, runtime: str, context: int, placement: Placement, kv_quant: str
+) -> _Served:
     level = "too_tight" if profile.mlx_only and not hw.apple else scoring.fit_level(placement)
     fits = level != "too_tight"
-    tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context), options.kv_quant)
+    tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context), kv_quant)
+    category = profile.category
+    speed = round(scoring.speed(tps, category), 1) if fits else 0.0
+    fit = round(scoring.fit(placement.utilization, fits), 1)
+    context_score = round(scoring.context(usable_context(profile, placement, kv_quant), category), 1) if fits else 0.0
+    serving = scoring.composite(-QUANTS[placement.quant].quality_penalty, speed, fit, context_score)
+    return _Served(placement, level, tps, read_per_token, speed, fit, context_score, serving)
+
+
+def _fit(
+    profile: ModelProfile,
+    hw: Hardware,
+    options: Options,
+    runtime: str,
+    ladder: tuple[str, ...],
+    context: int,
+    served: _Served,
+) -> Fit:
+    """The Fit record of the chosen rung: quality with the model's evidence, the composite, full-context tok/s."""
+    placement = served.placement
     tps_full, _ = decode_tps(profile, hw, placement, runtime, context, options.kv_quant)
     prompt = min(options.prompt_tokens, context)
     prefill = prefill_tps(profile, hw, placement)
-
-    category = profile.category
-    utilization = placement.utilization
     quality = round(scoring.quality(_quality_base(profile, options), placement.quant), 1)
-    speed = round(scoring.speed(tps, category), 1) if fits else 0.0
-    fit = round(scoring.fit(utilization, fits), 1)
-    context_score = (
-        round(scoring.context(usable_context(profile, placement, options.kv_quant), category), 1) if fits else 0.0
-    )
-    score = scoring.composite(quality, speed, fit, context_score)
     return Fit(
         profile=profile,
         hw=hw,
@@ -284,18 +374,18 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
         runtime=runtime,
         ladder=ladder,
         context=context,
-        fit_level=level,
-        estimated_tps=round(tps, 1),
+        fit_level=served.level,
+        estimated_tps=round(served.tps, 1),
         tps_full=round(tps_full, 1),
         quality=quality,
-        speed=speed,
-        fit=fit,
-        context_score=context_score,
-        score=score,
-        utilization_pct=round(100.0 * utilization, 1) if placement.available_bytes > 0 else 0.0,
-        bytes_per_token=read_per_token,
+        speed=served.speed,
+        fit=served.fit,
+        context_score=served.context_score,
+        score=scoring.composite(quality, served.speed, served.fit, served.context_score),
+        utilization_pct=round(100.0 * placement.utilization, 1) if placement.available_bytes > 0 else 0.0,
+        bytes_per_token=served.read_per_token,
         prefill_tps=round(prefill, 1),
-        ttft_ms=round(ttft_ms(prompt, prefill, tps), 1),
+        ttft_ms=round(ttft_ms(prompt, prefill, served.tps), 1),
         prompt_tokens=prompt,
     )
 
@@ -337,6 +427,7 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
                 ttft_ms=twin.ttft_ms,
                 prompt_tokens=twin.prompt_tokens,
                 shared=twin.shared,
+                traded=twin.traded,
             )
         )
     return out
@@ -346,11 +437,41 @@ def _quality_base(profile: ModelProfile, options: Options) -> float:
     """The model's quality before the quant (memoised per catalog reference date)."""
     base = profile.memo.get(options.reference_date)
     if base is None:
-        active_b = profile.active_params / 1e9 if profile.moe else None
+        evidence = scoring.evidence_of(profile.entry, profile.params, profile.active_params if profile.moe else None)
         base = profile.memo[options.reference_date] = scoring.quality_base(
-            profile.params / 1e9, active_b, profile.entry.get("release_date"), options.reference_date
+            evidence, profile.category, options.reference_date
         )
     return base
+
+
+def cpu_gbps(hw: Hardware, placement: Placement) -> float:
+    """GB/s the CPU's share of this placement streams at: the node's CPU rate, or what its threads dequantize
+    of this quant's types when those cost more or less than Q4_K (quants.cpu_dequant_cost)."""
+    cost = placement.weights.cpu_cost
+    if cost == 1.0:
+        return hw.cpu_effective_gbps
+    return cpu_bandwidth_effective(hw.ram_bandwidth_gbps, hw.cpu_threads, hw.arm, cost)
+
+
+def cpu_limit(hw: Hardware, placement: Placement) -> str:
+    """What bounds CPU decode here: "memory" (CPU_EFFICIENCY x the RAM's peak) or "compute" (what the
+    threads can dequantize, speed.CPU_GBPS_PER_THREAD over the quant's cost)."""
+    return "compute" if cpu_gbps(hw, placement) < CPU_EFFICIENCY * hw.ram_bandwidth_gbps - 1e-6 else "memory"
+
+
+def cpu_basis_note(hw: Hardware, placement: Placement) -> str:
+    """The bandwidth CPU decode was estimated at, and why."""
+    used, peak = cpu_gbps(hw, placement), hw.ram_bandwidth_gbps
+    source = {"reported": "as the node reported it", "table": "from fleetfit's CPU table"}.get(
+        hw.ram_bandwidth_source, "assumed"
+    )
+    if cpu_limit(hw, placement) == "compute":
+        per_thread = CPU_GBPS_PER_THREAD["arm" if hw.arm else "x86"] / placement.weights.cpu_cost
+        return (
+            f"CPU decode estimated at {used:.0f} GB/s: {hw.cpu_threads} threads x {per_thread:g} GB/s of "
+            f"dequantization, under {CPU_EFFICIENCY:.0%} of the RAM's {peak:.0f} GB/s ({source})"
+        )
+    return f"CPU decode estimated at {used:.0f} GB/s: {CPU_EFFICIENCY:.0%} of the RAM's {peak:.0f} GB/s ({source})"
 
 
 def _roomier_quant(profile: ModelProfile, placement: Placement, ladder: tuple[str, ...]) -> str | None:
@@ -381,12 +502,17 @@ def notes(fit: Fit) -> list[str]:
             f"Context capped at {context:,} tokens for this estimate (model supports {profile.context_length:,}); "
             "set max_context to change it"
         )
-    if options.quant:
-        out.append(f"Quantization forced to {options.quant}")
     if options.kv_quant != DEFAULT_KV_CACHE:
         out.append(
             f"KV cache in {options.kv_quant} (llama.cpp --cache-type-k/--cache-type-v {options.kv_quant}); "
             "assumes flash attention (-fa on), which llama.cpp needs for a quantized V cache"
+        )
+    if options.quant:
+        out.append(f"Quantization forced to {options.quant}")
+    elif fit.traded is not None:
+        higher, higher_tps = fit.traded
+        out.append(
+            f"{placement.quant} serves best here: {higher} also fits: {higher_tps:.1f} vs {fit.estimated_tps:.1f} tok/s"
         )
     elif level != "too_tight" and placement.quant != ladder[0]:
         better = ladder[ladder.index(placement.quant) - 1]
@@ -421,12 +547,16 @@ def notes(fit: Fit) -> list[str]:
         roomier = _roomier_quant(profile, placement, ladder)
         hint = f"; {roomier} would leave more room" if roomier else ""
         out.append(f"Low headroom: uses {placement.utilization:.0%} of available memory{hint}")
+    if placement.mode != "gpu" and level != "too_tight":
+        out.append(cpu_basis_note(hw, placement))
     if placement.mode != "gpu" and hw.ram_bandwidth_source == "default":
         out.append(f"RAM bandwidth of this CPU is unknown: assumed {hw.ram_bandwidth_gbps:.0f} GB/s")
     if profile.native_quant == "MXFP4" and runtime == "llamacpp":
         out.append("Experts stay in MXFP4 in every GGUF of this model")
     if runtime == "mlx":
         out.append("Runs with MLX (an MLX build of this model exists)")
+    elif hw.apple and profile.has_mlx_build and not options.quant:
+        out.append("Runs with llama.cpp: it serves this model better here than its MLX build")
     return out
 
 

@@ -15,7 +15,7 @@ and reuse the answer for every node of the class. They need two things per class
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import RUN_MODE_LABELS, Node, System
@@ -23,7 +23,7 @@ from fleetfit.engine.analyze import Fit, analyze
 from fleetfit.engine.devices import resolve, without_cards
 from fleetfit.engine.memory import GIB
 from fleetfit.engine.profile import ModelProfile, build_profile
-from fleetfit.engine.query import FIT_ORDER, Query, Ranking, analysis_options, envelope_head, keep
+from fleetfit.engine.query import FIT_ORDER, Query, Ranking, analysis_options, envelope_head
 
 # Levels a model can run at, worst first; a digest keeps one mask per level ("at least this level").
 RUN_LEVELS = ("marginal", "good", "perfect")
@@ -104,7 +104,9 @@ class Digest:
     catalog_version: str
     models: int  # catalog size: bit positions run 0..models-1 in catalog order
     at_least: tuple[int, ...]  # per RUN_LEVELS: bitmask of the models that run at that level or better
-    top: tuple[str, ...]  # runnable models, best score first (TOP_N at most)
+    top: tuple[str, ...]  # runnable models, best score first, one per variant group (TOP_N at most)
+    variants: tuple[int, ...] = ()  # per top model: rows of its variant group it stands for (empty: unknown)
+    top_total: int | None = None  # what the default /top counts: variant groups that run (None: unknown)
 
 
 def digest(ranking: Ranking, catalog_version: str, top_n: int = TOP_N) -> Digest:
@@ -117,18 +119,15 @@ def digest(ranking: Ranking, catalog_version: str, top_n: int = TOP_N) -> Digest
             continue
         for j in range(level):
             masks[j][i >> 3] |= 1 << (i & 7)
-    top_query = Query(route="top")
-    top: list[str] = []
-    for fit in ranking.ordered(top_query):
-        if len(top) >= top_n:
-            break
-        if keep(fit, top_query) and (ranking.apple or not fit.profile.mlx_only):
-            top.append(fit.profile.name)
+    grouped = ranking.grouped(Query(route="top", group="base"))
+    best = grouped[:top_n]
     return Digest(
         catalog_version=catalog_version,
         models=size,
         at_least=tuple(int.from_bytes(m, "little") for m in masks),
-        top=tuple(top),
+        top=tuple(fit.profile.name for fit, _ in best),
+        variants=tuple(n for _, n in best),
+        top_total=len(grouped),
     )
 
 
@@ -170,8 +169,13 @@ def top_envelope_json(
     """The default `/models/top` envelope of a class, from its digest: the digest's top models are analysed
     alone (a handful of `analyze` calls) instead of ranking the catalog. Same bytes as `query.envelope_json`
     for the default top query (the digest's order and count are that query's)."""
-    total = found.at_least[0].bit_count()  # runs at marginal or better: what /top counts
     names = found.top if query.limit is None else found.top[: query.limit]
-    page = [fit_model(p, evaluate_as, catalog) for p in (profile_of(catalog, n) for n in names) if p is not None]
+    counts = found.variants or (1,) * len(found.top)
+    page = [
+        replace(fit_model(p, evaluate_as, catalog), variants=v)
+        for p, v in zip((profile_of(catalog, n) for n in names), counts, strict=False)
+        if p is not None
+    ]
+    total = found.top_total if found.top_total is not None else found.at_least[0].bit_count()
     head = envelope_head(system, catalog, query, node, total, len(page))
     return head + ",".join(fit.as_json() for fit in page) + "]}"

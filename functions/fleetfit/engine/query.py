@@ -11,20 +11,21 @@ import platform
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
+from fleetfit.engine.analyze import FIT_ORDER as FIT_ORDER
 from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.prefill import PROMPT_TOKENS
 from fleetfit.engine.profile import ModelProfile, build_profile
 from fleetfit.engine.quants import DEFAULT_KV_CACHE, FORCEABLE, KV_CACHE_TYPES, parse_kv_quant, parse_quant
+from fleetfit.engine.scoring import NEVER_IN_USE_CASES, never_ranked
 
 Route = Literal["models", "top", "name"]
-FIT_ORDER = {"perfect": 3, "good": 2, "marginal": 1, "too_tight": 0}
 MIN_FIT_ALIASES = {
     "perfect": "perfect",
     "good": "good",
@@ -67,6 +68,10 @@ SORT_ALIASES = {
 }
 RUNTIME_ALIASES = {"any": "any", "mlx": "mlx", "llamacpp": "llamacpp", "llama.cpp": "llamacpp", "llama_cpp": "llamacpp"}
 DEFAULT_LIMIT: dict[Route, int | None] = {"models": None, "top": 5, "name": 20}
+GROUPS = ("base", "none")
+# The top list recommends: one row per variant group. Full listings keep every row (llmfit clients expect
+# them), and so does a search or a name (it should find every variant).
+DEFAULT_GROUP: dict[Route, str] = {"models": "none", "top": "base", "name": "none"}
 MAX_CONTEXT_LIMIT = 16_777_216
 
 
@@ -95,6 +100,7 @@ class Query:
     quant: str | None = None
     kv_quant: str = DEFAULT_KV_CACHE
     prompt_tokens: int = PROMPT_TOKENS
+    group: str = "none"  # base: one row per variant group (the representative when it runs)
     filters: dict[str, Any] = field(default_factory=dict)
 
 
@@ -165,6 +171,12 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         kv_quant = parse_kv_quant(get("kv_quant", "")) or ""
         if not kv_quant:
             raise QueryError("kv_quant", f"invalid kv_quant value: use {'|'.join(KV_CACHE_TYPES)}")
+    if get("group") is not None:
+        group = get("group", "").strip().lower()
+        if group not in GROUPS:
+            raise QueryError("group", f"invalid group value: use {'|'.join(GROUPS)}")
+    else:
+        group = "none" if get("search") or name is not None else DEFAULT_GROUP[route]
     filters = {
         "limit": limit,
         "min_fit": get("min_fit"),
@@ -179,6 +191,7 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         "quant": quant,
         "kv_quant": kv_quant if get("kv_quant") is not None else None,
         "prompt_tokens": prompt_tokens if get("prompt_tokens") else None,
+        "group": group,
         "top_only": route == "top",
     }
     if route == "name":
@@ -199,6 +212,7 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         quant=quant,
         kv_quant=kv_quant,
         prompt_tokens=prompt_tokens,
+        group=group,
         filters=filters,
     )
 
@@ -290,26 +304,77 @@ def _date_key(value: str | None) -> tuple[bool, str]:
 _NEWEST_FIRST = str.maketrans("0123456789", "9876543210")
 
 
+def hides_narrow(query: Query) -> bool:
+    """Recommendations (the top list, General and Chat) leave out OCR, speech and embedding models; the full
+    listing keeps every row (llmfit clients expect them)."""
+    return query.route == "top" or query.group == "base" or query.use_case in NEVER_IN_USE_CASES
+
+
 def keep(fit: Fit, query: Query) -> bool:
-    """The row-level filters: fit level (min_fit, perfect, too_tight rules) and runtime."""
+    """The row-level filters: fit level (min_fit, perfect, too_tight rules), runtime, narrow models."""
     level = fit.fit_level
     if FIT_ORDER[level] < FIT_ORDER["perfect" if query.perfect else query.min_fit]:
         return False
     if level == "too_tight" and (query.route == "top" or query.include_too_tight is False):
         return False
+    if hides_narrow(query):
+        profile = fit.profile
+        if never_ranked(profile.entry.get("kind") or "chat", query.use_case, profile.category):
+            return False
     return query.runtime == "any" or fit.runtime == query.runtime
 
 
 def order_key(query: Query) -> Callable[[Fit], tuple[Any, ...]]:
-    """Sort key: too_tight last, then the requested order, ties by name."""
+    """Sort key: too_tight last, then the requested order, ties by trust (the releasing lab's own repo, then
+    the most downloaded), then by name."""
     key = SORT_KEYS[query.sort]
-    return lambda fit: (fit.fit_level == "too_tight", key(fit), fit.profile.name.lower())
+
+    def ordered(fit: Fit) -> tuple[Any, ...]:
+        entry = fit.profile.entry
+        trust = (not entry.get("first_party", False), -(entry.get("downloads") or 0))
+        return (fit.fit_level == "too_tight", key(fit), trust, fit.profile.name.lower())
+
+    return ordered
+
+
+def group_of(profile: ModelProfile) -> str:
+    """The variant group of a model: its representative's name (the catalog's `group`, else its own name)."""
+    return profile.entry.get("group") or profile.name
+
+
+def fold(members: Iterable[tuple[str, bool]]) -> list[tuple[int, int]]:
+    """One row per variant group. `members`: each row's (group, is the representative), in ranked order.
+    Returns (index of the row to show, rows of its group) per group, in ranked order of the rows shown: the
+    representative when it is among the rows (it runs and passes the filters), else the group's best row."""
+    first: dict[str, int] = {}
+    representative: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for i, (group, is_representative) in enumerate(members):
+        first.setdefault(group, i)
+        count[group] = count.get(group, 0) + 1
+        if is_representative:
+            representative.setdefault(group, i)
+    return sorted((representative.get(group, i), count[group]) for group, i in first.items())
+
+
+def folded(rows: list[Fit]) -> list[tuple[Fit, int]]:
+    """`rows` (ranked) folded to one row per variant group: (the row shown, rows of its group)."""
+    members = ((group_of(f.profile), group_of(f.profile) == f.profile.name) for f in rows)
+    return [(rows[i], n) for i, n in fold(members)]
+
+
+def _page(rows: list[tuple[Fit, int]], limit: int | None) -> tuple[int, list[Fit]]:
+    """(groups, the page's rows carrying their `variants` count): copies, the ranking's rows stay as they are."""
+    shown = rows if limit is None else rows[:limit]
+    return len(rows), [replace(fit, variants=n) for fit, n in shown]
 
 
 def select(rows: Iterable[Fit], query: Query) -> tuple[int, list[Fit]]:
-    """Filter, sort, limit. Returns (total after filters, page)."""
+    """Filter, sort, (group,) limit. Returns (total after filters, page)."""
     kept = [fit for fit in rows if keep(fit, query)]
     kept.sort(key=order_key(query))
+    if query.group == "base":
+        return _page(folded(kept), query.limit)
     page = kept if query.limit is None else kept[: query.limit]
     return len(kept), page
 
@@ -332,11 +397,34 @@ class Ranking:
     apple: bool
     orders: dict[str, list[Fit]] = field(default_factory=dict)
 
-    counts: dict[tuple[str, bool, bool | None, str], int] = field(default_factory=dict)
+    counts: dict[tuple[str, bool, bool | None, str, bool], int] = field(default_factory=dict)
+    groups: dict[tuple[Any, ...], list[tuple[Fit, int]]] = field(default_factory=dict)
+
+    def runs(self, fit: Fit, query: Query) -> bool:
+        return keep(fit, query) and (self.apple or not fit.profile.mlx_only)
+
+    @staticmethod
+    def _row_filters(query: Query) -> tuple[str, bool, bool | None, str, bool]:
+        return (
+            query.min_fit,
+            query.perfect,
+            query.route == "top" or query.include_too_tight is False,
+            query.runtime,
+            hides_narrow(query),
+        )
+
+    def grouped(self, query: Query) -> list[tuple[Fit, int]]:
+        """The rows the row-level filters keep, folded to one per variant group, in order, each with the
+        number of rows of its group (memoised)."""
+        key = (*self._row_filters(query), query.sort)
+        found = self.groups.get(key)
+        if found is None:
+            found = self.groups[key] = folded([f for f in self.ordered(query) if self.runs(f, query)])
+        return found
 
     def count(self, query: Query) -> int:
         """Rows that the row-level filters keep (models hidden on this hardware left out)."""
-        key = (query.min_fit, query.perfect, query.route == "top" or query.include_too_tight is False, query.runtime)
+        key = self._row_filters(query)
         found = self.counts.get(key)
         if found is None:
             found = self.counts[key] = sum(
@@ -386,12 +474,19 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
     page: list[Fit] = []
     if query.name is None and not (query.provider or query.use_case or query.search):
         # No model-level filter: the total is a per-ranking count, and the page stops at the limit.
+        if query.group == "base":
+            return _page(table.grouped(query), limit)
         for fit in table.ordered(query):
             if limit is not None and len(page) >= limit:
                 break
             if keep(fit, query) and (table.apple or not fit.profile.mlx_only):
                 page.append(fit)
         return table.count(query), page
+    if query.group == "base":
+        return _page(
+            folded([f for f in table.ordered(query) if keep(f, query) and _wanted(f.profile, query, table.apple)]),
+            limit,
+        )
     total = 0
     for fit in table.ordered(query):
         if keep(fit, query) and _wanted(fit.profile, query, table.apple):

@@ -1,12 +1,26 @@
 """fit_level and score: the seed's labels and its weighted composite.
 
 score = 0.3 x quality + 0.3 x speed + 0.25 x fit + 0.15 x context     (each 0-100, seed)
+
+quality = size (dense equivalent) + family task evidence + recency of the original release + trust
+          (first-party repo, downloads, likes) - a penalty for repos that are no assistant for the use case,
+          minus the quant's cost;
+speed   = 0 at <= 1 tok/s, log-scaled to 70 just under the use case's usable rate, 85 once reached, +15 over
+          the next 4x;
+          usable rates (data/ranking.json, with sources): reading speed ~5.3 tok/s -> 8 tok/s for General,
+          Chat and Multimodal; 15 for Coding; 20 for Reasoning (hidden chains of thought); 200 for Embedding.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from fleetfit.engine.placement import Placement
 from fleetfit.engine.quants import QUANTS, TIER_OF_Q4_K_M, TIER_OF_Q5_K_M
@@ -17,15 +31,36 @@ LOW_HEADROOM = 0.95
 HEADROOM = 0.90
 # cpu_offload keeps "good" only while most of the model runs on the GPU (seed: "some layer offloading").
 GOOD_OFFLOAD_SHARE = 0.75
-# Decode speed a reader finds fluent, by use case (tok/s); Embedding models are judged on throughput.
-SPEED_TARGET = {
-    "General": 40.0,
-    "Chat": 40.0,
-    "Coding": 40.0,
-    "Multimodal": 40.0,
-    "Reasoning": 40.0,
-    "Embedding": 200.0,
-}
+# The ranking's data tables, each with its source: data/ranking.json.
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _load(name: str) -> Any:
+    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
+
+
+_DATA = _load("ranking.json")
+SIZE_WEIGHT: float = _DATA["size_curve"]["weight"]
+SIZE_CURVE: tuple[tuple[float, float], ...] = tuple(
+    (float(x), SIZE_WEIGHT * float(y) / 100.0) for x, y in _DATA["size_curve"]["points"]
+)
+_FAMILY = _DATA["family_evidence"]
+FAMILY_NEUTRAL: float = _FAMILY["neutral"]
+FAMILY_POINTS_PER_POINT: float = _FAMILY["points_per_point"]
+TASKS_OF_USE_CASE: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _FAMILY["task_of_use_case"].items()}
+FAMILY_SCORES: tuple[tuple[str, dict[str, float]], ...] = tuple(
+    (needle, row["scores"]) for row in _load(_FAMILY["file"])["families"] for needle in row["match"]
+)
+RECENCY_STEPS: tuple[tuple[float, float], ...] = tuple((float(m), float(c)) for m, c in _DATA["recency"]["steps"])
+TRUST: dict[str, Any] = _DATA["trust"]
+KIND_PENALTY: dict[str, float] = _DATA["kind_penalty"]["points"]
+KIND_SERVES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DATA["kind_penalty"]["serves"].items()}
+NEVER_KINDS = frozenset(_DATA["kind_penalty"]["never_in"]["kinds"])
+NEVER_IN_USE_CASES = frozenset(_DATA["kind_penalty"]["never_in"]["use_cases"])
+USABLE_TPS: dict[str, float] = _DATA["usable_speed"]["tok_s"]
+SPEED_AT_USABLE: float = _DATA["usable_speed"]["points_at_usable"]
+SPEED_BELOW_USABLE: float = _DATA["usable_speed"]["points_below_usable"]
+SPEED_BONUS_SPAN: float = _DATA["usable_speed"]["bonus_span"]
 # Context a use case needs to be unconstrained (tokens): documents and chats 32K, repositories and long
 # chains of thought 64K, embedding inputs 8K.
 CONTEXT_TARGET = {
@@ -73,15 +108,120 @@ def _months_between(earlier: str, later: date) -> float | None:
     return (later - released).days / 30.44
 
 
-def quality_base(params_b: float, active_b: float | None, release_date: str | None, reference: date) -> float:
-    """Capability before the quant: size on a log scale (0.1B -> 0, 1B -> 25, 10B -> 50, 100B -> 75; MoE
-    counts the geometric mean of total and active parameters, the usual dense equivalent), plus newer
-    generations at the same size (up to +8 within 6 months of the catalog's newest model)."""
+# -- quality: capability with evidence (tables and their sources: data/ranking.json) ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What quality reads about a model. Catalog fields that an older catalog lacks take these defaults."""
+
+    name: str
+    params_b: float
+    active_b: float | None = None  # MoE: active parameters per token
+    origin_date: str | None = None  # release of the group's original, not of a re-upload
+    downloads: int = 0
+    likes: int = 0
+    first_party: bool = False
+    kind: str = "chat"
+    original: bool = True  # the representative of its variant group (no `group`: its own)
+
+
+def evidence_of(entry: Mapping[str, Any], params: float, active: float | None) -> Evidence:
+    """The Evidence of a catalog entry (`origin_date` falls back to the entry's own release date)."""
+    get = entry.get
+    return Evidence(
+        name=entry["name"],
+        params_b=params / 1e9,
+        active_b=active / 1e9 if active else None,
+        origin_date=get("origin_date", get("release_date")),
+        downloads=int(get("downloads") or 0),
+        likes=int(get("likes") or 0),
+        first_party=bool(get("first_party", False)),
+        kind=get("kind") or "chat",
+        original=get("group") in (None, entry["name"]),
+    )
+
+
+def size_points(params_b: float, active_b: float | None = None) -> float:
+    """Capability by size (SIZE_CURVE, log-interpolated, 0 to SIZE_WEIGHT): steep from 0.3 to 4 B, still
+    rising to ~160 B dense-equivalent. MoE counts sqrt(total x active)."""
     effective = math.sqrt(params_b * active_b) if active_b else params_b
-    size = 25.0 * math.log10(max(effective, 0.1) / 0.1)
-    months = _months_between(release_date, reference) if release_date else None
-    recency = 0.0 if months is None else 8.0 if months <= 6 else 5.0 if months <= 12 else 2.0 if months <= 24 else 0.0
-    return size + recency
+    points = SIZE_CURVE
+    if effective <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if effective <= x1:
+            return y0 + (y1 - y0) * math.log(effective / x0) / math.log(x1 / x0)
+    return points[-1][1]
+
+
+def family_points(name: str, category: str) -> float:
+    """Task evidence of the model's family (llmfit's use_case_benchmarks: longest matching substring of the
+    lowercased name), as points around the neutral score; 0 when the family has no entry."""
+    tasks = TASKS_OF_USE_CASE.get(category, ())
+    if not tasks:
+        return 0.0
+    lowered = name.lower()
+    best: tuple[int, Mapping[str, float]] | None = None
+    for needle, scores in FAMILY_SCORES:
+        if needle in lowered and (best is None or len(needle) > best[0]):
+            best = (len(needle), scores)
+    if best is None:
+        return 0.0
+    known = [best[1][task] for task in tasks if task in best[1]]
+    if not known:
+        return 0.0
+    return FAMILY_POINTS_PER_POINT * (sum(known) / len(known) - FAMILY_NEUTRAL)
+
+
+def recency_points(origin_date: str | None, reference: date) -> float:
+    """Credit for a newer generation, dated by the group's original release (RECENCY_STEPS)."""
+    months = _months_between(origin_date, reference) if origin_date else None
+    if months is None:
+        return 0.0
+    return next((credit for limit, credit in RECENCY_STEPS if months <= limit), 0.0)
+
+
+def _decades(count: int, rule: Mapping[str, float]) -> float:
+    if count <= rule["floor"]:
+        return 0.0
+    return min(rule["max"], rule["per_decade"] * math.log10(count / rule["floor"]))
+
+
+def trust_points(downloads: int, likes: int, first_party: bool, original: bool = True) -> float:
+    """Provenance: the releasing lab's own repository, the original of its variant group, and how many people
+    download and like it (log-scaled, bounded)."""
+    first = TRUST["first_party"] if first_party else 0.0
+    first += TRUST["original"] if original else 0.0
+    return first + _decades(downloads, TRUST["downloads"]) + _decades(likes, TRUST["likes"])
+
+
+def kind_penalty(kind: str, category: str) -> float:
+    """Points off for a repository that is not an assistant for the use case (base, guard, reward, draft,
+    stub, OCR, speech, embedding), unless its use case is one that kind serves."""
+    if category in KIND_SERVES.get(kind, ()):
+        return 0.0
+    return KIND_PENALTY.get(kind, 0.0)
+
+
+def never_ranked(kind: str, asked: str | None, category: str = "General") -> bool:
+    """OCR, speech and embedding models (and Embedding-use-case models) never appear in a General or Chat
+    ranking; `asked` is the use case asked for (None: the default ranking, read as General)."""
+    if asked is not None and asked not in NEVER_IN_USE_CASES:
+        return False
+    return kind in NEVER_KINDS or category == "Embedding"
+
+
+def quality_base(evidence: Evidence, category: str, reference: date) -> float:
+    """Capability before the quant: size + family evidence + recency + trust - kind penalty, 0-100."""
+    e = evidence
+    return _clamp(
+        size_points(e.params_b, e.active_b)
+        + family_points(e.name, category)
+        + recency_points(e.origin_date, reference)
+        + trust_points(e.downloads, e.likes, e.first_party, e.original)
+        - kind_penalty(e.kind, category)
+    )
 
 
 def quality(base: float, quant: str) -> float:
@@ -90,9 +230,21 @@ def quality(base: float, quant: str) -> float:
 
 
 def speed(tps: float, category: str) -> float:
-    """Log-scaled up to the use case's fluent speed (100 at the target; 1 tok/s ~ 19, 10 tok/s ~ 65)."""
-    target = SPEED_TARGET.get(category, 40.0)
-    return _clamp(100.0 * math.log1p(max(tps, 0.0)) / math.log1p(target))
+    """Saturates once the model is usable (USABLE_TPS: reading speed for chat, more for coding and reasoning,
+    throughput for embeddings): 0 at 1 tok/s or less, log-scaled up to SPEED_BELOW_USABLE just under the usable
+    rate, SPEED_AT_USABLE once reached (waiting on the model is a different answer), then a small reward up to
+    100 at SPEED_BONUS_SPAN x that rate."""
+    usable = USABLE_TPS.get(category, USABLE_TPS["General"])
+    if tps <= 1.0:
+        return 0.0
+    if tps < usable:
+        return SPEED_BELOW_USABLE * math.log(tps) / math.log(usable)
+    bonus = min(1.0, math.log(tps / usable) / math.log(SPEED_BONUS_SPAN))
+    return SPEED_AT_USABLE + (100.0 - SPEED_AT_USABLE) * bonus
+
+
+def usable_tps(category: str) -> float:
+    return USABLE_TPS.get(category, USABLE_TPS["General"])
 
 
 def fit(utilization: float, fits: bool) -> float:

@@ -128,6 +128,8 @@ def encode_digest(digest: Any) -> bytes:
         "n": digest.models,
         "m": [base64.b64encode(mask.to_bytes(size, "little")).decode() for mask in digest.at_least],
         "t": list(digest.top),
+        "c": list(digest.variants),
+        "g": digest.top_total,
     }
     return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 6)
 
@@ -139,6 +141,8 @@ def decode_digest(data: bytes, digest_type: type) -> Any:
         models=doc["n"],
         at_least=tuple(int.from_bytes(base64.b64decode(m), "little") for m in doc["m"]),
         top=tuple(doc["t"]),
+        variants=tuple(doc.get("c", ())),  # digests stored before variant groups lack these two
+        top_total=doc.get("g"),
     )
 
 

@@ -1,0 +1,284 @@
+"""The choices a practitioner would make: the quant that serves best, the runtime that serves best on Apple,
+and one row per variant group with the official release first."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from fleetfit.catalog import Catalog
+from fleetfit.contract import ModelFit, Node, System
+from fleetfit.engine import QueryError, envelope_dict, envelope_json, parse_query
+from fleetfit.engine.analyze import FIT_ORDER, Fit, Options, analyze, serving_quant
+from fleetfit.engine.devices import resolve
+from fleetfit.engine.fleetwide import digest, top_envelope_json
+from fleetfit.engine.placement import run_mode
+from fleetfit.engine.profile import build_profile
+from fleetfit.engine.quants import GGUF_LADDER, ladder_for
+from fleetfit.engine.query import Query, ranking
+
+from tests.engine.systems import apple_system, cpu_system, dense_entry, gpu_system
+
+OPTIONS = Options(reference_date=date(2026, 10, 5))
+
+
+def fit_for(entry: dict[str, Any], system: System, **options: Any) -> Fit:
+    opts = Options(reference_date=OPTIONS.reference_date, **options)
+    return analyze(build_profile(entry), resolve(system), opts)  # type: ignore[arg-type]
+
+
+EIGHT_B = dense_entry("test/chat-8b")
+SEVENTY_B = dense_entry(
+    "test/chat-70b", 70_553_706_496, layers=80, hidden=8192, heads=64, kv_heads=8, ffn=28672, vocab=128256
+)
+
+
+# (entry, system, served quant (or a set of them), the highest rung that fits)
+QUANT_CASES = [
+    (EIGHT_B, gpu_system("NVIDIA GeForce RTX 4090", 23.99), {"Q8_0"}, "Q8_0"),  # roomy and fast: keep Q8_0
+    (EIGHT_B, cpu_system(32.0), {"Q4_K_M", "Q5_K_M"}, "Q8_0"),  # bandwidth-bound CPU
+    (EIGHT_B, cpu_system(16.0, cores=4, cpu="Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz"), {"Q4_K_M", "Q5_K_M"}, "Q8_0"),
+    (SEVENTY_B, apple_system("Apple M3 Max", 128.0), {"Q4_K_M", "Q5_K_M", "Q6_K"}, "Q8_0"),
+]
+
+
+@pytest.mark.parametrize(("entry", "system", "served", "highest"), QUANT_CASES)
+def test_best_quant_is_the_rung_that_serves_best(
+    entry: dict[str, Any], system: System, served: set[str], highest: str
+) -> None:
+    fit = fit_for(entry, system)
+    profile, hw = build_profile(entry), resolve(system)
+    assert run_mode(profile, hw, fit.ladder, fit.context).quant == highest
+    assert fit.placement.quant in served
+    if fit.placement.quant != highest:
+        top = fit_for(entry, system, quant=highest)
+        assert fit.traded == (highest, top.estimated_tps)
+        assert fit.estimated_tps > top.estimated_tps and fit.score > top.score - 0.1
+        assert FIT_ORDER[fit.fit_level] >= FIT_ORDER[top.fit_level]
+        note = f"{fit.placement.quant} serves best here: {highest} also fits: {top.estimated_tps:.1f} vs "
+        assert any(n.startswith(note) for n in fit.notes())
+    else:
+        assert fit.traded is None
+
+
+def test_every_lower_rung_scores_no_better_than_the_served_one() -> None:
+    system = cpu_system(32.0)
+    fit = fit_for(EIGHT_B, system)
+    served = fit.score
+    for quant in GGUF_LADDER:
+        forced = fit_for(EIGHT_B, system, quant=quant)
+        if forced.fit_level != "too_tight" and FIT_ORDER[forced.fit_level] >= FIT_ORDER["good"]:
+            assert forced.score <= served + 0.1, quant
+
+
+def test_a_forced_quant_is_kept() -> None:
+    fit = fit_for(EIGHT_B, cpu_system(32.0), quant="Q8_0")
+    assert fit.placement.quant == "Q8_0" and fit.traded is None
+    assert "Quantization forced to Q8_0" in fit.notes()
+
+
+def catalog_fit(name: str, system: System, **options: Any) -> Fit:
+    from fleetfit.catalog import load_bundled
+
+    entry = load_bundled().find(name)
+    assert entry is not None, name
+    return fit_for(dict(entry), system, **options)
+
+
+M3_MAX = apple_system("Apple M3 Max", 128.0)
+RTX_4090 = gpu_system("NVIDIA GeForce RTX 4090", 23.99, ram=64.0)
+
+
+# (model, system, runtime, quant, most GiB it may need)
+RUNTIME_CASES = [
+    # The official repo has an MLX build (mlx-6bit: 89.7 GB, fit score 30); llama.cpp keeps MXFP4 at ~60 GB.
+    ("openai/gpt-oss-120b", M3_MAX, "llamacpp", "MXFP4", 65.0),
+    ("Qwen/Qwen3-30B-A3B", M3_MAX, "mlx", "mlx-8bit", 40.0),  # both fit roomily: MLX decodes faster
+    ("Qwen/Qwen3-30B-A3B", RTX_4090, "llamacpp", None, 24.0),
+    ("Qwen/Qwen3-30B-A3B", cpu_system(64.0), "llamacpp", None, 64.0),
+]
+
+
+@pytest.mark.parametrize(("name", "system", "runtime", "quant", "most_gib"), RUNTIME_CASES)
+def test_runtime_that_serves_best(name: str, system: System, runtime: str, quant: str | None, most_gib: float) -> None:
+    fit = catalog_fit(name, system)
+    assert fit.runtime == runtime
+    assert quant is None or fit.placement.quant == quant
+    assert fit.placement.required_bytes / 2**30 <= most_gib
+    if system is M3_MAX:  # the runtime not chosen serves worse (or as well, and slower)
+        other = "mlx" if runtime == "llamacpp" else "llamacpp"
+        ladder = ladder_for(other, fit.profile.native_quant)
+        alternative = serving_quant(fit.profile, fit.hw, OPTIONS, other, ladder, fit.context)
+        assert (alternative.score, alternative.estimated_tps) <= (fit.score, fit.estimated_tps)
+
+
+def test_gpt_oss_120b_mlx_build_would_need_mlx_6bit_on_m3_max() -> None:
+    fit = catalog_fit("openai/gpt-oss-120b", M3_MAX)
+    highest = run_mode(fit.profile, fit.hw, ladder_for("mlx", None), fit.context)
+    assert highest.quant == "mlx-6bit" and highest.required_bytes / 2**30 > 80
+    mlx = serving_quant(fit.profile, fit.hw, OPTIONS, "mlx", ladder_for("mlx", None), fit.context)
+    assert mlx.score < fit.score  # even at the MLX rung that serves best
+
+
+def test_mlx_only_builds_are_too_tight_off_apple_and_never_mlx() -> None:
+    entry = dense_entry("mlx-community/chat-8b-4bit", mlx_only=True, mlx_sources=["https://huggingface.co/x"])
+    off = fit_for(entry, RTX_4090)
+    assert off.runtime == "llamacpp" and off.fit_level == "too_tight"
+    on = fit_for(entry, M3_MAX)
+    assert on.runtime == "mlx" and on.fit_level != "too_tight"
+
+
+# -- variant groups -------------------------------------------------------------------------------------------
+
+NODE = Node(name="test-node", os="linux")
+OFFICIAL = dense_entry("lab/Chat-8B", first_party=True, downloads=2_000_000, likes=3000, kind="chat")
+CLONE = dense_entry("someone/Chat-8B-abliterated", group="lab/Chat-8B", downloads=40, release_date="2026-09-30")
+REUPLOAD = dense_entry("mirror/Chat-8B", group="lab/Chat-8B", downloads=900, origin_date="2024-07-18")
+BIG = dense_entry(
+    "lab/Chat-70B",
+    70_553_706_496,
+    layers=80,
+    hidden=8192,
+    heads=64,
+    ffn=28672,
+    first_party=True,
+    downloads=500_000,
+)
+BIG_PACKED = dense_entry("packer/Chat-70B-2bit", 20_000_000_000, group="lab/Chat-70B", downloads=20_000)
+OCR = dense_entry("lab/Read-3B", 3_000_000_000, kind="ocr", category="Multimodal", first_party=True)
+ENTRIES = [CLONE, REUPLOAD, OFFICIAL, BIG, BIG_PACKED, OCR]
+
+
+def catalog_of(entries: list[dict[str, Any]], version: str) -> Catalog:
+    return Catalog(version=version, loaded_from="test", entries=tuple(entries), built_at="2026-10-05")  # type: ignore[arg-type]
+
+
+def listing(params: dict[str, str], route: str = "models", *, system: System | None = None) -> dict[str, Any]:
+    catalog = catalog_of(ENTRIES, "groups-test")
+    query = parse_query(params, route=route)  # type: ignore[arg-type]
+    return envelope_dict(system or RTX_4090, catalog, query, NODE)
+
+
+def names(envelope: dict[str, Any]) -> list[str]:
+    return [m["name"] for m in envelope["models"]]
+
+
+def test_same_weights_under_two_repos_rank_first_party_first_and_fold() -> None:
+    every = listing({"limit": "100"})
+    order = names(every)
+    assert order.index("lab/Chat-8B") < order.index("mirror/Chat-8B")
+    assert order.index("lab/Chat-8B") < order.index("someone/Chat-8B-abliterated")  # its newer date is a re-upload's
+    assert all("variants" not in m for m in every["models"])  # the full listing stays ungrouped
+    grouped = listing({"group": "base", "limit": "100"})
+    rows = {m["name"]: m for m in grouped["models"]}
+    assert "mirror/Chat-8B" not in rows and "someone/Chat-8B-abliterated" not in rows
+    assert rows["lab/Chat-8B"]["variants"] == 3
+    assert grouped["total_models"] == len(grouped["models"]) and grouped["filters"]["group"] == "base"
+    ModelFit.model_validate(rows["lab/Chat-8B"])
+
+
+def test_a_group_shows_its_best_member_when_the_representative_does_not_run() -> None:
+    small_gpu = gpu_system("NVIDIA GeForce RTX 4090", 16.0, ram=4.0)  # no room for the 70B, even offloaded
+    rows = {m["name"]: m for m in listing({"group": "base", "limit": "100"}, system=small_gpu)["models"]}
+    assert "lab/Chat-70B" not in rows
+    assert rows["packer/Chat-70B-2bit"]["variants"] == 1
+
+
+def test_the_top_list_is_grouped_and_leaves_narrow_models_out() -> None:
+    top = listing({"limit": "10"}, route="top")
+    assert names(top)[0] == "lab/Chat-8B" and top["models"][0]["variants"] == 3
+    assert "lab/Read-3B" not in names(top)  # OCR never lands in the default (General) ranking
+    assert "lab/Read-3B" in names(listing({"limit": "100"}))  # the full listing keeps every row
+    assert "lab/Read-3B" in names(listing({"use_case": "multimodal"}, route="top"))
+
+
+def test_a_search_finds_every_variant() -> None:
+    found = listing({"search": "chat-8b"}, route="top")
+    assert set(names(found)) == {"lab/Chat-8B", "mirror/Chat-8B", "someone/Chat-8B-abliterated"}
+    assert set(names(listing({"search": "chat-8b", "group": "base"}))) == {"lab/Chat-8B"}
+
+
+def test_ties_go_to_trust_not_the_alphabet() -> None:
+    twins = [
+        dense_entry("aaa/Chat-8B-copy", downloads=50),
+        dense_entry("zzz/Chat-8B-copy", downloads=90),  # both under the trust floor: equal scores
+        dense_entry("mmm/Chat-8B-copy", first_party=True),
+    ]
+    catalog = catalog_of(twins, "ties-test")
+    envelope = envelope_dict(RTX_4090, catalog, parse_query({}, route="models"), NODE)
+    assert names(envelope) == ["mmm/Chat-8B-copy", "zzz/Chat-8B-copy", "aaa/Chat-8B-copy"]
+    scores = [m["score"] for m in envelope["models"]]
+    assert scores[1] == scores[2]
+
+
+@pytest.mark.parametrize("value", ["BASE", "none", " base "])
+def test_group_parameter_values(value: str) -> None:
+    assert parse_query({"group": value}, route="models").group == value.strip().lower()
+
+
+def test_group_parameter_refuses_other_values() -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_query({"group": "family"}, route="top")
+    assert caught.value.param == "group" and "base|none" in str(caught.value)
+
+
+def test_group_defaults() -> None:
+    assert parse_query({}, route="top").group == "base"
+    assert parse_query({}, route="models").group == "none"
+    assert parse_query({"search": "qwen"}, route="top").group == "none"
+    assert parse_query({}, route="name", name="qwen").group == "none"
+
+
+def test_the_class_digest_answers_the_grouped_top_list_byte_for_byte() -> None:
+    catalog = catalog_of(ENTRIES, "groups-digest-test")
+    query = parse_query({}, route="top")
+    found = digest(ranking(RTX_4090, catalog, Query()), catalog.version)
+    assert found.top[0] == "lab/Chat-8B" and found.variants[0] == 3
+    assert "mirror/Chat-8B" not in found.top
+    assert top_envelope_json(RTX_4090, RTX_4090, catalog, found, query, NODE) == envelope_json(
+        RTX_4090, catalog, query, NODE
+    )
+
+
+# -- the CPU basis ----------------------------------------------------------------------------------------
+
+I5_LAPTOP = cpu_system(16.0, cores=4, cpu="Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz")  # 2 threads, DDR4
+
+
+@pytest.mark.parametrize(
+    ("system", "limit", "used_gbps"),
+    [
+        (I5_LAPTOP, "compute", 20.0),  # 2 threads x 10 GB/s, under 60 % of the RAM's peak
+        (cpu_system(32.0), "memory", 0.6 * 83.2),  # 16 threads: the RAM binds
+        (cpu_system(8.0, cores=4, arm=True, cpu="Cortex-A76"), "compute", 12.0),  # 4 Arm cores x 3 GB/s
+    ],
+)
+def test_cpu_basis_states_the_bandwidth_used(system: System, limit: str, used_gbps: float) -> None:
+    fit = fit_for(dense_entry("test/chat-1b", 1_235_814_400, layers=16, hidden=2048, ffn=8192), system)
+    basis = fit.as_dict()["estimate_basis"]
+    assert basis["method"] == "cpu_bandwidth" and basis["cpu_limit"] == limit
+    if limit == "compute":  # the threads' rate is per byte of Q4_K; other types cost more or less per byte
+        used_gbps /= fit.placement.weights.cpu_cost
+    assert basis["ram_effective_gbps"] == pytest.approx(used_gbps, abs=0.1)
+    assert basis["efficiency"] == pytest.approx(used_gbps / basis["ram_bandwidth_gbps"], abs=0.001)
+    note = next(n for n in fit.notes() if n.startswith("CPU decode estimated at"))
+    assert f"{used_gbps:.0f} GB/s" in note and ("dequantization" in note) == (limit == "compute")
+    # the speed follows that bandwidth: bytes per token over the bandwidth used, plus the per-layer cost
+    assert fit.estimated_tps <= used_gbps / basis["bytes_per_token_gb"] + 0.1
+
+
+def test_gpu_rows_carry_no_cpu_basis() -> None:
+    basis = fit_for(EIGHT_B, RTX_4090).as_dict()["estimate_basis"]
+    assert basis["ram_effective_gbps"] is None and basis["cpu_limit"] is None
+
+
+@pytest.mark.parametrize("kind", ["base", "guard", "reward", "draft", "stub"])
+def test_repos_that_are_no_assistant_never_lead_general(kind: str) -> None:
+    big = dict(BIG, name=f"lab/Chat-70B-{kind}", kind=kind)
+    small = dense_entry("lab/Chat-3B", 3_212_749_824, layers=28, hidden=3072, heads=24, ffn=8192, first_party=True)
+    catalog = catalog_of([big, small], f"kinds-{kind}")
+    h100 = gpu_system("NVIDIA H100 80GB HBM3", 79.65, 2, ram=512.0)
+    top = envelope_dict(h100, catalog, parse_query({}, route="top"), NODE)
+    assert names(top)[0] == "lab/Chat-3B"
+    assert names(top)[1:] == [big["name"]]  # penalised, still listed
