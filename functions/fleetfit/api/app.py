@@ -327,6 +327,12 @@ def _ingest(report: Report, path_node: str | None) -> Response:
     skew = (report.collected_at - now).total_seconds()
     if skew > svc.settings.max_clock_skew_s:
         raise ApiError(422, f"collected_at is {skew:.0f} s in the future: check the node's clock")
+    if -skew > svc.settings.history_days * 86400:
+        raise ApiError(
+            422,
+            f"collected_at is {-skew / 86400:.0f} days old, older than the {svc.settings.history_days} days of "
+            "history kept: check the node's clock",
+        )
     result = svc.store.put_report(report, received_at=now)
     count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
     logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)

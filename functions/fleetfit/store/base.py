@@ -37,7 +37,8 @@ def iso(ts: datetime) -> str:
     """UTC timestamp with fixed width, so that string order is time order (both stores compare strings)."""
     if ts.tzinfo is None:
         raise ValueError("timestamps must carry a timezone")
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = ts.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"  # %Y is not zero-padded below year 1000 on glibc
 
 
 def parse_iso(text: str) -> datetime:
