@@ -169,3 +169,61 @@ def test_contract_bounds_are_the_documented_ones() -> None:
     assert system["gpus"]["maxItems"] == 64
     assert system["gpu_count"]["maximum"] == 64
     assert h100_server().gpu_count <= 64
+
+
+# -- a duplicate report id with another body: 409 on both stores ------------------------------------------
+def _conflicting_pair() -> tuple[dict[str, Any], dict[str, Any]]:
+    first = sample_report(NODE, report_id="dup-00000001").model_dump(mode="json")
+    other = {**first, "hostname": "another-host"}
+    return first, other
+
+
+def test_duplicate_id_with_another_body_is_409_on_lambda(call: Call) -> None:
+    first, other = _conflicting_pair()
+    assert _post(call, first).status == 201
+    r = _post(call, other)
+    assert r.status == 409 and "dup-00000001" in r.body["error"] and "different body" in r.body["error"]
+    node = call("GET", f"/api/v1/nodes/{NODE}")
+    assert node.body["hostname"] == first["hostname"]
+    history = call("GET", f"/api/v1/nodes/{NODE}/history").body["reports"]
+    assert [h["report"]["hostname"] for h in history] == [first["hostname"]]
+    assert _post(call, first).status == 200  # the same body is still an idempotent retry
+
+
+def test_duplicate_id_with_another_body_is_409_over_http(client: Client) -> None:  # noqa: F811
+    first, other = _conflicting_pair()
+    first, other = {**first, "node_id": "lab-1"}, {**other, "node_id": "lab-1"}
+    assert client.request("POST", "/api/v1/reports", first)[0] == 201
+    status, _, reply = client.request("POST", "/api/v1/reports", other)
+    assert status == 409 and "dup-00000001" in reply["error"]
+    assert client.request("GET", "/api/v1/nodes/lab-1")[2]["hostname"] == first["hostname"]
+    assert client.request("POST", "/api/v1/reports", first)[0] == 200
+
+
+# -- store errors: 503 with Retry-After; a value the store cannot hold is a permanent 422 -----------------------
+class _FailingTransactions:
+    def __init__(self, real: Any, error: dict[str, Any]) -> None:
+        self._real, self._error = real, error
+
+    def transact_write_items(self, **_: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        raise ClientError(self._error, "TransactWriteItems")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def test_store_throttled_is_503_with_retry_after(call: Call, lambda_services: Any) -> None:
+    store = lambda_services.store
+    store.client = _FailingTransactions(store.client, {"Error": {"Code": "ThrottlingException", "Message": "slow"}})
+    r = _post(call, _good())
+    assert r.status == 503 and int(r.headers["Retry-After"]) > 0
+
+
+def test_a_value_the_store_cannot_hold_is_422_not_retry_later(call: Call, lambda_services: Any) -> None:
+    store = lambda_services.store
+    error = {"Error": {"Code": "ValidationException", "Message": "Number overflow"}}
+    store.client = _FailingTransactions(store.client, error)
+    r = _post(call, _good())
+    assert r.status == 422 and "cannot hold" in r.body["error"] and "Retry-After" not in r.headers

@@ -2,7 +2,8 @@
 
 Handlers stay thin: parse, authorise, call the store and the engine, answer. Errors are JSON
 ``{"error": ...}`` naming what was wrong: 400 bad query or path value, 403 not allowed, 404 unknown node
-or route, 413 body too large, 415 not JSON, 422 invalid body, 503 store unavailable.
+or route, 409 a report_id already stored with another body, 413 body too large, 415 not JSON, 422 invalid
+body (or a value the store cannot hold), 503 store unavailable (with Retry-After).
 """
 
 from typing import Annotated, Any
@@ -35,7 +36,7 @@ from fleetfit.api.models import (
 from fleetfit.api.services import Services, current
 from fleetfit.api.telemetry import count, logger
 from fleetfit.contract import Envelope, Node, Report, System
-from fleetfit.store import BadPageToken, NodeRecord, StoredReport, StoreError
+from fleetfit.store import BadPageToken, NodeRecord, ReportConflict, ReportRefused, StoredReport, StoreError
 
 JSON = "application/json"
 app = APIGatewayRestResolver(enable_validation=True, debug=False)
@@ -67,6 +68,7 @@ _ERROR_DOCS = {
     400: "A query or path value is invalid (the message names it)",
     403: "The caller may not do this",
     404: "Unknown node (or, on fleet routes, unknown model)",
+    409: "This report_id is already stored for the node with a different body",
     413: "Body too large",
     422: "The body is invalid (the message names the field)",
     501: "This deployment's engine cannot answer fleet-wide questions",
@@ -109,10 +111,27 @@ def _unauthenticated(exc: Unauthenticated) -> Response:
     return error_response(403, str(exc))
 
 
+# A store that failed (throttled, unreachable) recovers in seconds: DynamoDB's on-demand tables adapt within
+# minutes, and the probe's backoff spreads the retries; a client honouring Retry-After waits this long first.
+STORE_RETRY_AFTER_S = 5
+
+
+@app.exception_handler(ReportConflict)
+def _conflict(exc: ReportConflict) -> Response:
+    return error_response(409, str(exc))
+
+
+@app.exception_handler(ReportRefused)
+def _refused(exc: ReportRefused) -> Response:
+    return error_response(422, str(exc))
+
+
 @app.exception_handler(StoreError)
 def _store_down(exc: StoreError) -> Response:
     logger.error("fleet store failure", reason=str(exc))
-    return error_response(503, "the fleet store is unavailable; retry later")
+    response = error_response(503, f"the fleet store is unavailable; retry in {STORE_RETRY_AFTER_S} s")
+    response.headers["Retry-After"] = str(STORE_RETRY_AFTER_S)
+    return response
 
 
 @app.not_found
@@ -347,7 +366,10 @@ _INGEST_DOC = {
         "description": "This report_id was already stored (a retry)",
         "content": {JSON: {"model": Envelope}},
     },
-    **{s: {"description": _ERROR_DOCS[s], "content": {JSON: {"model": ErrorBody}}} for s in (400, 403, 413, 422)},
+    **{
+        s: {"description": _ERROR_DOCS[s], "content": {JSON: {"model": ErrorBody}}}
+        for s in (400, 403, 409, 413, 422, 503)
+    },
 }
 
 
