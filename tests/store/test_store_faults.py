@@ -27,7 +27,6 @@ def test_timestamps_are_fixed_width_so_string_order_is_time_order() -> None:
 # -- a duplicate report id with another body: 409 on both stores -------------------------------------------
 
 
-
 def test_same_id_with_another_body_is_a_conflict_and_changes_nothing(store: Store) -> None:
     first = sample_report("n1", collected_at=T0, report_id="r-00000001", system=h100_server())
     store.put_report(first, received_at=T0)
