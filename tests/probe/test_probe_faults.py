@@ -113,3 +113,24 @@ def test_a_400_dead_letters_with_the_servers_message(
     [dead] = Spool(spool_dir).dead_ids()
     reason: dict[str, Any] = json.loads((spool_dir / "dead" / f"{dead}.reason.json").read_text())
     assert reason["status"] == 422 and "at most 64 items" in reason["error"]
+
+
+@pytest.mark.parametrize("literal", ["Infinity", "NaN", "1e999"])
+def test_a_system_file_with_non_finite_numbers_is_refused(
+    tmp_path: Path, fake_time: FakeTime, server: IngestServer, token_file: Path, literal: str
+) -> None:
+    from fleetfit.store.samples import rtx4090_workstation
+
+    from probe_client.run import EXIT_CONFIG
+
+    system = rtx4090_workstation().model_dump(mode="json")
+    system["total_ram_gb"] = "@@"
+    path = tmp_path / "system.json"
+    path.write_text(json.dumps(system).replace('"@@"', literal))
+    rt = make_runtime(tmp_path / "root", fake_time, stdout=io.StringIO())
+    args = ProbeArgs(
+        endpoint=server.url, token_file=str(token_file), spool_dir=str(tmp_path / "spool"), system=str(path)
+    )
+    assert run_probe(args, rt) == EXIT_CONFIG
+    assert server.received == []  # nothing sent, nothing spooled
+    assert Spool(tmp_path / "spool").pending_ids() == []
