@@ -227,3 +227,37 @@ def test_a_value_the_store_cannot_hold_is_422_not_retry_later(call: Call, lambda
     store.client = _FailingTransactions(store.client, error)
     r = _post(call, _good())
     assert r.status == 422 and "cannot hold" in r.body["error"] and "Retry-After" not in r.headers
+
+
+# -- query integers (medium-low) ----------------------------------------------------------------------------
+ODD_INTEGERS = ["²", "٣", "1" * 5000, "１０", "-1", "1e3"]
+
+
+@pytest.mark.parametrize("value", ODD_INTEGERS)
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/models/top", "/api/v1/models", f"/api/v1/nodes/{NODE}/models", "/api/v1/nodes", "/api/v1/fleet/compare"],
+)
+def test_odd_integers_in_the_query_are_400(call: Call, path: str, value: str) -> None:
+    _post(call, _good())
+    query = {"limit": value, "node": NODE} if "nodes" not in path else {"limit": value}
+    if path.endswith("compare"):
+        query = {"nodes": NODE, "limit": value}
+    r = call("GET", path, query=query)
+    assert r.status == 400, (path, value, r.status, r.body)
+    assert "limit" in r.body["error"]
+
+
+@pytest.mark.parametrize("param", ["max_context", "top", "n"])
+def test_odd_numbers_in_other_parameters_are_400(call: Call, param: str) -> None:
+    _post(call, _good())
+    for value in ("²", "9" * 5000, "nan", "inf"):
+        r = call("GET", "/api/v1/models/top", query={"node": NODE, param: value})
+        assert r.status == 400, (param, value, r.status, r.body)
+
+
+def test_odd_integers_over_http(client: Client) -> None:  # noqa: F811
+    client.request("POST", "/api/v1/reports", {**_good(), "node_id": "lab-1"})
+    for value in ("%C2%B2", "1" * 5000):
+        status, _, body = client.request("GET", f"/api/v1/models/top?node=lab-1&limit={value}")
+        assert status == 400 and "limit" in body["error"], (value, status)

@@ -153,8 +153,21 @@ def _svc() -> Services:
     return current()
 
 
+# Query parameters the engine reads as integers. Python's int() takes other scripts' digits ('²' passes
+# str.isdigit, then fails) and refuses more than 4,300 digits: both are refused here, naming the parameter.
+_INTEGER_PARAMS = ("limit", "top", "n", "max_context")
+_INTEGER_DIGITS = 12
+
+
 def _params() -> dict[str, str]:
-    return dict(app.current_event.query_string_parameters or {})
+    params = dict(app.current_event.query_string_parameters or {})
+    for name in _INTEGER_PARAMS:
+        value = params.get(name)
+        if value is not None and value != "" and not (value.isascii() and value.isdigit()):
+            raise ApiError(400, f"invalid {name} value: expected a non-negative integer in ASCII digits")
+        if value is not None and len(value) > _INTEGER_DIGITS:
+            raise ApiError(400, f"invalid {name} value: more than {_INTEGER_DIGITS} digits")
+    return params
 
 
 def _node_id(raw: str | None) -> str | None:
@@ -173,6 +186,8 @@ def _query(svc: Services, params: dict[str, str], route: str, name: str | None =
         return svc.engine.query(params, route, name)
     except svc.engine.query_error as exc:
         raise ApiError(400, str(exc)) from exc
+    except (ValueError, OverflowError) as exc:  # a value the parser did not foresee: still the caller's input
+        raise ApiError(400, f"invalid query value: {str(exc)[:200]}") from exc
 
 
 def _fit(svc: Services, system: System, query: Any, node: Node, *, as_class: bool = False) -> str:
