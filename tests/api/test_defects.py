@@ -261,3 +261,46 @@ def test_odd_integers_over_http(client: Client) -> None:  # noqa: F811
     for value in ("%C2%B2", "1" * 5000):
         status, _, body = client.request("GET", f"/api/v1/models/top?node=lab-1&limit={value}")
         assert status == 400 and "limit" in body["error"], (value, status)
+
+
+# -- thin semantic validation, lone surrogates, bidi overrides (low) ---------------------------------------------
+SEMANTIC = {
+    "total VRAM of 999 with one 24 GB card": ({"gpu_vram_gb": 999.0}, "gpu_vram_gb"),
+    "negative VRAM": ({"gpu_vram_gb": -24.0}, "gpu_vram_gb"),
+    "NaN RAM": ({"total_ram_gb": "NaN"}, "total_ram_gb"),
+    "lone surrogate in cpu_name": ({"cpu_name": "AMD \udfff EPYC"}, "cpu_name"),
+    "RTL override in cpu_name": ({"cpu_name": "Intel \u202egnp.exe"}, "cpu_name"),
+    "escape sequence in gpu_name": ({"gpu_name": "\x1b[31mRTX"}, "gpu_name"),
+}
+
+
+def _raw(changes: dict[str, Any]) -> str:
+    body = _with_system(**changes)
+    text = json.dumps(body, ensure_ascii=True)  # a lone surrogate travels as the JSON escape \\udfff
+    return text.replace('"NaN"', "NaN")
+
+
+@pytest.mark.parametrize("label", list(SEMANTIC))
+def test_semantically_invalid_systems_are_422_and_nothing_is_stored(call: Call, label: str) -> None:
+    changes, field = SEMANTIC[label]
+    r = _post(call, _raw(changes))
+    assert r.status == 422, (label, r.status, r.body)
+    assert field in r.body["error"]
+    assert call("GET", f"/api/v1/nodes/{NODE}").status == 404
+    _fleet_still_answers(call)
+
+
+def test_lone_surrogate_over_http(client: Client) -> None:  # noqa: F811
+    body = _raw({"cpu_name": "AMD \udfff EPYC"}).replace(NODE, "lab-1")
+    status, _, reply = client.request("POST", "/api/v1/reports", body.encode())
+    assert status == 422 and "cpu_name" in reply["error"]
+    assert client.request("GET", "/api/v1/nodes")[0] == 200
+    assert client.request("GET", "/api/v1/nodes/lab-1")[0] == 404
+
+
+def test_report_strings_refuse_controls_too(call: Call) -> None:
+    for field, value in (("hostname", "host\u202e"), ("os", "linux\x00"), ("probe_version", "1\u2066")):
+        r = _post(call, {**_good(), field: value})
+        assert r.status == 422 and field in r.body["error"], (field, r.body)
+    r = _post(call, {**_good(), "notes": ["ok", "bad \x07 bell"]})
+    assert r.status == 422 and "notes" in r.body["error"]
