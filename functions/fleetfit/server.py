@@ -94,6 +94,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (unknown method, request line too long, malformed, timeout) as JSON,
+        like every other answer, instead of its HTML page."""
+        text = message or self.responses.get(code, ("error",))[0]
+        body = json.dumps({"error": f"{text}"[:500]}).encode()
+        self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":  # a line it could not parse: answer HTTP/1.1
+            self.request_version = "HTTP/1.1"
+        self.send_response(code, message)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """The handler logs each request (without query or headers); http.server's line would repeat it."""
 

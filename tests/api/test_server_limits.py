@@ -85,3 +85,34 @@ def test_a_refused_connection_is_told_to_retry(server: FleetfitHTTPServer) -> No
         conn.close()
     finally:
         hold.close()
+
+
+def _raw_request(srv: FleetfitHTTPServer, data: bytes) -> tuple[int, dict[str, str], bytes]:
+    host, port = srv.server_address[:2]
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_errors_http_server_raises_itself_are_json_too(server: FleetfitHTTPServer) -> None:  # noqa: F811
+    import json
+
+    for data in (
+        b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"BREW /pot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/1.1\r\nX-Big: " + b"b" * 70_000 + b"\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+    ):
+        status, headers, body = _raw_request(server, data)
+        assert 400 <= status < 600 and headers.get("Content-Type") == "application/json", (data[:20], status)
+        assert isinstance(json.loads(body)["error"], str)
