@@ -102,13 +102,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":  # a line it could not parse: answer HTTP/1.1
             self.request_version = "HTTP/1.1"
-        self.send_response(code, message)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
-            self.wfile.write(body)
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:  # the client is gone (a half-open connection closed): nothing to tell it
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """The handler logs each request (without query or headers); http.server's line would repeat it."""
@@ -240,6 +243,14 @@ class FleetfitHTTPServer(ThreadingHTTPServer):
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-request is routine, not a traceback on stderr; anything else is printed."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def open_connections(self) -> int:
