@@ -134,3 +134,63 @@ def test_a_system_file_with_non_finite_numbers_is_refused(
     assert run_probe(args, rt) == EXIT_CONFIG
     assert server.received == []  # nothing sent, nothing spooled
     assert Spool(tmp_path / "spool").pending_ids() == []
+
+
+_SPOOLER = r"""
+import sys
+from pathlib import Path
+from probe_client.spool import Spool
+spool = Spool(Path(sys.argv[1]), max_reports=100000, max_bytes=1 << 40)
+i = 0
+while True:
+    body = (b'{"n": %d, "pad": "' % i) + b"x" * (256 * 1024) + b'"}'
+    spool.put(f"20261127T100000{i:06d}Z-kill", body)
+    i += 1
+"""
+
+
+def test_sigkill_while_spooling_leaves_nothing_corrupt(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "spool"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-c", _SPOOLER, str(root)], env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while len(Spool(root).pending_ids()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    spool = Spool(root)
+    ids = spool.pending_ids()
+    assert len(ids) >= 5
+    for report_id in ids:  # every report the spool lists is whole: a crash leaves the old state or the new
+        data = json.loads(spool.read(report_id))
+        assert len(data["pad"]) == 256 * 1024
+    leftovers = [p.name for p in (root / "pending").iterdir() if p.name.startswith(".")]
+    assert len(leftovers) <= 1  # at most the temp file being written, never listed as a report
+
+
+def test_a_full_spool_disk_with_the_api_down_is_a_clear_error(
+    tmp_path: Path, fake_time: FakeTime, server: IngestServer, token_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import errno
+
+    import probe_client.spool as spool_mod
+    from probe_client.run import EXIT_ERROR
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    server.stop()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(spool_mod, "_write_atomic", full)
+        code = _run(tmp_path, fake_time, server, token_file, tmp_path / "spool")
+    assert code == EXIT_ERROR
+    assert "No space left on device" in caplog.text and "could not spool" in caplog.text
