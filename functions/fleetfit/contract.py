@@ -7,11 +7,11 @@ The OpenAPI document is generated from these models.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Backend = Literal["CUDA", "ROCm", "Metal", "CPU (x86)", "CPU (ARM)", "Vulkan", "SYCL"]
 FitLevel = Literal["perfect", "good", "marginal", "too_tight"]
@@ -53,18 +53,26 @@ VRAM_TOTAL_SLACK = 0.02  # gpu_vram_gb is the sum of the cards, rounded by the p
 
 # Characters a name never needs and a terminal or a table would act on: C0/C1 controls, unpaired surrogates
 # (not encodable as UTF-8: they cannot be stored), and the bidi overrides/isolates of Unicode TR9 that reorder
-# what a reader sees (CVE-2021-42574, "Trojan Source").
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# what a reader sees (CVE-2021-42574, "Trojan Source"). Each is replaced by U+FFFD, so a reader sees that
+# something was there and a node whose driver prints one still reports (a refusal would dead-letter it).
+_UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _plain_text(value: str) -> str:
-    for ch in value:
-        if ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs"):
-            raise ValueError(f"contains the character U+{ord(ch):04X} (a control, bidi-override or lone surrogate)")
-    return value
+    return _UNSAFE_CHARS.sub("\ufffd", value)
 
 
 Text = Annotated[str, AfterValidator(_plain_text)]
+
+
+STORED = {"stored": True}
+"""Validation context for reports and systems read back from a store: the cross-field rules added after they
+were accepted (totals, timestamp range) are not applied again, so that a stricter server never turns stored
+data into errors for the whole fleet. Field types and bounds still apply."""
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get("stored"))
 
 
 class _Input(_Contract):
@@ -118,7 +126,7 @@ class System(_Input):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> System:
+    def _consistent(self, info: ValidationInfo) -> System:
         if self.available_ram_gb > self.total_ram_gb + 0.01:
             raise ValueError("available_ram_gb cannot exceed total_ram_gb")
         if self.has_gpu and not self.gpus:
@@ -128,6 +136,8 @@ class System(_Input):
         counted = sum(g.count for g in self.gpus)
         if self.gpus and self.gpu_count != counted:
             raise ValueError(f"gpu_count is {self.gpu_count} but gpus lists {counted} cards")
+        if _stored(info):  # read back from a store: it was accepted by the rules of its day
+            return self
         if self.gpus and self.gpu_vram_gb is not None:
             listed = sum(g.vram_gb * g.count for g in self.gpus)
             if abs(self.gpu_vram_gb - listed) > max(1.0, VRAM_TOTAL_SLACK * listed):
@@ -248,9 +258,9 @@ class Report(_Input):
 
     @field_validator("collected_at")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
+    def _aware(cls, value: datetime, info: ValidationInfo) -> datetime:
         if value.tzinfo is None:
             raise ValueError("collected_at must carry a timezone (ISO 8601 with Z or an offset)")
-        if not MIN_COLLECTED_AT <= value < MAX_COLLECTED_AT:
+        if not _stored(info) and not MIN_COLLECTED_AT <= value < MAX_COLLECTED_AT:
             raise ValueError("collected_at must be between 2000-01-01 and 2100-01-01 UTC: check the node's clock")
         return value

@@ -263,20 +263,17 @@ def test_odd_integers_over_http(client: Client) -> None:  # noqa: F811
         assert status == 400 and "limit" in body["error"], (value, status)
 
 
-# -- thin semantic validation, lone surrogates, bidi overrides (low) ---------------------------------------------
+# -- thin semantic validation (low-medium) ----------------------------------------------------------------------
 SEMANTIC = {
     "total VRAM of 999 with one 24 GB card": ({"gpu_vram_gb": 999.0}, "gpu_vram_gb"),
     "negative VRAM": ({"gpu_vram_gb": -24.0}, "gpu_vram_gb"),
     "NaN RAM": ({"total_ram_gb": "NaN"}, "total_ram_gb"),
-    "lone surrogate in cpu_name": ({"cpu_name": "AMD \udfff EPYC"}, "cpu_name"),
-    "RTL override in cpu_name": ({"cpu_name": "Intel \u202egnp.exe"}, "cpu_name"),
-    "escape sequence in gpu_name": ({"gpu_name": "\x1b[31mRTX"}, "gpu_name"),
 }
 
 
-def _raw(changes: dict[str, Any]) -> str:
-    body = _with_system(**changes)
-    text = json.dumps(body, ensure_ascii=True)  # a lone surrogate travels as the JSON escape \\udfff
+def _raw(changes: dict[str, Any], node: str = NODE) -> str:
+    body = {**_with_system(**changes), "node_id": node}
+    text = json.dumps(body, ensure_ascii=True)  # a lone surrogate travels as the JSON escape \udfff
     return text.replace('"NaN"', "NaN")
 
 
@@ -290,17 +287,47 @@ def test_semantically_invalid_systems_are_422_and_nothing_is_stored(call: Call, 
     _fleet_still_answers(call)
 
 
+# -- lone surrogates (low): refused by the JSON parser, naming the field; nothing stored -------------------------
+def test_a_lone_surrogate_is_422_naming_the_field(call: Call) -> None:
+    r = _post(call, _raw({"cpu_name": "AMD \udfff EPYC"}))
+    assert r.status == 422 and "cpu_name" in r.body["error"]
+    assert call("GET", f"/api/v1/nodes/{NODE}").status == 404
+    _fleet_still_answers(call)
+
+
 def test_lone_surrogate_over_http(client: Client) -> None:  # noqa: F811
-    body = _raw({"cpu_name": "AMD \udfff EPYC"}).replace(NODE, "lab-1")
+    body = _raw({"cpu_name": "AMD \udfff EPYC"}, node="lab-1")
     status, _, reply = client.request("POST", "/api/v1/reports", body.encode())
     assert status == 422 and "cpu_name" in reply["error"]
     assert client.request("GET", "/api/v1/nodes")[0] == 200
     assert client.request("GET", "/api/v1/nodes/lab-1")[0] == 404
 
 
-def test_report_strings_refuse_controls_too(call: Call) -> None:
-    for field, value in (("hostname", "host\u202e"), ("os", "linux\x00"), ("probe_version", "1\u2066")):
-        r = _post(call, {**_good(), field: value})
-        assert r.status == 422 and field in r.body["error"], (field, r.body)
-    r = _post(call, {**_good(), "notes": ["ok", "bad \x07 bell"]})
-    assert r.status == 422 and "notes" in r.body["error"]
+# -- bidi overrides echoed in tables, terminal controls: replaced by U+FFFD, stored, readable --------------------
+UNSAFE = {
+    "RTL override": "Intel \u202egnp.exe",
+    "terminal escape": "\x1b[31mRyzen",
+    "bidi isolate": "Xeon \u2066x\u2069",
+}
+
+
+@pytest.mark.parametrize("label", list(UNSAFE))
+def test_unsafe_characters_are_replaced_and_the_fleet_still_answers(call: Call, label: str) -> None:
+    r = _post(call, _raw({"cpu_name": UNSAFE[label], "gpu_name": UNSAFE[label]}))
+    assert r.status == 201, (label, r.status, r.body)
+    stored = call("GET", f"/api/v1/nodes/{NODE}").body["report"]["system"]
+    for name in (stored["cpu_name"], stored["gpu_name"]):
+        assert "\ufffd" in name and not any(ch in name for ch in "\udfff\u202e\x1b\u2066\u2069")
+    _fleet_still_answers(call)
+
+
+def test_report_strings_are_made_plain_too(call: Call) -> None:
+    body = {**_good(), "hostname": "host\u202e", "os": "linux\x00", "probe_version": "1\u2066", "notes": ["a \x07"]}
+    assert _post(call, body).status == 201
+    report = call("GET", f"/api/v1/nodes/{NODE}").body["report"]
+    assert (report["hostname"], report["os"], report["probe_version"], report["notes"]) == (
+        "host\ufffd",
+        "linux\ufffd",
+        "1\ufffd",
+        ["a \ufffd"],
+    )

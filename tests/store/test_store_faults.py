@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from fleetfit.contract import STORED, Report
 from fleetfit.store import ReportConflict, ReportRefused, Store, StoreError
 from fleetfit.store.base import iso, parse_iso
 from fleetfit.store.dynamodb import DynamoStore
@@ -146,3 +147,17 @@ def store_report(report: Any, system: Any) -> Any:
     from fleetfit.store.base import StoredReport
 
     return StoredReport(report=report.model_copy(update={"system": system}), received_at=T0, hw_class="k")
+
+
+# -- a stricter server never turns stored data into errors ---------------------------------------------------
+def test_reports_stored_under_older_rules_still_read_back(store: Store) -> None:
+    # stored before the cross-field rules: a VRAM total that disagrees with its cards, and year 1999
+    data = sample_report("n1", collected_at=T0).model_dump(mode="json")
+    data["collected_at"] = "1999-06-01T00:00:00Z"
+    data["system"]["gpu_vram_gb"] = 999.0
+    lax = Report.model_validate(data, context=STORED)
+    store.put_report(lax, received_at=T0)
+    latest = store.latest("n1")
+    assert latest is not None and latest.report.system.gpu_vram_gb == 999.0
+    assert [n.node_id for n in store.list_nodes(limit=10).items] == ["n1"]
+    assert len(store.history("n1", limit=10).items) == 1

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetfit.contract import Report, System
+from fleetfit.contract import STORED, Report, System
 from fleetfit.store.base import (
     BadPageToken,
     ClassRecord,
@@ -591,7 +591,7 @@ def _s(item: dict[str, Any], name: str) -> str | None:
 
 def _stored(item: dict[str, Any]) -> StoredReport:
     return StoredReport(
-        report=Report.model_validate(json.loads(item["report"]["S"])),
+        report=Report.model_validate(json.loads(item["report"]["S"]), context=STORED),
         received_at=parse_iso(item["received_at"]["S"]),
         hw_class=item["hw_class"]["S"],
     )
@@ -601,7 +601,7 @@ def _class(item: dict[str, Any]) -> ClassRecord:
     digest = item.get("digest")
     return ClassRecord(
         hw_class=item["hw_class"]["S"],
-        system=System.model_validate_json(item["system"]["S"]),
+        system=System.model_validate_json(item["system"]["S"], context=STORED),
         first_seen=parse_iso(item["first_seen"]["S"]),
         nodes=max(0, int(item["nodes"]["N"])),
         digest_version=_s(item, "digest_version"),

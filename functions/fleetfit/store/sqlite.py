@@ -13,7 +13,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from fleetfit.contract import Report, System
+from fleetfit.contract import STORED, Report, System
 from fleetfit.store.base import (
     BadPageToken,
     ClassRecord,
@@ -144,7 +144,7 @@ class SqliteStore(Store):
         self._db.execute("BEGIN IMMEDIATE")
         for hw_class, count, first_seen in counts:
             (body,) = self._db.execute("SELECT report FROM nodes WHERE hw_class = ? LIMIT 1", (hw_class,)).fetchone()
-            system = class_system(Report.model_validate_json(body).system).model_dump_json()
+            system = class_system(Report.model_validate_json(body, context=STORED).system).model_dump_json()
             self._db.execute(
                 "INSERT OR IGNORE INTO classes (hw_class, system, first_seen, nodes) VALUES (?, ?, ?, ?)",
                 (hw_class, system, first_seen, count),
@@ -341,7 +341,7 @@ class SqliteStore(Store):
 
 def _stored(row: tuple[object, ...]) -> StoredReport:
     return StoredReport(
-        report=Report.model_validate_json(str(row[0])),
+        report=Report.model_validate_json(str(row[0]), context=STORED),
         received_at=parse_iso(str(row[1])),
         hw_class=str(row[2]),
     )
@@ -352,7 +352,7 @@ def _class(row: tuple[object, ...]) -> ClassRecord:
     digest = row[5] if len(row) > 5 else None
     return ClassRecord(
         hw_class=str(row[0]),
-        system=System.model_validate_json(str(row[1])),
+        system=System.model_validate_json(str(row[1]), context=STORED),
         first_seen=parse_iso(str(row[2])),
         nodes=max(0, int(row[3])),  # type: ignore[call-overload]
         digest_version=None if digest_version is None else str(digest_version),
