@@ -6,6 +6,11 @@ What each answer means for a report:
     3xx, 401, 403, 404, 405, 407
                               the configuration is wrong, not the report: kept, flushing stops (exit 2)
     any other 4xx             the server will never take this report: moved to dead/ with its message
+
+A report the server keeps failing with a 5xx while it accepts the next one (a server-side bug with this one
+report: a "poison" report) does not hold back the rest: the flush goes on to the next report, tried once; if
+that one is delivered, the failing report gets a strike in the spool, and after MAX_STRIKES runs with a strike
+it is dead-lettered. When the next report fails too, the server itself is unwell: no strike, the flush stops.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ log = logging.getLogger(__name__)
 _CONFIG_STATUSES = {401, 403, 404, 405, 407}
 _RETRY_STATUSES = {408, 429}
 _MESSAGE_MAX = 500
+# Runs in which the server failed a report while accepting a newer one, before that report is dead-lettered:
+# 3 runs are 45 minutes at the 15-minute timer, long enough to ride out a deployment's partial failure.
+MAX_STRIKES = 3
 
 
 @dataclass(frozen=True)
@@ -94,15 +102,20 @@ def retry_after_s(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # str.isdigit also takes '²' and other scripts' digits
+        return float(value[:12])  # 12 digits are 30,000 years: past any bound the caller applies
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max((when - now).total_seconds(), 0.0)
+    except (TypeError, ValueError, IndexError, OverflowError):  # not a date this parser reads: no hint
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - now).total_seconds(), 0.0)
+
+
+def _server_failed(result: Result) -> bool:
+    """The server answered this report with a 5xx (not: no answer, or 408/429 asking everyone to slow down)."""
+    return result.status is not None and result.status >= 500
 
 
 class Deliverer:
@@ -127,24 +140,56 @@ class Deliverer:
         self.deadline = clock() + policy.budget_s
 
     def flush(self) -> FlushResult:
-        """Send every spooled report, oldest first; stop at the first that must wait or cannot be sent."""
+        """Send every spooled report, oldest first; stop at the first that must wait or cannot be sent, except
+        that a report the server fails with a 5xx is stepped over once to see whether the next one goes."""
         flushed = FlushResult()
         pending = self.spool.pending_ids()
+        stuck: list[Result] = []  # failed by the server this run, waiting to learn whether the next one goes
         for index, report_id in enumerate(pending):
             try:
                 body = self.spool.read(report_id)
             except FileNotFoundError:  # sent by a run that held the lock before us
                 continue
-            result = self.send(report_id, body, spooled=True)
+            result = self.send(report_id, body, spooled=True, attempts=1 if stuck else None)
             flushed.results.append(result)
-            if result.outcome in (Outcome.RETRY_LATER, Outcome.CONFIG):
-                flushed.remaining = pending[index:]
+            if result.outcome is Outcome.DELIVERED and stuck:
+                self._strike(stuck, flushed)
+                stuck = []
+            elif result.outcome is Outcome.RETRY_LATER and not stuck and _server_failed(result):
+                stuck.append(result)
+            elif result.outcome in (Outcome.RETRY_LATER, Outcome.CONFIG):
+                flushed.remaining = [r.report_id for r in stuck] + pending[index:]
                 break
+        else:
+            flushed.remaining = [r.report_id for r in stuck]
         return flushed
 
-    def send(self, report_id: str, body: bytes, *, spooled: bool) -> Result:
+    def _strike(self, stuck: list[Result], flushed: FlushResult) -> None:
+        """The server took a newer report but failed these: count a strike; at MAX_STRIKES, dead-letter."""
+        for result in stuck:
+            strikes = self.spool.strike(result.report_id)
+            if strikes < MAX_STRIKES or result.status is None:
+                log.warning(
+                    "report %s failed (%s) while a newer one was delivered: strike %d of %d",
+                    result.report_id,
+                    result.message,
+                    strikes,
+                    MAX_STRIKES,
+                )
+                continue
+            message = f"{result.message} (failed in {strikes} runs while newer reports were delivered)"
+            where = self.spool.dead_letter(result.report_id, result.status, message)
+            log.warning(
+                "report %s given up (HTTP %d: %s); moved to %s", result.report_id, result.status, message, where
+            )
+            flushed.results[flushed.results.index(result)] = Result(
+                result.report_id, Outcome.DEAD, result.status, message
+            )
+
+    def send(self, report_id: str, body: bytes, *, spooled: bool, attempts: int | None = None) -> Result:
         why = ""
-        for attempt in range(self.policy.attempts):
+        attempts = self.policy.attempts if attempts is None else attempts
+        for attempt in range(attempts):
             try:
                 response = self.post(body, report_id)
             except TransportError as exc:
@@ -166,7 +211,7 @@ class Deliverer:
                 why = f"HTTP {status}: {message}"
                 hinted = retry_after_s(response.header("Retry-After"), self.now())
                 wait = hinted if hinted is not None else self.policy.backoff(attempt, self.rng)
-            if attempt + 1 == self.policy.attempts:
+            if attempt + 1 == attempts:
                 break
             if wait > self.policy.max_retry_after_s or self.clock() + wait > self.deadline:
                 why += f"; next try in {wait:.0f} s is past this run's budget"

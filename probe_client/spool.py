@@ -2,6 +2,7 @@
 
 Layout under the spool directory:
     pending/<report_id>.json      reports waiting to be sent (the exact request body)
+    pending/<report_id>.strikes   runs in which the server failed it while taking a newer report (a count)
     dead/<report_id>.json         reports the server refused for good (non-retryable 4xx)
     dead/<report_id>.reason.json  the status and message the server gave
     .lock                         held while a run flushes, so two runs never send the same file at once
@@ -119,9 +120,20 @@ class Spool:
         return (self.pending / f"{report_id}.json").read_bytes()
 
     def remove(self, report_id: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            (self.pending / f"{report_id}.json").unlink()
+        for suffix in (".json", ".strikes"):
+            with contextlib.suppress(FileNotFoundError):
+                (self.pending / f"{report_id}{suffix}").unlink()
         _fsync_dir(self.pending)
+
+    def strike(self, report_id: str) -> int:
+        """Count one more run in which the server failed this report while taking a newer one; the new count."""
+        path = self.pending / f"{report_id}.strikes"
+        try:
+            count = int(path.read_text(encoding="ascii").strip() or "0")
+        except (OSError, ValueError):  # absent, or torn by a crash: start again
+            count = 0
+        _write_atomic(path, str(count + 1).encode())
+        return count + 1
 
     def _enforce_bounds(self, keep: str) -> list[str]:
         ids = self.pending_ids()
@@ -176,6 +188,8 @@ class Spool:
         _write_atomic(self.dead / f"{report_id}.reason.json", json.dumps(reason, indent=2).encode())
         target = self.dead / f"{report_id}.json"
         os.replace(self.pending / f"{report_id}.json", target)
+        with contextlib.suppress(FileNotFoundError):
+            (self.pending / f"{report_id}.strikes").unlink()
         _fsync_dir(self.dead)
         _fsync_dir(self.pending)
         self._bound_dead()

@@ -7,10 +7,11 @@ The OpenAPI document is generated from these models.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Backend = Literal["CUDA", "ROCm", "Metal", "CPU (x86)", "CPU (ARM)", "Vulkan", "SYCL"]
 FitLevel = Literal["perfect", "good", "marginal", "too_tight"]
@@ -39,42 +40,93 @@ class _Contract(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
-class Gpu(_Contract):
+# -- bounds on what a node may report (what a real machine can be, with a wide margin) ----------------------
+# Each bound keeps the engine's work and the stores' numbers finite; a value past it is a 422 naming the field.
+MAX_GPUS = 64  # the largest single-host GPU servers hold 8-16 cards (NVIDIA HGX B200: 8; 10-GPU 4U chassis); 4x that
+MAX_VRAM_GB = 1024.0  # one device: AMD MI355X has 288 GB HBM3E, Apple M3 Ultra 512 GB unified memory; 2x that
+MAX_RAM_GB = 65536.0  # 64 TiB: HPE Superdome Flex, the largest x86 single system image, tops out at 48 TB
+MAX_CPU_CORES = 8192  # Linux NR_CPUS with CONFIG_MAXSMP on x86_64 (arch/x86/Kconfig)
+MAX_BANDWIDTH_GBPS = 100_000.0  # NVIDIA B200 HBM3E is 8 TB/s per card; 12x that
+MIN_COLLECTED_AT = datetime(2000, 1, 1, tzinfo=UTC)  # before it: a node clock never set (1970) or a typo
+MAX_COLLECTED_AT = datetime(2100, 1, 1, tzinfo=UTC)  # the API also refuses clocks running ahead of its own
+VRAM_TOTAL_SLACK = 0.02  # gpu_vram_gb is the sum of the cards, rounded by the probe to 2 decimals: 2 % or 1 GiB
+
+# Characters a name never needs and a terminal or a table would act on: C0/C1 controls, unpaired surrogates
+# (not encodable as UTF-8: they cannot be stored), and the bidi overrides/isolates of Unicode TR9 that reorder
+# what a reader sees (CVE-2021-42574, "Trojan Source"). Each is replaced by U+FFFD, so a reader sees that
+# something was there and a node whose driver prints one still reports (a refusal would dead-letter it).
+_UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _plain_text(value: str) -> str:
+    return _UNSAFE_CHARS.sub("\ufffd", value)
+
+
+Text = Annotated[str, AfterValidator(_plain_text)]
+
+
+STORED = {"stored": True}
+"""Validation context for reports and systems read back from a store: the cross-field rules added after they
+were accepted (totals, timestamp range) are not applied again, so that a stricter server never turns stored
+data into errors for the whole fleet. Field types and bounds still apply."""
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get("stored"))
+
+
+class _Input(_Contract):
+    """What a client sends: numbers must be finite (JSON has no NaN or Infinity; Python's parser accepts them)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+class Gpu(_Input):
     """One group of identical GPUs on a node."""
 
-    name: str = Field(min_length=1, description="GPU name as the driver prints it")
-    vram_gb: float = Field(ge=0, description="Memory of one card in GiB")
+    name: Text = Field(min_length=1, max_length=256, description="GPU name as the driver prints it")
+    vram_gb: float = Field(ge=0, le=MAX_VRAM_GB, description="Memory of one card in GiB")
     backend: Backend
-    count: int = Field(default=1, ge=1, description="Number of identical cards in this group")
+    count: int = Field(default=1, ge=1, le=MAX_GPUS, description="Number of identical cards in this group")
     unified_memory: bool = False
     free_vram_gb: float | None = Field(
-        default=None, ge=0, description="extra: free memory of one card when the probe ran (GiB)"
+        default=None, ge=0, le=MAX_VRAM_GB, description="extra: free memory of one card when the probe ran (GiB)"
     )
     memory_bandwidth_gbps: float | None = Field(
-        default=None, gt=0, description="extra: peak memory bandwidth of one card in GB/s, when known"
+        default=None,
+        gt=0,
+        le=MAX_BANDWIDTH_GBPS,
+        description="extra: peak memory bandwidth of one card in GB/s, when known",
     )
 
 
-class System(_Contract):
+class System(_Input):
     """A node's hardware, as the seed's System object."""
 
-    total_ram_gb: float = Field(gt=0, description="Total system RAM in GiB (2 decimals)")
-    available_ram_gb: float = Field(ge=0, description="Currently available system RAM in GiB")
-    cpu_cores: int = Field(ge=1, description="Number of logical CPU cores")
-    cpu_name: str = Field(description="CPU model name")
+    total_ram_gb: float = Field(gt=0, le=MAX_RAM_GB, description="Total system RAM in GiB (2 decimals)")
+    available_ram_gb: float = Field(ge=0, le=MAX_RAM_GB, description="Currently available system RAM in GiB")
+    cpu_cores: int = Field(ge=1, le=MAX_CPU_CORES, description="Number of logical CPU cores")
+    cpu_name: Text = Field(max_length=256, description="CPU model name")
     has_gpu: bool
-    gpu_vram_gb: float | None = Field(description="Total VRAM across all GPUs in GiB (null if no GPU)")
-    gpu_name: str | None = Field(description="Primary GPU name (null if no GPU)")
-    gpu_count: int = Field(ge=0)
+    gpu_vram_gb: float | None = Field(
+        ge=0, le=MAX_GPUS * MAX_VRAM_GB, description="Total VRAM across all GPUs in GiB (null if no GPU)"
+    )
+    gpu_name: Text | None = Field(max_length=256, description="Primary GPU name (null if no GPU)")
+    gpu_count: int = Field(ge=0, le=MAX_GPUS, description=f"Number of GPUs (at most {MAX_GPUS})")
     unified_memory: bool
     backend: Backend
-    gpus: list[Gpu] = Field(default_factory=list)
+    gpus: list[Gpu] = Field(
+        default_factory=list, max_length=MAX_GPUS, description=f"GPU groups (at most {MAX_GPUS} cards in all)"
+    )
     ram_bandwidth_gbps: float | None = Field(
-        default=None, gt=0, description="extra: system RAM bandwidth in GB/s, when known or measured"
+        default=None,
+        gt=0,
+        le=MAX_BANDWIDTH_GBPS,
+        description="extra: system RAM bandwidth in GB/s, when known or measured",
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> System:
+    def _consistent(self, info: ValidationInfo) -> System:
         if self.available_ram_gb > self.total_ram_gb + 0.01:
             raise ValueError("available_ram_gb cannot exceed total_ram_gb")
         if self.has_gpu and not self.gpus:
@@ -84,6 +136,15 @@ class System(_Contract):
         counted = sum(g.count for g in self.gpus)
         if self.gpus and self.gpu_count != counted:
             raise ValueError(f"gpu_count is {self.gpu_count} but gpus lists {counted} cards")
+        if _stored(info):  # read back from a store: it was accepted by the rules of its day
+            return self
+        if self.gpus and self.gpu_vram_gb is not None:
+            listed = sum(g.vram_gb * g.count for g in self.gpus)
+            if abs(self.gpu_vram_gb - listed) > max(1.0, VRAM_TOTAL_SLACK * listed):
+                raise ValueError(f"gpu_vram_gb is {self.gpu_vram_gb:g} but the cards in gpus hold {listed:g} GiB")
+        for gpu in self.gpus:
+            if gpu.free_vram_gb is not None and gpu.free_vram_gb > gpu.vram_gb + 1.0:
+                raise ValueError(f"free_vram_gb of {gpu.name!r} exceeds its vram_gb")
         return self
 
 
@@ -227,10 +288,10 @@ class Envelope(_Contract):
 RuntimeKind = Literal["llamacpp", "ollama", "vllm", "sglang", "lmstudio", "llama-bench"]
 
 
-class ServedModel(_Contract):
+class ServedModel(_Input):
     """extra: one model a runtime on the node serves (or llama-bench measured), as the runtime states it."""
 
-    name: str = Field(min_length=1, max_length=200, description="the runtime's name for it (Ollama tag, served id)")
+    name: Text = Field(min_length=1, max_length=200, description="the runtime's name for it (Ollama tag, served id)")
     file: str | None = Field(
         default=None,
         max_length=255,
@@ -254,7 +315,7 @@ class ServedModel(_Contract):
     size_bytes: int | None = Field(default=None, ge=0, description="file size, when the runtime states it")
 
 
-class RuntimeInfo(_Contract):
+class RuntimeInfo(_Input):
     """extra: one inference server found on the node (read-only probes of its documented routes)."""
 
     kind: RuntimeKind
@@ -267,17 +328,19 @@ class RuntimeInfo(_Contract):
     models: list[ServedModel] = Field(default_factory=list, max_length=64)
 
 
-class Report(_Contract):
+class Report(_Input):
     """A probe's report of one node: what POST /api/v1/reports takes."""
 
     node_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
     report_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    probe_version: str = Field(min_length=1, max_length=32)
-    collected_at: datetime
-    hostname: str | None = Field(default=None, max_length=255)
-    os: str | None = Field(default=None, max_length=64)
+    probe_version: Text = Field(min_length=1, max_length=32)
+    collected_at: datetime = Field(
+        description="When the probe read the hardware (2000-01-01 to 2100-01-01, with a zone)"
+    )
+    hostname: Text | None = Field(default=None, max_length=255)
+    os: Text | None = Field(default=None, max_length=64)
     system: System
-    notes: list[str] = Field(
+    notes: list[Annotated[Text, Field(max_length=1024)]] = Field(
         default_factory=list,
         max_length=64,
         description="extra: how the probe read the hardware (fallback sources used, devices ignored, caveats)",
@@ -290,7 +353,9 @@ class Report(_Contract):
 
     @field_validator("collected_at")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
+    def _aware(cls, value: datetime, info: ValidationInfo) -> datetime:
         if value.tzinfo is None:
             raise ValueError("collected_at must carry a timezone (ISO 8601 with Z or an offset)")
+        if not _stored(info) and not MIN_COLLECTED_AT <= value < MAX_COLLECTED_AT:
+            raise ValueError("collected_at must be between 2000-01-01 and 2100-01-01 UTC: check the node's clock")
         return value

@@ -4,6 +4,10 @@ through the Lambda's own ``handle_event``, with the embedded SQLite store and th
 When a token is configured every route but ``/health`` needs ``Authorization: Bearer <token>``, loopback
 included. Bound beyond loopback, the server refuses to start without a token. The token never enters an
 event or a log line.
+
+Connections are bounded so that no client can starve the others: a listen backlog of 128, a socket timeout
+on every connection (a silent or half-open one is closed), at most MAX_CONNECTIONS handler threads and
+MAX_PER_CLIENT of them per source address; a connection past a bound is answered 503 with Retry-After at once.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import socket
 import threading
 import uuid
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,13 @@ from urllib.parse import parse_qs, urlsplit
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 _DISCARD_LIMIT = 32 * 1024 * 1024
+# Listen backlog: socketserver's default of 5 reset 53-77 of 100 simultaneous clients (issue 11); 128 is the
+# Linux default somaxconn before 5.4 and reset none.
+LISTEN_BACKLOG = 128
+CONNECTION_TIMEOUT_S = 10.0  # a connection silent this long (between bytes) is closed
+MAX_CONNECTIONS = 256  # handler threads at once (each holds a thread while its connection is open)
+MAX_PER_CLIENT = 64  # of them per source address: one client cannot take every thread
+_BUSY_RETRY_AFTER_S = 1
 _HOP_BY_HOP = {"authorization", "connection", "keep-alive", "proxy-authorization", "transfer-encoding"}
 
 
@@ -70,10 +82,36 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "fleetfit"
     sys_version = ""
 
+    def setup(self) -> None:
+        self.timeout = self.server.connection_timeout_s  # StreamRequestHandler sets it on the socket
+        super().setup()
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self._serve()
+        try:
+            self._serve()
+        except TimeoutError:  # the client stopped sending its body: drop the connection
+            self.close_connection = True
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (unknown method, request line too long, malformed, timeout) as JSON,
+        like every other answer, instead of its HTML page."""
+        text = message or self.responses.get(code, ("error",))[0]
+        body = json.dumps({"error": f"{text}"[:500]}).encode()
+        self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":  # a line it could not parse: answer HTTP/1.1
+            self.request_version = "HTTP/1.1"
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:  # the client is gone (a half-open connection closed): nothing to tell it
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """The handler logs each request (without query or headers); http.server's line would repeat it."""
@@ -187,17 +225,79 @@ def _from_proxy(reply: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
 
 class FleetfitHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], *, token: str | None, max_body_bytes: int) -> None:
         self.token = None if token is None else token.encode()
         self.max_body_bytes = max_body_bytes
         self.lock = threading.Lock()
+        self.connection_timeout_s = CONNECTION_TIMEOUT_S
+        self.max_connections = MAX_CONNECTIONS
+        self.max_per_client = MAX_PER_CLIENT
+        self._open: Counter[str] = Counter()  # handler threads per source address
+        self._open_lock = threading.Lock()
+        self.refused = 0  # connections answered 503 because a bound was reached
         from fleetfit.api.handler import handle_event
 
         self.handle = handle_event
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-request is routine, not a traceback on stderr; anything else is printed."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+    @property
+    def open_connections(self) -> int:
+        with self._open_lock:
+            return sum(self._open.values())
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Start a handler thread, unless the bounds are reached: then answer 503 at once and close."""
+        client = str(client_address[0])
+        with self._open_lock:
+            full = sum(self._open.values()) >= self.max_connections or self._open[client] >= self.max_per_client
+            if not full:
+                self._open[client] += 1
+        if full:
+            self.refused += 1
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._release(client)
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release(str(client_address[0]))
+
+    def _release(self, client: str) -> None:
+        with self._open_lock:
+            self._open[client] -= 1
+            if self._open[client] <= 0:
+                del self._open[client]
+
+    def _refuse(self, request: Any) -> None:
+        body = json.dumps({"error": "the server is busy: too many open connections; retry"}).encode()
+        head = (
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Retry-After: {_BUSY_RETRY_AFTER_S}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        try:
+            request.setblocking(False)  # the accepting thread never waits on a client
+            request.send(head.encode() + body)
+        except OSError:
+            pass
+        self.shutdown_request(request)
 
 
 def make_server(

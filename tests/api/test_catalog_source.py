@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import zlib
 from typing import Any
 
 import pytest
@@ -105,3 +106,73 @@ def test_only_the_bundled_bytes_skip_validation(engine: Any, catalog_bytes: byte
     doc["models"][0]["name"] = 12345  # valid JSON, wrong type: must be caught, not trusted
     with pytest.raises(engine.catalog_error):
         engine.load_catalog_bytes(gzip.compress(_json.dumps(doc).encode()), "s3://b/k")
+
+
+# -- a gzip bomb in the catalog object (issue 11): decompression is bounded, MemoryError keeps the last good ----
+def _gzip_bomb(decompressed_mib: int) -> bytes:
+    """Zeros that inflate to `decompressed_mib` MiB, built in chunks (the test never holds them)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip header and trailer
+    chunk = b"\0" * (1024 * 1024)
+    parts = [packer.compress(chunk) for _ in range(decompressed_mib)]
+    return b"".join(parts) + packer.flush()
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(engine: Any) -> None:
+    import tracemalloc
+
+    from fleetfit.catalog import MAX_CATALOG_JSON_BYTES
+
+    bomb = _gzip_bomb(MAX_CATALOG_JSON_BYTES // 2**20 + 64)
+    assert len(bomb) < 2 * 1024 * 1024  # small on the wire: only the inflated size gives it away
+    tracemalloc.start()
+    try:
+        with pytest.raises(engine.catalog_error, match="inflates past"):
+            engine.load_catalog_bytes(bomb, "s3://b/k")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MAX_CATALOG_JSON_BYTES + 32 * 2**20
+
+
+class _ExhaustedEngine:
+    """The engine's shape, with a loader that runs out of memory (what an unbounded inflate did)."""
+
+    def __init__(self) -> None:
+        self.catalog_error = FAKE_ENGINE.catalog_error
+        self.load_bundled = FAKE_ENGINE.load_bundled
+        self.fail = False
+
+    def load_catalog_bytes(self, data: bytes, source: str) -> Any:
+        if self.fail:
+            raise MemoryError
+        return FAKE_ENGINE.load_catalog_bytes(data, source)
+
+
+def test_memory_error_while_loading_keeps_the_last_good(s3: Any, caplog: pytest.LogCaptureFixture) -> None:
+    s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=fake_catalog_bytes(("a/one",)))
+    ticker, engine = Ticker(), _ExhaustedEngine()
+    src = S3Catalogs(engine, bucket=BUCKET, key=CATALOG_KEY, client=s3, refresh_s=300, monotonic=ticker)  # type: ignore[arg-type]
+    good = src.current()
+    s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=fake_catalog_bytes(("a/one", "b/two")))
+    engine.fail = True
+    ticker.t += 301
+    assert src.current() is good
+    assert "keeping the last good catalog" in caplog.text
+
+
+class _NoLength:
+    """An S3 client whose answers carry no ContentLength: the body read must still be bounded."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def get_object(self, **kwargs: Any) -> Any:
+        obj = dict(self.client.get_object(**kwargs))
+        obj.pop("ContentLength", None)
+        return obj
+
+
+def test_an_object_without_a_length_is_still_bounded(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=fake_catalog_bytes(("a/one",)) + b"\0" * 4096)
+    src = S3Catalogs(FAKE_ENGINE, bucket=BUCKET, key=CATALOG_KEY, client=_NoLength(s3), max_bytes=1024)
+    assert src.current() is FAKE_ENGINE.load_bundled() and src.info().source == "bundled"

@@ -235,6 +235,7 @@ class IngestServer:
         self.received: list[Received] = []
         self.accepted: list[str] = []  # report ids stored, in arrival order
         self.reports: dict[str, dict[str, Any]] = {}
+        self.poison: set[str] = set()  # report ids this server always fails with a 500 (a server-side bug)
         self._script: list[Scripted] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -294,6 +295,8 @@ class IngestServer:
             if path != "/api/v1/reports":
                 return 404, {"error": f"no route {path}"}, {}
             report = json.loads(body)
+            if report.get("report_id") in self.poison:
+                return 500, {"error": "internal error"}, {}
             key = headers.get("Idempotency-Key", "")
             if key != report.get("report_id"):
                 return 400, {"error": "Idempotency-Key must equal report_id"}, {}

@@ -2,7 +2,8 @@
 
 Handlers stay thin: parse, authorise, call the store and the engine, answer. Errors are JSON
 ``{"error": ...}`` naming what was wrong: 400 bad query or path value, 403 not allowed, 404 unknown node
-or route, 413 body too large, 415 not JSON, 422 invalid body, 503 store unavailable.
+or route, 409 a report_id already stored with another body, 413 body too large, 415 not JSON, 422 invalid
+body (or a value the store cannot hold), 503 store unavailable (with Retry-After).
 """
 
 import json
@@ -37,7 +38,7 @@ from fleetfit.api.models import (
 from fleetfit.api.services import Services, current
 from fleetfit.api.telemetry import count, logger
 from fleetfit.contract import Envelope, Node, Report, System
-from fleetfit.store import BadPageToken, NodeRecord, StoredReport, StoreError
+from fleetfit.store import BadPageToken, NodeRecord, ReportConflict, ReportRefused, StoredReport, StoreError
 
 JSON = "application/json"
 app = APIGatewayRestResolver(enable_validation=True, debug=False)
@@ -69,6 +70,7 @@ _ERROR_DOCS = {
     400: "A query or path value is invalid (the message names it)",
     403: "The caller may not do this",
     404: "Unknown node (or, on fleet routes, unknown model)",
+    409: "This report_id is already stored for the node with a different body",
     413: "Body too large",
     422: "The body is invalid (the message names the field)",
     501: "This deployment's engine cannot answer fleet-wide questions",
@@ -111,10 +113,27 @@ def _unauthenticated(exc: Unauthenticated) -> Response:
     return error_response(403, str(exc))
 
 
+# A store that failed (throttled, unreachable) recovers in seconds: DynamoDB's on-demand tables adapt within
+# minutes, and the probe's backoff spreads the retries; a client honouring Retry-After waits this long first.
+STORE_RETRY_AFTER_S = 5
+
+
+@app.exception_handler(ReportConflict)
+def _conflict(exc: ReportConflict) -> Response:
+    return error_response(409, str(exc))
+
+
+@app.exception_handler(ReportRefused)
+def _refused(exc: ReportRefused) -> Response:
+    return error_response(422, str(exc))
+
+
 @app.exception_handler(StoreError)
 def _store_down(exc: StoreError) -> Response:
     logger.error("fleet store failure", reason=str(exc))
-    return error_response(503, "the fleet store is unavailable; retry later")
+    response = error_response(503, f"the fleet store is unavailable; retry in {STORE_RETRY_AFTER_S} s")
+    response.headers["Retry-After"] = str(STORE_RETRY_AFTER_S)
+    return response
 
 
 @app.not_found
@@ -136,8 +155,21 @@ def _svc() -> Services:
     return current()
 
 
+# Query parameters the engine reads as integers. Python's int() takes other scripts' digits ('²' passes
+# str.isdigit, then fails) and refuses more than 4,300 digits: both are refused here, naming the parameter.
+_INTEGER_PARAMS = ("limit", "top", "n", "max_context")
+_INTEGER_DIGITS = 12
+
+
 def _params() -> dict[str, str]:
-    return dict(app.current_event.query_string_parameters or {})
+    params = dict(app.current_event.query_string_parameters or {})
+    for name in _INTEGER_PARAMS:
+        value = params.get(name)
+        if value is not None and value != "" and not (value.isascii() and value.isdigit()):
+            raise ApiError(400, f"invalid {name} value: expected a non-negative integer in ASCII digits")
+        if value is not None and len(value) > _INTEGER_DIGITS:
+            raise ApiError(400, f"invalid {name} value: more than {_INTEGER_DIGITS} digits")
+    return params
 
 
 def _node_id(raw: str | None) -> str | None:
@@ -156,6 +188,8 @@ def _query(svc: Services, params: dict[str, str], route: str, name: str | None =
         return svc.engine.query(params, route, name)
     except svc.engine.query_error as exc:
         raise ApiError(400, str(exc)) from exc
+    except (ValueError, OverflowError) as exc:  # a value the parser did not foresee: still the caller's input
+        raise ApiError(400, f"invalid query value: {str(exc)[:200]}") from exc
 
 
 def _fit(svc: Services, system: System, query: Any, node: Node, *, as_class: bool = False) -> str:
@@ -386,6 +420,12 @@ def _ingest(report: Report, path_node: str | None) -> Response:
     skew = (report.collected_at - now).total_seconds()
     if skew > svc.settings.max_clock_skew_s:
         raise ApiError(422, f"collected_at is {skew:.0f} s in the future: check the node's clock")
+    if -skew > svc.settings.history_days * 86400:
+        raise ApiError(
+            422,
+            f"collected_at is {-skew / 86400:.0f} days old, older than the {svc.settings.history_days} days of "
+            "history kept: check the node's clock",
+        )
     result = svc.store.put_report(report, received_at=now)
     count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
     logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)
@@ -400,7 +440,10 @@ _INGEST_DOC = {
         "description": "This report_id was already stored (a retry)",
         "content": {JSON: {"model": Envelope}},
     },
-    **{s: {"description": _ERROR_DOCS[s], "content": {JSON: {"model": ErrorBody}}} for s in (400, 403, 413, 422)},
+    **{
+        s: {"description": _ERROR_DOCS[s], "content": {JSON: {"model": ErrorBody}}}
+        for s in (400, 403, 409, 413, 422, 503)
+    },
 }
 
 

@@ -105,7 +105,10 @@ class S3Catalogs:
             if size > self._max_bytes:
                 obj["Body"].close()
                 raise ValueError(f"object is {size} bytes, over the {self._max_bytes}-byte limit")
-            data = obj["Body"].read()
+            data = obj["Body"].read(self._max_bytes + 1)  # bounded even when S3 sent no ContentLength
+            if len(data) > self._max_bytes:
+                obj["Body"].close()
+                raise ValueError(f"object is over the {self._max_bytes}-byte limit")
             catalog = self._engine.load_catalog_bytes(data, self.location)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
@@ -119,6 +122,9 @@ class S3Catalogs:
             return
         except (self._engine.catalog_error, ValueError) as exc:
             self._keep_last_good(f"the object is not a valid catalog: {exc}")
+            return
+        except MemoryError:  # an object that inflates past what this container holds
+            self._keep_last_good("loading the object ran out of memory")
             return
         previous = None if self._catalog is None else self._catalog.version
         self._catalog, self._source, self._etag = catalog, "s3", obj.get("ETag")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import gzip
 import hashlib
 import json
 import zlib
@@ -26,6 +25,9 @@ BUNDLED_CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.
 # SHA-256 of the bundled catalog as the build script wrote it after validating every entry. A bundled file
 # with this digest is the validated file, so loading skips re-validation; any other bytes are validated.
 BUNDLED_DIGEST_PATH = BUNDLED_CATALOG_PATH.with_name("catalog.sha256")
+# The most a catalog may inflate to: the bundled one is 5.6 MB of JSON; 128 MiB is 20x that, and bounds what
+# a gzip bomb (a few hundred KB that inflate to gigabytes) can make a 1 GB Lambda allocate.
+MAX_CATALOG_JSON_BYTES = 128 * 1024 * 1024
 
 
 # Lineage fields (infra/catalog/lineage.py) at their defaults are left out of the file to keep it small; loading
@@ -128,9 +130,11 @@ def load_catalog_bytes(data: bytes, source: str, *, trusted_digest: str | None =
     parsed without re-validating."""
     digest = hashlib.sha256(data).hexdigest()
     try:
-        text = gzip.decompress(data)
+        text = gunzip_bounded(data, MAX_CATALOG_JSON_BYTES)
     except (OSError, EOFError, zlib.error) as exc:
         raise CatalogError(f"invalid catalog from {source}: not gzip data ({exc})") from exc
+    except ValueError as exc:
+        raise CatalogError(f"invalid catalog from {source}: {exc}") from exc
     document = json.loads(text) if trusted_digest is not None and digest == trusted_digest else _validated(text, source)
     _restore_defaults(document["models"])
     return Catalog(
@@ -140,6 +144,33 @@ def load_catalog_bytes(data: bytes, source: str, *, trusted_digest: str | None =
         built_from=document["built_from"],
         built_at=document["built_at"],
     )
+
+
+_INFLATE_STEP = 8 * 1024 * 1024  # inflate in steps, so that no single buffer is much more than the limit
+
+
+def gunzip_bounded(data: bytes, limit: int) -> bytes:
+    """gzip.decompress, but never inflating past `limit` bytes (ValueError beyond). Takes concatenated members."""
+    out: list[bytes] = []
+    size, rest = 0, data
+    while rest:
+        inflater = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer checked (zlib manual)
+        pending = rest
+        while not inflater.eof:
+            chunk = inflater.decompress(pending, _INFLATE_STEP)
+            pending = inflater.unconsumed_tail
+            size += len(chunk)
+            if size > limit:
+                raise ValueError(f"the gzip data inflates past {limit} bytes")
+            out.append(chunk)
+            if not chunk and not pending:  # input used up before the end of the stream
+                break
+        if not inflater.eof:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        rest = inflater.unused_data
+        if rest.strip(b"\0") == b"":  # trailing zero padding, as gzip.decompress allows
+            break
+    return b"".join(out)
 
 
 def _validated(text: bytes, source: str) -> dict[str, Any]:

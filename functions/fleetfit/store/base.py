@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -22,11 +23,31 @@ T = TypeVar("T")
 
 Outcome = Literal["latest", "older", "duplicate"]
 """What ingesting a report did: it became the node's latest; it was stored in history but an equal-or-newer
-report stays latest; or its ``report_id`` was already stored for this node (nothing changed)."""
+report stays latest; or its ``report_id`` was already stored for this node with the same body (nothing
+changed). The same ``report_id`` with another body raises ``ReportConflict``."""
 
 
 class StoreError(Exception):
     """The backend failed (I/O, throttling); the API answers 503, never 500 with details."""
+
+
+class ReportRefused(ValueError):
+    """The backend can never hold this report (a value out of its range): a permanent 422, not "retry later"."""
+
+
+class ReportConflict(Exception):
+    """This ``report_id`` is already stored for the node with another body: a 409 (a retry sends the same body)."""
+
+    def __init__(self, node_id: str, report_id: str) -> None:
+        super().__init__(
+            f"report_id {report_id!r} is already stored for node {node_id!r} with a different body; "
+            "a new report needs a new report_id"
+        )
+
+
+def body_digest(body: str) -> str:
+    """SHA-256 of a report as the stores write it (``model_dump_json``): what a retry must match."""
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class BadPageToken(ValueError):
@@ -37,7 +58,8 @@ def iso(ts: datetime) -> str:
     """UTC timestamp with fixed width, so that string order is time order (both stores compare strings)."""
     if ts.tzinfo is None:
         raise ValueError("timestamps must carry a timezone")
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = ts.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"  # %Y is not zero-padded below year 1000 on glibc
 
 
 def parse_iso(text: str) -> datetime:

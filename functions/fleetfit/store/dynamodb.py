@@ -38,16 +38,19 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetfit.contract import Report, System
+from fleetfit.contract import STORED, Report, System
 from fleetfit.store.base import (
     BadPageToken,
     ClassRecord,
     IngestResult,
     NodeRecord,
     Page,
+    ReportConflict,
+    ReportRefused,
     Store,
     StoredReport,
     StoreError,
+    body_digest,
     decode_token,
     encode_token,
     iso,
@@ -110,6 +113,9 @@ TABLE_DEFINITION: dict[str, Any] = {
 # (so that the class counts written in the same transaction are the right ones).
 _NEWER_IN_CLASS = "hw_class = :k AND (collected_at < :c OR (collected_at = :c AND report_id < :r))"
 _ATTEMPTS = 5
+# Cancellation reasons worth another try of the same transaction (DynamoDB API reference, TransactWriteItems:
+# "CancellationReasons"): a concurrent write to one of its items, or throttling of the table or an index.
+_RETRIED_REASONS = ("TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded")
 
 
 class _Duplicate(Exception):
@@ -139,10 +145,12 @@ class DynamoStore(Store):
         expires = str(int((received_at + timedelta(days=self.history_days)).timestamp()))
         pk = _node_pk(report.node_id)
         body = report.model_dump_json()
+        digest = body_digest(body)
         guard = {
             "PK": {"S": pk},
             "SK": {"S": f"RID#{report.report_id}"},
             "collected_at": {"S": collected},
+            "digest": {"S": digest},
             "expires_at": {"N": expires},
         }
         history = {
@@ -160,21 +168,54 @@ class DynamoStore(Store):
         try:
             outcome = self._move_latest(stored, body, class_json, extra=[guard_put, history_put])
         except _Duplicate:
-            # Seen before. An earlier attempt may have stored it without the latest: repair (newer-wins).
+            # Seen before: the same body is a retry; another body under that id is a conflict (nothing written).
+            self._same_body(report, digest)
+            # An earlier attempt may have stored it without the latest: repair (newer-wins).
             self._move_latest(stored, body, class_json, extra=[])
             return IngestResult(outcome="duplicate", latest=self._latest_or(stored))
         if outcome == "latest":
             return IngestResult(outcome="latest", latest=stored)
-        try:
-            self.client.transact_write_items(TransactItems=[guard_put, history_put])
-        except ClientError as exc:
-            again = _cancellation(exc)
-            if again is None or again[0][0] != "ConditionalCheckFailed":
-                raise StoreError(f"DynamoDB ingest failed: {_code(exc)}") from exc
-            return IngestResult(outcome="duplicate", latest=self._latest_or(stored))
-        except BotoCoreError as exc:
-            raise StoreError(f"DynamoDB ingest failed: {type(exc).__name__}") from exc
+        for attempt in range(_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=[guard_put, history_put])
+                break
+            except ClientError as exc:
+                again = _cancellation(exc)
+                if again is not None and again[0][0] == "ConditionalCheckFailed":
+                    self._same_body(report, digest)
+                    return IngestResult(outcome="duplicate", latest=self._latest_or(stored))
+                if again is None or not any(c in _RETRIED_REASONS for c, _ in again) or attempt + 1 == _ATTEMPTS:
+                    raise _ingest_error(exc, again) from exc
+                time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+            except BotoCoreError as exc:
+                raise StoreError(f"DynamoDB ingest failed: {type(exc).__name__}") from exc
         return IngestResult(outcome="older", latest=self._latest_or(stored))
+
+    def _same_body(self, report: Report, digest: str) -> None:
+        """Raise ReportConflict unless the stored report under this id has this body digest. A guard written
+        before guards carried a digest is compared through its history entry (gone: taken as the same)."""
+        pk = _node_pk(report.node_id)
+        guard = self._call(
+            "get_item",
+            TableName=self.table,
+            Key={"PK": {"S": pk}, "SK": {"S": f"RID#{report.report_id}"}},
+            ConsistentRead=True,
+        ).get("Item")
+        if guard is None:
+            return
+        stored = _s(guard, "digest")
+        if stored is None:
+            entry = self._call(
+                "get_item",
+                TableName=self.table,
+                Key={"PK": {"S": pk}, "SK": {"S": f"REPORT#{guard['collected_at']['S']}#{report.report_id}"}},
+                ProjectionExpression="#r",
+                ExpressionAttributeNames={"#r": "report"},
+                ConsistentRead=True,
+            ).get("Item")
+            stored = None if entry is None else body_digest(entry["report"]["S"])
+        if stored is not None and stored != digest:
+            raise ReportConflict(report.node_id, report.report_id)
 
     def _move_latest(
         self, stored: StoredReport, body: str, class_json: str, *, extra: list[dict[str, Any]]
@@ -199,19 +240,22 @@ class DynamoStore(Store):
             except ClientError as exc:
                 reasons = _cancellation(exc)
                 if reasons is None:
-                    raise StoreError(f"DynamoDB ingest failed: {_code(exc)}") from exc
+                    raise _ingest_error(exc, None) from exc
+                error = _ingest_error(exc, reasons)
             except BotoCoreError as exc:
                 raise StoreError(f"DynamoDB ingest failed: {type(exc).__name__}") from exc
             codes = [code for code, _ in reasons]
             if extra and codes[0] == "ConditionalCheckFailed":
                 raise _Duplicate
-            if "TransactionConflict" in codes:  # another write to this node or class count: try again shortly
+            if any(c in _RETRIED_REASONS for c in codes):  # a concurrent write, or throttling: try again shortly
+                if attempt + 1 == _ATTEMPTS:
+                    raise error
                 time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
                 continue
             at = len(extra)
             others = [c for i, c in enumerate(codes) if i != at]
             if codes[at] != "ConditionalCheckFailed" or any(c not in (None, "None") for c in others):
-                raise StoreError(f"DynamoDB ingest was cancelled: {', '.join(str(c) for c in codes)}")
+                raise error
             old = reasons[at][1]
             if old is None and expected is None:  # a client that did not return the item: read it
                 old = self._raw_latest(stored.report.node_id)
@@ -265,7 +309,7 @@ class DynamoStore(Store):
             "received_at": {"S": iso(stored.received_at)},
             "hw_class": {"S": stored.hw_class},
             "backend": {"S": s.backend},
-            "gpu_count": {"N": str(s.gpu_count)},
+            "gpu_count": {"N": str(int(s.gpu_count))},
             "probe_version": {"S": r.probe_version},
             "report": {"S": body},
         }
@@ -273,7 +317,7 @@ class DynamoStore(Store):
             if value is not None:
                 item[name] = {"S": value}
         if s.gpu_vram_gb is not None:
-            item["gpu_vram_gb"] = {"N": repr(float(s.gpu_vram_gb))}
+            item["gpu_vram_gb"] = {"N": _number(s.gpu_vram_gb)}
         if expected_class is None:
             return {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
         return {
@@ -493,6 +537,24 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "unknown"))
 
 
+def _number(value: float) -> str:
+    """A float as a DynamoDB number: those hold 38 significant digits and magnitudes 1e-130 to 1e126 (DynamoDB
+    Developer Guide, "Supported data types"); 6 decimals of a GiB are a few kilobytes, beyond any reading."""
+    return repr(round(float(value), 6))
+
+
+def _ingest_error(exc: ClientError, reasons: list[tuple[str | None, dict[str, Any] | None]] | None) -> Exception:
+    """What a failed ingest means: a value DynamoDB can never hold is a permanent refusal (ReportRefused, 422);
+    anything else (throttling, outage) is a StoreError (503, retry)."""
+    codes = [str(c) for c, _ in reasons or [] if c not in (None, "None")]
+    if _code(exc) == "ValidationException" or "ValidationError" in codes:
+        message = str(exc.response.get("Error", {}).get("Message", ""))[:200]
+        return ReportRefused(f"the fleet store cannot hold this report: {message or 'a value is out of range'}")
+    if reasons is None:
+        return StoreError(f"DynamoDB ingest failed: {_code(exc)}")
+    return StoreError(f"DynamoDB ingest was cancelled: {', '.join(codes) or _code(exc)}")
+
+
 def _cancellation(exc: ClientError) -> list[tuple[str | None, dict[str, Any] | None]] | None:
     """Per transaction item: the cancellation code and the item as stored (when ALL_OLD returned it)."""
     if _code(exc) != "TransactionCanceledException":
@@ -529,7 +591,7 @@ def _s(item: dict[str, Any], name: str) -> str | None:
 
 def _stored(item: dict[str, Any]) -> StoredReport:
     return StoredReport(
-        report=Report.model_validate(json.loads(item["report"]["S"])),
+        report=Report.model_validate(json.loads(item["report"]["S"]), context=STORED),
         received_at=parse_iso(item["received_at"]["S"]),
         hw_class=item["hw_class"]["S"],
     )
@@ -539,7 +601,7 @@ def _class(item: dict[str, Any]) -> ClassRecord:
     digest = item.get("digest")
     return ClassRecord(
         hw_class=item["hw_class"]["S"],
-        system=System.model_validate_json(item["system"]["S"]),
+        system=System.model_validate_json(item["system"]["S"], context=STORED),
         first_seen=parse_iso(item["first_seen"]["S"]),
         nodes=max(0, int(item["nodes"]["N"])),
         digest_version=_s(item, "digest_version"),

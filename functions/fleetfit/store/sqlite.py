@@ -6,13 +6,14 @@ connection guarded by a lock, so the threaded local server can share it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from fleetfit.contract import Report, System
+from fleetfit.contract import STORED, Report, System
 from fleetfit.store.base import (
     BadPageToken,
     ClassRecord,
@@ -20,9 +21,12 @@ from fleetfit.store.base import (
     NodeRecord,
     Outcome,
     Page,
+    ReportConflict,
+    ReportRefused,
     Store,
     StoredReport,
     StoreError,
+    body_digest,
     decode_token,
     encode_token,
     iso,
@@ -60,6 +64,7 @@ CREATE TABLE IF NOT EXISTS reports (
     received_at  TEXT NOT NULL,
     hw_class     TEXT NOT NULL,
     report       TEXT NOT NULL,
+    digest       TEXT,
     PRIMARY KEY (node_id, report_id)
 );
 CREATE INDEX IF NOT EXISTS reports_by_time ON reports (node_id, collected_at DESC, report_id DESC);
@@ -115,9 +120,17 @@ class SqliteStore(Store):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            self._add_digest_column()
             self._register_existing_classes()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the fleet database {self.path}: {exc}") from exc
+
+    def _add_digest_column(self) -> None:
+        """A database written before reports carried their body digest: add the column (old rows stay NULL and
+        are compared by their stored body)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(reports)").fetchall()}
+        if "digest" not in columns:
+            self._db.execute("ALTER TABLE reports ADD COLUMN digest TEXT")
 
     def _register_existing_classes(self) -> None:
         """A database written before the class registry existed: register the classes of its nodes once."""
@@ -131,7 +144,7 @@ class SqliteStore(Store):
         self._db.execute("BEGIN IMMEDIATE")
         for hw_class, count, first_seen in counts:
             (body,) = self._db.execute("SELECT report FROM nodes WHERE hw_class = ? LIMIT 1", (hw_class,)).fetchone()
-            system = class_system(Report.model_validate_json(body).system).model_dump_json()
+            system = class_system(Report.model_validate_json(body, context=STORED).system).model_dump_json()
             self._db.execute(
                 "INSERT OR IGNORE INTO classes (hw_class, system, first_seen, nodes) VALUES (?, ?, ?, ?)",
                 (hw_class, system, first_seen, count),
@@ -149,14 +162,22 @@ class SqliteStore(Store):
         body = report.model_dump_json()
         cutoff = iso(received_at - timedelta(days=self.history_days))
         outcome: Outcome
+        digest = body_digest(body)
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 cur = self._db.execute(
-                    "INSERT OR IGNORE INTO reports VALUES (?, ?, ?, ?, ?, ?)",
-                    (report.node_id, report.report_id, collected, received, hw_class, body),
+                    "INSERT OR IGNORE INTO reports (node_id, report_id, collected_at, received_at, hw_class, report, "
+                    "digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (report.node_id, report.report_id, collected, received, hw_class, body, digest),
                 )
                 if cur.rowcount == 0:
+                    stored_body, stored_digest = self._db.execute(
+                        "SELECT report, digest FROM reports WHERE node_id = ? AND report_id = ?",
+                        (report.node_id, report.report_id),
+                    ).fetchone()
+                    if (stored_digest or body_digest(str(stored_body))) != digest:
+                        raise ReportConflict(report.node_id, report.report_id)
                     outcome = "duplicate"
                 else:
                     before = self._db.execute("SELECT hw_class FROM nodes WHERE node_id = ?", (report.node_id,))
@@ -182,11 +203,21 @@ class SqliteStore(Store):
                 self._db.execute("COMMIT")
                 latest = self._latest_locked(report.node_id)
             except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                self._rollback()
                 raise StoreError(f"fleet database write failed: {exc}") from exc
+            except (OverflowError, ValueError) as exc:  # a value SQLite cannot bind (int > 2^63, lone surrogate)
+                self._rollback()
+                raise ReportRefused(f"the fleet database cannot hold this report: {exc}") from exc
+            except BaseException:  # anything else, a conflict included: never leave the write transaction open
+                self._rollback()
+                raise
         assert latest is not None  # the node row exists once a report was inserted
         return IngestResult(outcome=outcome, latest=latest)
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:  # an unusable connection: the next BEGIN reports it as a StoreError
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     # -- reads ------------------------------------------------------------------------------------------
     def latest(self, node_id: str) -> StoredReport | None:
@@ -310,7 +341,7 @@ class SqliteStore(Store):
 
 def _stored(row: tuple[object, ...]) -> StoredReport:
     return StoredReport(
-        report=Report.model_validate_json(str(row[0])),
+        report=Report.model_validate_json(str(row[0]), context=STORED),
         received_at=parse_iso(str(row[1])),
         hw_class=str(row[2]),
     )
@@ -321,7 +352,7 @@ def _class(row: tuple[object, ...]) -> ClassRecord:
     digest = row[5] if len(row) > 5 else None
     return ClassRecord(
         hw_class=str(row[0]),
-        system=System.model_validate_json(str(row[1])),
+        system=System.model_validate_json(str(row[1]), context=STORED),
         first_seen=parse_iso(str(row[2])),
         nodes=max(0, int(row[3])),  # type: ignore[call-overload]
         digest_version=None if digest_version is None else str(digest_version),
