@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 HERE = Path(__file__).resolve().parent
-KINDS = ("chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech")
+KINDS = ("chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech", "diffusion")
 # Fine-tunes, abliterations and re-uploads keep the parameter count exactly; MLX-only entries unpacked from
 # packed word counts land within ~2 % of it. 5 % keeps those and still separates 7 B from 8 B siblings.
 PARAMS_TOLERANCE = 0.05

@@ -161,6 +161,10 @@ def test_first_party_follows_the_organisation_list(name: str, first_party: bool)
         ("bigcode/starcoder2-15b-instruct-v0.1", 15_957_889_024, {}, "chat"),
         ("answerdotai/ModernBERT-large", 395_000_000, {"architecture": "modernbert"}, "embedding"),
         ("microsoft/Florence-2-large", 777_000_000, {"architecture": "florence2"}, "ocr"),
+        ("inclusionAI/LLaDA2.0-mini", 16_255_999_552, {"architecture": "llada2_moe"}, "diffusion"),
+        ("google/diffusiongemma-26B-A4B-it", 25_800_000_000, {"architecture": "diffusion_gemma"}, "diffusion"),
+        ("Dream-org/Dream-v0-Instruct-7B", 7_615_616_512, {"architecture": "Dream"}, "diffusion"),
+        ("Gustavosta/MagicPrompt-Stable-Diffusion", 137_022_720, {"architecture": "gpt2"}, "chat"),  # a GPT-2
     ],
 )
 def test_kind_by_name_and_pipeline(name: str, params: int, fields: dict[str, Any], kind: str) -> None:

@@ -273,7 +273,7 @@ def test_gpu_rows_carry_no_cpu_basis() -> None:
     assert basis["ram_effective_gbps"] is None and basis["cpu_limit"] is None
 
 
-@pytest.mark.parametrize("kind", ["base", "guard", "reward", "draft", "stub"])
+@pytest.mark.parametrize("kind", ["base", "guard", "reward", "draft", "stub", "diffusion"])
 def test_repos_that_are_no_assistant_never_lead_general(kind: str) -> None:
     big = dict(BIG, name=f"lab/Chat-70B-{kind}", kind=kind)
     small = dense_entry("lab/Chat-3B", 3_212_749_824, layers=28, hidden=3072, heads=24, ffn=8192, first_party=True)

@@ -19,7 +19,7 @@ SCHEMA_VERSION = 1
 Category = Literal["General", "Coding", "Reasoning", "Chat", "Multimodal", "Embedding"]
 Confidence = Literal["high", "medium", "low"]
 # What a repository is (infra/catalog/repo_kinds.json): only "chat" is an instruction/chat model for every use case.
-Kind = Literal["chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech"]
+Kind = Literal["chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech", "diffusion"]
 Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 Positive = Annotated[int, Field(ge=1)]
 
