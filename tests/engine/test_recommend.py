@@ -90,6 +90,18 @@ M3_MAX = apple_system("Apple M3 Max", 128.0)
 RTX_4090 = gpu_system("NVIDIA GeForce RTX 4090", 23.99, ram=64.0)
 
 
+def test_a_better_fit_level_wins_over_headroom_bought_with_a_q3_rung() -> None:
+    """A 27B dense model on a 24 GB card: the highest rung that fits is headroom-capped (marginal), Q3_K_M
+    would score more headroom but is marginal by its tier; the served rung is Q4 class or better, not Q3."""
+    fit = catalog_fit("Qwen/Qwen3.8-27B", RTX_4090)
+    top = catalog_fit("Qwen/Qwen3.8-27B", RTX_4090, quant=fit.traded[0] if fit.traded else fit.placement.quant)
+    assert fit.placement.mode == "gpu" and fit.fit_level in ("good", "perfect")
+    assert fit.placement.quant in ("Q4_K_M", "Q5_K_M", "Q6_K")
+    assert FIT_ORDER[fit.fit_level] >= FIT_ORDER[top.fit_level]
+    q3 = catalog_fit("Qwen/Qwen3.8-27B", RTX_4090, quant="Q3_K_M")
+    assert q3.fit_level == "marginal" and FIT_ORDER[fit.fit_level] > FIT_ORDER[q3.fit_level]
+
+
 # (model, system, runtime, quant, most GiB it may need)
 RUNTIME_CASES = [
     # The official repo has an MLX build (mlx-6bit: 89.7 GB, fit score 30); llama.cpp keeps MXFP4 at ~60 GB.

@@ -296,10 +296,12 @@ def serving_quant(
     profile: ModelProfile, hw: Hardware, options: Options, runtime: str, ladder: tuple[str, ...], context: int
 ) -> Fit:
     """The rung that serves best: run_mode gives the highest rung that fits and its mode; each lower rung that
-    fits in the same mode without lowering the fit level is scored too, and the best score wins (a
-    bandwidth-bound CPU or offload path gains more speed than a Q8_0 -> Q4_K_M step costs in quality).
-    Scores along the ladder rise then fall, so the walk stops at the first rung that scores lower. Rungs are
-    compared without the model's own evidence (_Served.serving), which is the same at every rung."""
+    fits in the same mode is scored too. A better fit level wins first (a rung that lifts a headroom-capped
+    "marginal" to "good" or "perfect" beats one that stays marginal; a Q3 rung never displaces a "good" Q4),
+    then the better score (a bandwidth-bound CPU or offload path gains more speed than a Q8_0 -> Q4_K_M step
+    costs in quality). Levels only fall and scores rise then fall down the ladder, so the walk stops at the
+    first rung that loses on either. Rungs are compared without the model's own evidence
+    (_Served.serving), which is the same at every rung."""
     top = _served(
         profile, hw, runtime, context, run_mode(profile, hw, ladder, context, options.kv_quant), options.kv_quant
     )
@@ -308,16 +310,21 @@ def serving_quant(
         # The most a lower rung could score: full speed and fit, and the context score of the whole window.
         most_context = round(scoring.context(profile.context_length, profile.category), 1)
         for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
-            if scoring.composite(-QUANTS[quant].quality_penalty, 100.0, 100.0, most_context) <= best.serving:
+            capped = best.placement.utilization > scoring.HEADROOM  # a lower rung may still lift the level
+            if (
+                not capped
+                and scoring.composite(-QUANTS[quant].quality_penalty, 100.0, 100.0, most_context) <= best.serving
+            ):
                 break  # neither this rung nor any below can serve better
             placement = run_mode(profile, hw, (quant,), context, options.kv_quant)
             if not placement.fits or placement.mode != top.placement.mode:
                 break
             candidate = _served(profile, hw, runtime, context, placement, options.kv_quant)
-            if FIT_ORDER[candidate.level] < FIT_ORDER[top.level] or candidate.serving < best.serving:
-                break
-            if candidate.serving > best.serving:
+            rise = FIT_ORDER[candidate.level] - FIT_ORDER[best.level]
+            if rise > 0 or (rise == 0 and candidate.serving > best.serving):
                 best = candidate
+            elif rise < 0 or candidate.serving < best.serving:
+                break
     fit = _fit(profile, hw, options, runtime, ladder, context, best)
     if best is not top:
         fit.traded = (top.placement.quant, round(top.tps, 1))
