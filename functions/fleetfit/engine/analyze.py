@@ -475,7 +475,8 @@ def cpu_basis_note(hw: Hardware, placement: Placement) -> str:
     if cpu_limit(hw, placement) == "compute":
         per_thread = CPU_GBPS_PER_THREAD["arm" if hw.arm else "x86"] / placement.weights.cpu_cost
         return (
-            f"CPU decode estimated at {used:.0f} GB/s: {hw.cpu_threads} threads x {per_thread:g} GB/s of "
+            f"CPU decode estimated at {used:.0f} GB/s: {hw.cpu_threads} thread{'s' if hw.cpu_threads != 1 else ''} x "
+            f"{per_thread:.1f} GB/s of "
             f"dequantization, under {CPU_EFFICIENCY:.0%} of the RAM's {peak:.0f} GB/s ({source})"
         )
     return f"CPU decode estimated at {used:.0f} GB/s: {CPU_EFFICIENCY:.0%} of the RAM's {peak:.0f} GB/s ({source})"
