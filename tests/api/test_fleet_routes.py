@@ -15,6 +15,7 @@ import pytest
 from fleetfit.api import services as services_mod
 from fleetfit.api.engine_port import EnginePort
 from fleetfit.api.settings import Settings
+from fleetfit.catalog import load_bundled
 from fleetfit.contract import System
 from fleetfit.fleet.service import forget_digests
 from fleetfit.store.samples import (
@@ -238,6 +239,14 @@ def test_summary(fleet_call: Call, clock: Clock) -> None:
     assert {b["backend"]: b["nodes"] for b in s["backends"]} == {"CUDA": 4, "CPU (x86)": 2, "Metal": 1}
     levels = s["models_by_best_fit"]
     assert sum(levels.values()) == s["catalog_models"] and levels["perfect"] > levels["too_tight"]
+    # What the fleet runs best: models of the default top lists, most nodes first, one per variant group.
+    best = s["best_models"]
+    assert 5 <= len(best) <= 10 and best[0]["nodes"] >= best[-1]["nodes"]
+    assert [b["nodes"] for b in best] == sorted((b["nodes"] for b in best), reverse=True)
+    catalog = load_bundled()
+    groups = [catalog.find(b["name"])["group"] for b in best]  # type: ignore[index]
+    assert len(set(groups)) == len(groups)
+    assert all(1 <= b["best_rank"] <= 5 and 1 <= b["classes"] <= 4 and b["nodes"] <= 7 for b in best)
     again = fleet_call("GET", "/api/v1/fleet/summary")
     assert again.body == s
     forget_digests()  # another process: the classes' digests are read back from the store

@@ -129,3 +129,25 @@ def test_replica_limit_stops_early() -> None:
     profile = profile_of(CATALOG, LLAMA_8B)
     assert profile is not None
     assert [r.cards for r in replicas_on(profile, H100X8, CATALOG, limit=3)] == [(0,), (1,), (2,)]  # type: ignore[arg-type]
+
+
+def test_leaders_are_the_models_that_lead_the_most_fresh_nodes() -> None:
+    from fleetfit.engine.fleetwide import Digest, leaders
+
+    def d(*top: str, variants: tuple[int, ...] = ()) -> Digest:
+        return Digest(catalog_version="v", models=10, at_least=(b"", b"", b""), top=top, variants=variants)
+
+    rows = leaders(
+        [
+            (d("a/x", "a/y", "a/z", "a/w", "a/v", "a/sixth", variants=(3, 1, 1, 1, 1, 1)), 10),
+            (d("a/y", "a/x"), 2),
+            (d("a/q"), 0),  # a class whose nodes are all stale leads nobody
+        ]
+    )
+    assert [(r["name"], r["nodes"], r["classes"], r["best_rank"]) for r in rows[:2]] == [
+        ("a/x", 12, 2, 1),
+        ("a/y", 12, 2, 1),
+    ]
+    assert rows[0]["variants"] == 3 and "a/sixth" not in {r["name"] for r in rows}  # top 5 of each class only
+    assert rows[-1]["name"] == "a/q" and rows[-1]["nodes"] == 0
+    assert len(leaders([(d(*(f"m/{i}" for i in range(5))), 1) for _ in range(3)], limit=3)) == 3

@@ -200,6 +200,14 @@ class BackendCount(BaseModel):
     stale_nodes: int
 
 
+class FleetLeader(BaseModel):
+    name: str
+    variants: int | None = Field(description="rows of its variant group it stands for (null: unknown)")
+    nodes: int = Field(description="fresh nodes whose default top list holds it")
+    classes: int = Field(description="hardware classes whose default top list holds it")
+    best_rank: int = Field(description="the best place it takes in any of those lists (1: first)")
+
+
 class FleetSummary(BaseModel):
     catalog_version: str
     catalog_models: int
@@ -210,6 +218,11 @@ class FleetSummary(BaseModel):
     backends: list[BackendCount]
     models_by_best_fit: dict[str, int] = Field(
         description="catalog models by the best fit any class with fresh nodes gives them (too_tight: none runs it)"
+    )
+    best_models: list[FleetLeader] = Field(
+        default_factory=list,
+        description="extra: what the fleet runs best: the models in the default /models/top (one row per variant "
+        "group) of the most fresh nodes, at most 10",
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import RUN_MODE_LABELS, Node, System
@@ -144,6 +145,25 @@ def best_levels(digests: Iterable[Digest], models: int) -> dict[str, int]:
         "marginal": at_least[0] - at_least[1],
         "too_tight": models - at_least[0],
     }
+
+
+LEADERS_PER_CLASS = 5  # a class "leads with" the models of its default /models/top (llmfit's default limit: 5)
+
+
+def leaders(classes: Iterable[tuple[Digest, int]], limit: int = 10) -> list[dict[str, Any]]:
+    """What the fleet runs best: the models in the default top list of the most fresh nodes. `classes` pairs
+    each evaluated class's digest with its fresh nodes; a digest's top is one row per variant group, so
+    each model here stands for its group. Ordered by nodes led, then the best rank reached, then name."""
+    found: dict[str, dict[str, Any]] = {}
+    for d, nodes in classes:
+        for rank, name in enumerate(d.top[:LEADERS_PER_CLASS], start=1):
+            row = found.setdefault(name, {"name": name, "variants": None, "nodes": 0, "classes": 0, "best_rank": rank})
+            row["nodes"] += nodes
+            row["classes"] += 1
+            row["best_rank"] = min(row["best_rank"], rank)
+            if rank <= len(d.variants):
+                row["variants"] = d.variants[rank - 1]
+    return sorted(found.values(), key=lambda r: (-r["nodes"], r["best_rank"], r["name"]))[:limit]
 
 
 def why(fit: Fit) -> str:

@@ -136,6 +136,14 @@ def render_summary(s: Mapping[str, Any]) -> str:
         f"Catalog ({s['catalog_models']} models): the fleet's fresh nodes run {runnable} — best fit perfect "
         f"{levels['perfect']}, good {levels['good']}, marginal {levels['marginal']}; {levels['too_tight']} fit nowhere"
     )
+    if s.get("best_models"):
+        rows = [
+            [m["name"], f"+{m['variants'] - 1}" if (m["variants"] or 1) > 1 else "", str(m["nodes"]),
+             str(m["classes"]), str(m["best_rank"])]
+            for m in s["best_models"]
+        ]  # fmt: skip
+        headers = (("Leads on", "<"), ("Variants", ">"), ("Nodes", ">"), ("Classes", ">"), ("Best rank", ">"))
+        out += ["", table(headers, rows)]
     if c["pending"]:
         out.append(f"({c['pending']} of {c['total']} classes not evaluated yet under this catalog: ask again shortly)")
     return "\n".join(out)

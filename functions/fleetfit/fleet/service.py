@@ -64,6 +64,8 @@ class FleetEngine:
     # (profile, system, catalog, *, max_context, quant, min_fit, limit) -> replicas one node holds, each with
     # its `cards` and `fit` (engine.fleetwide.replicas_on); None: one replica per node, on its fit
     replicas: Callable[..., list[Any]] | None = None
+    # ([(digest, fresh nodes)]) -> the models that lead the most nodes (engine.fleetwide.leaders); None: none
+    leaders: Callable[[list[tuple[Any, int]]], list[dict[str, Any]]] | None = None
 
 
 def real_fleet_engine() -> FleetEngine:
@@ -91,6 +93,7 @@ def real_fleet_engine() -> FleetEngine:
         digest_type=fleetwide.Digest,
         top_envelope_json=fleetwide.top_envelope_json,
         replicas=fleetwide.replicas_on,
+        leaders=fleetwide.leaders,
     )
 
 
@@ -467,7 +470,7 @@ class Fleet:
                 g["stale_nodes"] += s
                 g["cards"] += n * gpu.count
         deadline = time.monotonic() + self.eval_budget_s
-        digests, pending = [], 0
+        digests, fresh_nodes, pending = [], [], 0
         for cls in fresh_classes:
             cached = _cached_digest(self.catalog.version, cls.hw_class)
             stored_ok = cls.digest_version == self.catalog.version
@@ -475,7 +478,9 @@ class Fleet:
                 pending += 1
                 continue
             digests.append(self.digest(cls.hw_class, cls.system, stored=cls))
+            fresh_nodes.append(cls.nodes - min(stale.get(cls.hw_class, 0), cls.nodes))
         levels = self.engine.best_levels(digests, len(self.catalog))
+        leaders = self.engine.leaders(list(zip(digests, fresh_nodes, strict=True))) if self.engine.leaders else []
         return {
             "catalog_version": self.catalog.version,
             "catalog_models": len(self.catalog),
@@ -485,6 +490,7 @@ class Fleet:
             "gpus": sorted(gpus.values(), key=lambda g: (-g["cards"], g["name"], g["vram_gb"])),
             "backends": sorted(backends.values(), key=lambda b: (-b["nodes"], b["backend"])),
             "models_by_best_fit": levels,
+            "best_models": leaders,
         }
 
     # -- placement --------------------------------------------------------------------------------------
