@@ -322,6 +322,7 @@ def _ingest(report: Report, path_node: str | None) -> Response:
         caller_of(app.current_event.raw_event, svc.settings.auth_mode),
         report.node_id,
         path_node_id=path_node_id,
+        node_role_ids=svc.settings.node_roles,
     )
     now = svc.now()
     skew = (report.collected_at - now).total_seconds()
