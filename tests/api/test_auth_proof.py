@@ -78,7 +78,9 @@ def test_node_a_posting_as_b_is_refused_on_both_routes_and_nothing_is_written(ca
         assert r.status == 403 and NODE_B in r.body["error"], (path, r.body)
     assert call("GET", f"/api/v1/nodes/{NODE_B}").status == 404
     assert call("GET", "/api/v1/nodes").body["nodes"] == []
-    assert call("POST", "/api/v1/reports", body=sample_report(NODE_A).model_dump(mode="json"), identity=as_a).status == 201
+    assert (
+        call("POST", "/api/v1/reports", body=sample_report(NODE_A).model_dump(mode="json"), identity=as_a).status == 201
+    )
     assert [n["node_id"] for n in call("GET", "/api/v1/nodes").body["nodes"]] == [NODE_A]
 
 

@@ -73,6 +73,8 @@ _ERROR_DOCS = {
     503: "The fleet store is unavailable; retry",
 }
 
+STORE_RETRY_AFTER_S = 5  # the store's clients already retried 3 times within ~12 s (fleetfit/store/boto.py)
+
 # -- errors ---------------------------------------------------------------------------------------------
 
 
@@ -112,7 +114,9 @@ def _unauthenticated(exc: Unauthenticated) -> Response:
 @app.exception_handler(StoreError)
 def _store_down(exc: StoreError) -> Response:
     logger.error("fleet store failure", reason=str(exc))
-    return error_response(503, "the fleet store is unavailable; retry later")
+    reply = error_response(503, "the fleet store is unavailable; retry later")
+    reply.headers.setdefault("Retry-After", str(STORE_RETRY_AFTER_S))
+    return reply
 
 
 @app.not_found

@@ -75,7 +75,9 @@ def caller_of(event: dict[str, Any], auth_mode: str) -> Caller:
     if m := _ASSUMED_ROLE.match(arn):
         role_id, _, session = str(identity.get("caller") or "").partition(":")
         same_session = session == m["session"] and _ROLE_ID.match(role_id) is not None
-        return Caller(kind="assumed-role", role=m["role"], session=m["session"], role_id=role_id if same_session else None)
+        return Caller(
+            kind="assumed-role", role=m["role"], session=m["session"], role_id=role_id if same_session else None
+        )
     if m := _IAM_USER.match(arn):
         return Caller(kind="iam-user")
     return Caller(kind="other")

@@ -56,9 +56,9 @@ class S3Catalogs:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if client is None:
-            import boto3
+            from fleetfit.store.boto import client as aws_client
 
-            client = boto3.client("s3")
+            client = aws_client("s3")
         self._engine = engine
         self._client = client
         self.bucket, self.key = bucket, key

@@ -125,9 +125,9 @@ class DynamoStore(Store):
 
     def __init__(self, table_name: str, *, client: Any = None, history_days: int = 90) -> None:
         if client is None:
-            import boto3
+            from fleetfit.store.boto import client as aws_client
 
-            client = boto3.client("dynamodb")
+            client = aws_client("dynamodb")
         self.client = client
         self.table = table_name
         self.history_days = history_days
