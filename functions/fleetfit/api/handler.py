@@ -18,7 +18,7 @@ from fleetfit.api.app import app
 from fleetfit.api.auth import Unauthenticated, caller_of, require_identity
 from fleetfit.api.models import ErrorBody
 from fleetfit.api.services import current
-from fleetfit.api.telemetry import logger, metrics
+from fleetfit.api.telemetry import annotate, logger, metrics, traced
 
 _MODEL_PATH = re.compile(r"^(?P<prefix>/api/v1/(?:nodes/[^/]+/|fleet/)?models/)(?P<name>.+?)/*$")
 
@@ -97,6 +97,7 @@ def _fit_response(
     )
 
 
+@traced("handler")
 def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """One API Gateway REST proxy event in, one proxy response out. Never raises for bad input."""
     started = time.perf_counter()
@@ -110,6 +111,11 @@ def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         routed = {**event, "path": normalize_model_path(path)}
         reply = app.resolve(routed, context)
         reply = _fit_response(event, reply, settings.compress_min_bytes, settings.max_response_bytes)
+    annotate(
+        method=str(event.get("httpMethod"))[:16],
+        route=str(event.get("resource") or "")[:128],
+        status=int(reply.get("statusCode") or 0),
+    )
     logger.info(
         "request",
         method=event.get("httpMethod"),
