@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from fleetfit import __version__
-from fleetfit.api.auth import Forbidden, Unauthenticated, caller_of, check_may_write
+from fleetfit.api.auth import Forbidden, Unauthenticated, caller_of, check_may_write, check_operator
 from fleetfit.api.models import (
     CatalogInfo,
     ErrorBody,
@@ -25,6 +25,7 @@ from fleetfit.api.models import (
     Health,
     HistoryEntry,
     HistoryPage,
+    NodeDeleted,
     NodeDetail,
     NodePage,
     NodeRef,
@@ -385,6 +386,22 @@ def get_node(node_id: str):  # no return annotation: Powertools would validate i
     stored = _latest(svc, unquote(node_id))
     detail = {**_summary(svc, NodeRecord.of(stored)), "report": stored.report}
     return _json(NodeDetail.model_validate(detail))
+
+
+@app.delete("/api/v1/nodes/<node_id>", summary="Retire a node (operators only): its reports and history go",
+            description="Removes the node's latest report, its history and its report-id guards, and counts its "
+            "hardware class one node fewer. A report the node sends later registers it again as a new node.",
+            responses=_doc(NodeDeleted, "Deleted", 403, 404, 503))  # fmt: skip
+def delete_node(node_id: str):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    node = unquote(node_id)
+    check_operator(caller_of(app.current_event.raw_event, svc.settings.auth_mode), svc.settings.node_roles)
+    stored = _latest(svc, node)
+    if not svc.store.delete_node(node):
+        raise ApiError(404, f"node {node[:128]!r} not found: no report was ever stored for it")
+    count("NodesDeleted")
+    logger.info("node deleted", node_id=node, hw_class=stored.hw_class)
+    return _json(NodeDeleted(node_id=node, hw_class=stored.hw_class))
 
 
 @app.get("/api/v1/nodes/<node_id>/history", summary="A node's reports, newest first, paginated",

@@ -39,6 +39,14 @@ class NodeDetail(NodeSummary):
     report: Report = Field(description="the node's latest report")
 
 
+class NodeDeleted(BaseModel):
+    """DELETE /api/v1/nodes/{node_id}: the node, its history and its place in its class count are gone."""
+
+    node_id: str
+    deleted: bool = True
+    hw_class: str = Field(description="the class whose node count went down by one")
+
+
 class HistoryEntry(BaseModel):
     received_at: datetime
     hw_class: str

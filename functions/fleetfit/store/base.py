@@ -192,6 +192,12 @@ class Store(ABC):
         """How many nodes of each class have a latest report collected before `before` (an index range over
         the stale nodes only: it grows with stale nodes, not with the fleet)."""
 
+    @abstractmethod
+    def delete_node(self, node_id: str) -> bool:
+        """Remove the node: its latest report, its history and report-id guards; its class counts one node
+        fewer (the class stays registered). False when the node was not known. A report the node sends
+        afterwards registers it again, as a new node."""
+
     def latest_many(self, node_ids: list[str]) -> dict[str, StoredReport]:
         """The latest reports of several nodes (unknown nodes are absent from the answer)."""
         found = {}

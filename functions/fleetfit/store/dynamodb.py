@@ -302,6 +302,65 @@ class DynamoStore(Store):
         found = self._get_latest(fallback.report.node_id, consistent=True)
         return found if found is not None else fallback
 
+    def delete_node(self, node_id: str) -> bool:
+        """One transaction takes the latest item and the class count together (conditioned on the class the
+        item holds, so the count cannot drift); then the node's history and guards go in batches of 25."""
+        pk = _node_pk(node_id)
+        known = False
+        for attempt in range(_ATTEMPTS):
+            old = self._raw_latest(node_id)
+            if old is None:
+                break
+            klass = old["hw_class"]["S"]
+            remove = {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {"PK": {"S": pk}, "SK": {"S": "LATEST"}},
+                    "ConditionExpression": "hw_class = :k",
+                    "ExpressionAttributeValues": {":k": {"S": klass}},
+                }
+            }
+            try:
+                self.client.transact_write_items(TransactItems=[remove, self._count(klass, -1)])
+                known = True
+                break
+            except ClientError as exc:
+                if _cancellation(exc) is None:
+                    raise StoreError(f"DynamoDB delete failed: {_code(exc)}") from exc
+                time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))  # the node moved class meanwhile
+            except BotoCoreError as exc:
+                raise StoreError(f"DynamoDB delete failed: {type(exc).__name__}") from exc
+        else:
+            raise StoreError("DynamoDB delete: the node's latest report kept changing; retry")
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+                "ProjectionExpression": "PK, SK",
+            }
+            if start is not None:
+                kwargs["ExclusiveStartKey"] = start
+            resp = self._call("query", **kwargs)
+            keys = [{"PK": item["PK"], "SK": item["SK"]} for item in resp.get("Items", [])]
+            for i in range(0, len(keys), 25):
+                self._delete_batch(keys[i : i + 25])
+            known = known or bool(keys)
+            start = resp.get("LastEvaluatedKey")
+            if start is None:
+                return known
+
+    def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
+        requests = [{"DeleteRequest": {"Key": key}} for key in keys]
+        for attempt in range(_ATTEMPTS):
+            resp = self._call("batch_write_item", RequestItems={self.table: requests})
+            requests = resp.get("UnprocessedItems", {}).get(self.table, [])
+            if not requests:
+                return
+            time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+        raise StoreError("DynamoDB delete left items unprocessed; retry")
+
     # -- reads ------------------------------------------------------------------------------------------
     def latest(self, node_id: str) -> StoredReport | None:
         return self._get_latest(node_id, consistent=False)

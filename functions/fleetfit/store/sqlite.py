@@ -188,6 +188,24 @@ class SqliteStore(Store):
         assert latest is not None  # the node row exists once a report was inserted
         return IngestResult(outcome=outcome, latest=latest)
 
+    def delete_node(self, node_id: str) -> bool:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute("SELECT hw_class FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
+                if row is not None:
+                    self._db.execute("DELETE FROM nodes WHERE node_id = ?", (node_id,))
+                    self._db.execute("UPDATE classes SET nodes = nodes - 1 WHERE hw_class = ?", (row[0],))
+                self._db.execute("DELETE FROM reports WHERE node_id = ?", (node_id,))
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"fleet database write failed: {exc}") from exc
+                raise
+        return row is not None
+
     # -- reads ------------------------------------------------------------------------------------------
     def latest(self, node_id: str) -> StoredReport | None:
         with self._lock:
