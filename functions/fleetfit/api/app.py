@@ -5,6 +5,7 @@ Handlers stay thin: parse, authorise, call the store and the engine, answer. Err
 or route, 413 body too large, 415 not JSON, 422 invalid body, 503 store unavailable.
 """
 
+import json
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
@@ -237,13 +238,21 @@ _OPENAPI: dict[str, str] = {}
 @app.get("/api/v1/openapi.json", summary="This API's OpenAPI document, generated from its models")
 def openapi():  # no return annotation: Powertools would validate it as a model
     if "doc" not in _OPENAPI:
-        _OPENAPI["doc"] = app.get_openapi_json_schema(
-            title="fleetfit API",
-            version=__version__,
-            description="Which open LLMs each machine of a fleet can run. Every route is signed with "
-            "SigV4 (AWS_IAM) on AWS, or takes a bearer token on `fleetfit serve`.",
-        )
+        _OPENAPI["doc"] = json.dumps(openapi_document())
     return Response(status_code=200, content_type=JSON, body=_OPENAPI["doc"])
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document `GET /api/v1/openapi.json` serves (fleetfit.api.openapi completes the generated one)."""
+    from fleetfit.api.openapi import document
+
+    return document(
+        app,
+        title="fleetfit API",
+        version=__version__,
+        description="Which open LLMs each machine of a fleet can run. Every route is signed with "
+        "SigV4 (AWS_IAM) on AWS, or takes a bearer token on `fleetfit serve`.",
+    )
 
 
 @app.get("/api/v1/catalog", summary="The catalog in use", responses=_doc(CatalogInfo, "Catalog"))
@@ -255,8 +264,8 @@ def catalog():  # no return annotation: Powertools would validate it as a model
 
 _MODELS_DESC = (
     "The seed's envelope for the node's latest report. Query parameters as llmfit's API: limit (top, n), "
-    "min_fit, perfect, include_too_tight, use_case, provider, search, license, sort, max_context, runtime, "
-    "force_runtime, ram_gb, vram_gb, cpu_cores. A parameter given twice is a 400; unknown ones are ignored."
+    "min_fit, perfect, include_too_tight, use_case, provider, search, sort, max_context, runtime, quant. "
+    "A parameter given twice is a 400; unknown ones are ignored."
 )
 
 
