@@ -213,6 +213,7 @@ class Sender:
     url: str
     auth: Auth
     timeout: float = REQUEST_TIMEOUT_S
+    minimal: bool = True  # ask for what was stored, not the top models (RFC 7240 Prefer: return=minimal)
 
     def post(self, body: bytes, report_id: str) -> HttpResponse:
         headers = {
@@ -221,6 +222,8 @@ class Sender:
             "Idempotency-Key": report_id,
             "User-Agent": f"fleetfit-probe/{__version__}",
         }
+        if self.minimal:
+            headers["Prefer"] = "return=minimal"
         signed = self.auth.sign("POST", self.url, body, headers)
         request = urllib.request.Request(self.url, data=body, headers=signed, method="POST")
         try:

@@ -26,6 +26,7 @@ from fleetfit.api.models import (
     Health,
     HistoryEntry,
     HistoryPage,
+    IngestAnswer,
     NodeDeleted,
     NodeDetail,
     NodePage,
@@ -344,17 +345,44 @@ def _ingest(report: Report, path_node: str | None) -> Response:
         raise ApiError(422, f"collected_at is {skew:.0f} s in the future: check the node's clock")
     result = svc.store.put_report(report, received_at=now)
     count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
+    if result.unchanged:
+        count("UnchangedReports")
     logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)
-    body = _top_answer(svc, result.latest)
     status = 200 if result.outcome == "duplicate" else 201
-    return _envelope(body, status, headers={"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"})
+    headers = {"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"}
+    if _prefers_minimal():  # the probe on a timer: no envelope to rank or send back (RFC 7240)
+        headers["Preference-Applied"] = "return=minimal"
+        answer = IngestAnswer(node_id=report.node_id, report_id=report.report_id, outcome=result.outcome,
+                              unchanged=result.unchanged)  # fmt: skip
+        return _json(answer, status, headers=headers)
+    return _envelope(_top_answer(svc, result.latest), status, headers=headers)
+
+
+def _prefers_minimal() -> bool:
+    prefer = app.current_event.headers.get("prefer") or app.current_event.headers.get("Prefer") or ""
+    return any(part.strip().lower() == "return=minimal" for part in prefer.split(","))
 
 
 _INGEST_DOC = {
-    201: {"description": "Stored; the node's top models", "content": {JSON: {"model": Envelope}}},
+    201: {
+        "description": "Stored; the node's top models (with `Prefer: return=minimal`: what was stored)",
+        "content": {
+            JSON: {
+                "schema": {
+                    "anyOf": [{"$ref": "#/components/schemas/Envelope"}, {"$ref": "#/components/schemas/IngestAnswer"}]
+                }
+            }
+        },
+    },
     200: {
         "description": "This report_id was already stored (a retry)",
-        "content": {JSON: {"model": Envelope}},
+        "content": {
+            JSON: {
+                "schema": {
+                    "anyOf": [{"$ref": "#/components/schemas/Envelope"}, {"$ref": "#/components/schemas/IngestAnswer"}]
+                }
+            }
+        },
     },
     **{s: {"description": _ERROR_DOCS[s], "content": {JSON: {"model": ErrorBody}}} for s in (400, 403, 413, 422)},
 }

@@ -39,6 +39,15 @@ class NodeDetail(NodeSummary):
     report: Report = Field(description="the node's latest report")
 
 
+class IngestAnswer(BaseModel):
+    """POST .../reports with `Prefer: return=minimal`: what was stored, without the top models."""
+
+    node_id: str
+    report_id: str
+    outcome: Literal["latest", "older", "duplicate"]
+    unchanged: bool = Field(description="same content as the node's latest: no new history entry")
+
+
 class NodeDeleted(BaseModel):
     """DELETE /api/v1/nodes/{node_id}: the node, its history and its place in its class count are gone."""
 

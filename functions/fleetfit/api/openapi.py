@@ -121,6 +121,9 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
             if not params:
                 op.pop("parameters")
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    from fleetfit.api.models import IngestAnswer
+
+    schemas.setdefault("IngestAnswer", IngestAnswer.model_json_schema(ref_template="#/components/schemas/{model}"))
     text = json.dumps(doc["paths"])
     for unused in ("HTTPValidationError", "ValidationError"):
         if f"#/components/schemas/{unused}" not in text:

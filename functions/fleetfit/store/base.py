@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 from fleetfit.contract import Report, System
@@ -109,6 +110,19 @@ class Page(Generic[T]):
 class IngestResult:
     outcome: Outcome
     latest: StoredReport
+    unchanged: bool = False  # same content as the node's latest: one update, no history entry
+
+
+# Write amplification: a probe reports every 15 minutes and most reports say what the last one said. A report
+# whose content (everything but report_id and collected_at) equals the node's latest replaces the latest in
+# one update and writes no history entry, except once a day (a heartbeat in the history). docs/operations.md
+HEARTBEAT = timedelta(hours=24)
+
+
+def content_digest(report: Report) -> str:
+    """What a report says, apart from when and under which id it was sent."""
+    data = report.model_dump(mode="json", exclude={"report_id", "collected_at"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
 
 
 def encode_token(kind: str, position: dict[str, Any]) -> str:
@@ -139,6 +153,9 @@ class Store(ABC):
     def put_report(self, report: Report, *, received_at: datetime) -> IngestResult:
         """Store ``report``: idempotent per (node_id, report_id); the latest changes only to a newer one.
         When the latest moves the node into another hardware class, the class counts move with it."""
+        touched = self._touch(report, received_at=received_at, digest=content_digest(report))
+        if touched is not None:
+            return touched
         klass = class_system(report.system)
         return self._put(
             report, received_at=received_at, hw_class=hardware_class(report.system), class_json=klass.model_dump_json()
@@ -146,6 +163,11 @@ class Store(ABC):
 
     @abstractmethod
     def _put(self, report: Report, *, received_at: datetime, hw_class: str, class_json: str) -> IngestResult: ...
+
+    def _touch(self, report: Report, *, received_at: datetime, digest: str) -> IngestResult | None:
+        """When ``report`` says what the node's latest says, is newer, and the history has an entry from the
+        last HEARTBEAT: make it the latest in one small update and answer; else None (the full write)."""
+        return None
 
     @abstractmethod
     def latest(self, node_id: str) -> StoredReport | None:

@@ -48,6 +48,7 @@ from fleetfit.store.base import (
     Store,
     StoredReport,
     StoreError,
+    content_digest,
     decode_token,
     encode_token,
     iso,
@@ -268,6 +269,9 @@ class DynamoStore(Store):
             "gpu_count": {"N": str(s.gpu_count)},
             "probe_version": {"S": r.probe_version},
             "report": {"S": body},
+            # write amplification (_touch): what the report says, and when history last got an entry
+            "content_digest": {"S": content_digest(r)},
+            "history_at": {"S": collected},
         }
         for name, value in (("gpu_name", s.gpu_name), ("hostname", r.hostname), ("os", r.os)):
             if value is not None:
@@ -301,6 +305,59 @@ class DynamoStore(Store):
     def _latest_or(self, fallback: StoredReport) -> StoredReport:
         found = self._get_latest(fallback.report.node_id, consistent=True)
         return found if found is not None else fallback
+
+    def _touch(self, report: Report, *, received_at: datetime, digest: str) -> IngestResult | None:
+        """One GetItem (the latest's content digest and last history time) and, for an unchanged report, one
+        UpdateItem of the latest item: no guard, no history entry, no class count (docs/operations.md)."""
+        from fleetfit.store.base import HEARTBEAT
+
+        resp = self._call(
+            "get_item",
+            TableName=self.table,
+            Key={"PK": {"S": _node_pk(report.node_id)}, "SK": {"S": "LATEST"}},
+            ProjectionExpression="content_digest, history_at, collected_at, report_id, hw_class",
+            ConsistentRead=True,
+        )
+        item = resp.get("Item")
+        if item is None or _s(item, "content_digest") != digest or "history_at" not in item:
+            return None
+        collected = iso(report.collected_at)
+        if _s(item, "report_id") == report.report_id and item["collected_at"]["S"] == collected:
+            found = self._get_latest(report.node_id, consistent=True)  # a retry of the latest, unchanged
+            if found is not None and found.report == report:
+                return IngestResult(outcome="duplicate", latest=found)
+            return None
+        if collected <= item["collected_at"]["S"]:
+            return None  # an older report: the full path keeps it in history
+        if report.collected_at - parse_iso(item["history_at"]["S"]) >= HEARTBEAT:
+            return None  # the daily heartbeat goes to history
+        hw_class = item["hw_class"]["S"]
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"PK": {"S": _node_pk(report.node_id)}, "SK": {"S": "LATEST"}},
+                UpdateExpression="SET #r = :body, report_id = :rid, collected_at = :c, received_at = :now, GSI3SK = :seen",
+                ConditionExpression="content_digest = :d AND collected_at = :prev AND report_id = :prev_rid",
+                ExpressionAttributeNames={"#r": "report"},
+                ExpressionAttributeValues={
+                    ":body": {"S": report.model_dump_json()},
+                    ":rid": {"S": report.report_id},
+                    ":c": {"S": collected},
+                    ":now": {"S": iso(received_at)},
+                    ":seen": {"S": f"{collected}#{report.node_id}"},
+                    ":d": {"S": digest},
+                    ":prev": item["collected_at"],
+                    ":prev_rid": item["report_id"],
+                },
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return None  # another report got there first: the full path decides
+            raise StoreError(f"DynamoDB update failed: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"DynamoDB update failed: {type(exc).__name__}") from exc
+        stored = StoredReport(report=report, received_at=received_at, hw_class=hw_class)
+        return IngestResult(outcome="latest", latest=stored, unchanged=True)
 
     def delete_node(self, node_id: str) -> bool:
         """One transaction takes the latest item and the class count together (conditioned on the class the

@@ -188,6 +188,46 @@ class SqliteStore(Store):
         assert latest is not None  # the node row exists once a report was inserted
         return IngestResult(outcome=outcome, latest=latest)
 
+    def _touch(self, report: Report, *, received_at: datetime, digest: str) -> IngestResult | None:
+        from fleetfit.store.base import HEARTBEAT, content_digest
+
+        collected = iso(report.collected_at)
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute(
+                    "SELECT report_id, collected_at, report FROM nodes WHERE node_id = ?", (report.node_id,)
+                ).fetchone()
+                latest = None if row is None else Report.model_validate_json(row[2])
+                if latest is not None and latest == report:  # a retry of the unchanged report stored last
+                    self._db.execute("ROLLBACK")
+                    stored = self._latest_locked(report.node_id)
+                    assert stored is not None
+                    return IngestResult(outcome="duplicate", latest=stored)
+                if latest is None or content_digest(latest) != digest or collected <= str(row[1]):
+                    self._db.execute("ROLLBACK")
+                    return None
+                (last_entry,) = self._db.execute(
+                    "SELECT MAX(collected_at) FROM reports WHERE node_id = ?", (report.node_id,)
+                ).fetchone()
+                if last_entry is None or report.collected_at - parse_iso(str(last_entry)) >= HEARTBEAT:
+                    self._db.execute("ROLLBACK")
+                    return None  # the daily heartbeat: the full write keeps it in history
+                self._db.execute(
+                    "UPDATE nodes SET report_id = ?, collected_at = ?, received_at = ?, report = ? WHERE node_id = ?",
+                    (report.report_id, collected, iso(received_at), report.model_dump_json(), report.node_id),
+                )
+                self._db.execute("COMMIT")
+                stored = self._latest_locked(report.node_id)
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"fleet database write failed: {exc}") from exc
+                raise
+        assert stored is not None
+        return IngestResult(outcome="latest", latest=stored, unchanged=True)
+
     def delete_node(self, node_id: str) -> bool:
         with self._lock:
             try:
