@@ -72,3 +72,16 @@ def test_an_unchanged_report_costs_one_read_and_one_update_on_dynamodb(counted_d
     calls.clear()
     assert store.put_report(_report(1), received_at=T0 + EVERY).unchanged
     assert dict(calls) == {"GetItem": 1, "UpdateItem": 1}
+
+
+def test_measurements_that_move_every_run_are_not_a_change_but_are_kept_on_the_latest(store: Store) -> None:
+    base = rtx4090_workstation()
+    store.put_report(_report(0, system=base), received_at=T0)
+    gpus = [base.gpus[0].model_copy(update={"free_vram_gb": 11.5})]
+    moved = base.model_copy(update={"available_ram_gb": base.available_ram_gb + 0.37, "gpus": gpus})
+    result = store.put_report(_report(1, system=moved), received_at=T0 + EVERY)
+    assert result.unchanged
+    latest = store.latest("n1")
+    assert latest is not None and latest.report.system.available_ram_gb == moved.available_ram_gb
+    assert latest.report.system.gpus[0].free_vram_gb == 11.5
+    assert [h.report.report_id for h in store.history("n1", limit=10).items] == ["r-00000000"]

@@ -306,7 +306,7 @@ class DynamoStore(Store):
         found = self._get_latest(fallback.report.node_id, consistent=True)
         return found if found is not None else fallback
 
-    def _touch(self, report: Report, *, received_at: datetime, digest: str) -> IngestResult | None:
+    def _touch(self, report: Report, *, received_at: datetime, digest: str, hw_class: str) -> IngestResult | None:
         """One GetItem (the latest's content digest and last history time) and, for an unchanged report, one
         UpdateItem of the latest item: no guard, no history entry, no class count (docs/operations.md)."""
         from fleetfit.store.base import HEARTBEAT
@@ -321,6 +321,8 @@ class DynamoStore(Store):
         item = resp.get("Item")
         if item is None or _s(item, "content_digest") != digest or "history_at" not in item:
             return None
+        if item["hw_class"]["S"] != hw_class:
+            return None  # available RAM crossed a class bucket: the full write moves the class counts
         collected = iso(report.collected_at)
         if _s(item, "report_id") == report.report_id and item["collected_at"]["S"] == collected:
             found = self._get_latest(report.node_id, consistent=True)  # a retry of the latest, unchanged
@@ -331,13 +333,12 @@ class DynamoStore(Store):
             return None  # an older report: the full path keeps it in history
         if report.collected_at - parse_iso(item["history_at"]["S"]) >= HEARTBEAT:
             return None  # the daily heartbeat goes to history
-        hw_class = item["hw_class"]["S"]
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key={"PK": {"S": _node_pk(report.node_id)}, "SK": {"S": "LATEST"}},
                 UpdateExpression="SET #r = :body, report_id = :rid, collected_at = :c, received_at = :now, GSI3SK = :seen",
-                ConditionExpression="content_digest = :d AND collected_at = :prev AND report_id = :prev_rid",
+                ConditionExpression="content_digest = :d AND hw_class = :k AND collected_at = :prev AND report_id = :prev_rid",
                 ExpressionAttributeNames={"#r": "report"},
                 ExpressionAttributeValues={
                     ":body": {"S": report.model_dump_json()},
@@ -346,6 +347,7 @@ class DynamoStore(Store):
                     ":now": {"S": iso(received_at)},
                     ":seen": {"S": f"{collected}#{report.node_id}"},
                     ":d": {"S": digest},
+                    ":k": {"S": hw_class},
                     ":prev": item["collected_at"],
                     ":prev_rid": item["report_id"],
                 },

@@ -188,7 +188,7 @@ class SqliteStore(Store):
         assert latest is not None  # the node row exists once a report was inserted
         return IngestResult(outcome=outcome, latest=latest)
 
-    def _touch(self, report: Report, *, received_at: datetime, digest: str) -> IngestResult | None:
+    def _touch(self, report: Report, *, received_at: datetime, digest: str, hw_class: str) -> IngestResult | None:
         from fleetfit.store.base import HEARTBEAT, content_digest
 
         collected = iso(report.collected_at)
@@ -196,7 +196,7 @@ class SqliteStore(Store):
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 row = self._db.execute(
-                    "SELECT report_id, collected_at, report FROM nodes WHERE node_id = ?", (report.node_id,)
+                    "SELECT report_id, collected_at, report, hw_class FROM nodes WHERE node_id = ?", (report.node_id,)
                 ).fetchone()
                 latest = None if row is None else Report.model_validate_json(row[2])
                 if latest is not None and latest == report:  # a retry of the unchanged report stored last
@@ -204,7 +204,7 @@ class SqliteStore(Store):
                     stored = self._latest_locked(report.node_id)
                     assert stored is not None
                     return IngestResult(outcome="duplicate", latest=stored)
-                if latest is None or content_digest(latest) != digest or collected <= str(row[1]):
+                if latest is None or content_digest(latest) != digest or collected <= str(row[1]) or row[3] != hw_class:
                     self._db.execute("ROLLBACK")
                     return None
                 (last_entry,) = self._db.execute(
