@@ -135,7 +135,7 @@ def test_least_privilege_and_iam_everywhere(template: dict[str, Any]) -> None:
     assert api["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
     assert all(s["DataTraceEnabled"] is False for s in api["MethodSettings"])
     events = resources["ApiFunction"]["Properties"]["Events"]
-    assert "/{proxy+}" not in [e["Properties"]["Path"] for e in events.values()]  # explicit routes only
+    assert "/{proxy+}" not in [e["Properties"]["Path"] for e in events.values() if e["Type"] == "Api"]
     actions: list[str] = []
     for policy in resources["ApiFunction"]["Properties"]["Policies"]:
         for statement in policy["Statement"]:
@@ -187,9 +187,27 @@ def test_every_route_of_the_app_is_an_explicit_route_of_the_api(template: dict[s
         if getattr(item, method, None) is not None
     }
     events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
-    routed = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events.values()}
+    api = [e for e in events.values() if e["Type"] == "Api"]
+    routed = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in api}
     assert routed == served
-    assert all(e["Type"] == "Api" and e["Properties"]["RestApiId"] == {"Ref": "Api"} for e in events.values())
+    assert all(e["Properties"]["RestApiId"] == {"Ref": "Api"} for e in api)
+    assert {e["Type"] for e in events.values()} == {"Api", "EventBridgeRule"}
+
+
+def test_publishing_the_catalog_reaches_the_function(template: dict[str, Any]) -> None:
+    from fleetfit.api.handler import is_catalog_published
+
+    resources = template["Resources"]
+    bucket = resources["CatalogBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    rule = resources["ApiFunction"]["Properties"]["Events"]["CatalogPublished"]["Properties"]
+    pattern = rule["Pattern"]
+    assert pattern["detail"] == {
+        "bucket": {"name": [{"Ref": "CatalogBucket"}]},
+        "object": {"key": [{"Ref": "CatalogKey"}]},
+    }
+    event = {"source": pattern["source"][0], "detail-type": pattern["detail-type"][0], "detail": {}}
+    assert is_catalog_published(event)
 
 
 def test_ingest_has_its_own_throttle_and_the_access_log_names_the_path(template: dict[str, Any]) -> None:
