@@ -48,7 +48,6 @@ from fleetfit.store.base import (
     Store,
     StoredReport,
     StoreError,
-    content_digest,
     decode_token,
     encode_token,
     iso,
@@ -270,7 +269,7 @@ class DynamoStore(Store):
             "probe_version": {"S": r.probe_version},
             "report": {"S": body},
             # write amplification (_touch): what the report says, and when history last got an entry
-            "content_digest": {"S": content_digest(r)},
+            "content_digest": {"S": _content_digest(r)},
             "history_at": {"S": collected},
         }
         for name, value in (("gpu_name", s.gpu_name), ("hostname", r.hostname), ("os", r.os)):
@@ -605,6 +604,12 @@ class DynamoStore(Store):
             raise StoreError(f"DynamoDB {op} failed: {_code(exc)}") from exc
         except BotoCoreError as exc:
             raise StoreError(f"DynamoDB {op} failed: {type(exc).__name__}") from exc
+
+
+def _content_digest(report: Report) -> str:
+    from fleetfit.store.base import content_digest
+
+    return content_digest(report)
 
 
 def _code(exc: ClientError) -> str:
