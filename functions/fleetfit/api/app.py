@@ -76,8 +76,6 @@ _ERROR_DOCS = {
     503: "The fleet store is unavailable; retry",
 }
 
-STORE_RETRY_AFTER_S = 5  # the store's clients already retried 3 times within ~12 s (fleetfit/store/boto.py)
-
 # -- errors ---------------------------------------------------------------------------------------------
 
 
@@ -114,12 +112,17 @@ def _unauthenticated(exc: Unauthenticated) -> Response:
     return error_response(403, str(exc))
 
 
+# A store that failed (throttled, unreachable) recovers in seconds: DynamoDB's on-demand tables adapt within
+# minutes, and the probe's backoff spreads the retries; a client honouring Retry-After waits this long first.
+STORE_RETRY_AFTER_S = 5
+
+
 @app.exception_handler(StoreError)
 def _store_down(exc: StoreError) -> Response:
     logger.error("fleet store failure", reason=str(exc))
-    reply = error_response(503, "the fleet store is unavailable; retry later")
-    reply.headers.setdefault("Retry-After", str(STORE_RETRY_AFTER_S))
-    return reply
+    response = error_response(503, f"the fleet store is unavailable; retry in {STORE_RETRY_AFTER_S} s")
+    response.headers["Retry-After"] = str(STORE_RETRY_AFTER_S)
+    return response
 
 
 @app.not_found
