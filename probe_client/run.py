@@ -183,7 +183,7 @@ def report_body(report: Report) -> bytes:
 def _send(report: Report, target: _Target, args: ProbeArgs, rt: Runtime) -> int:
     spool = Spool(Path(args.spool_dir) if args.spool_dir else default_spool_dir())
     body = report_body(report)
-    sender = Sender(target.url, target.auth)
+    sender = Sender(target.url, target.auth, minimal=not args.json)  # --json prints the top models
     deliverer = Deliverer(spool, sender.post, policy=rt.policy, sleep=rt.sleep, clock=rt.clock, rng=rt.rng, now=rt.now)
     try:
         spool.put(report.report_id, body)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
 from probe_client import __version__
 
@@ -59,13 +59,35 @@ def ingest_url(endpoint: str) -> str:
         raise ConfigError("endpoint must not carry credentials; use --token-file or FLEETFIT_TOKEN")
     if parts.query or parts.fragment:
         raise ConfigError("endpoint must be a base URL without ?query or #fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}{INGEST_PATH}"
+    path = quote(unquote(parts.path.rstrip("/")), safe="/")  # once-encoded, as SigV4 signs a path
+    return f"{parts.scheme}://{parts.netloc}{path}{INGEST_PATH}"
 
 
 def api_gateway_region(url: str) -> str | None:
     """The region of an API Gateway URL (https://{id}.execute-api.{region}.amazonaws.com/{stage})."""
     match = _API_GATEWAY_HOST.match(urlsplit(url).hostname or "")
     return match.group(1) if match else None
+
+
+def encode_query(params: Mapping[str, str]) -> str:
+    """A query string in SigV4's canonical form: names and values UTF-8, every byte but A-Z a-z 0-9 - _ . ~
+    percent-encoded (a space is %20, never '+'), sorted by name then value. Sent exactly so, the string the
+    client signs is the one API Gateway rebuilds from what it reads (it reads '+' as a space)."""
+    return encode_query_pairs([(str(k), str(v)) for k, v in params.items()])
+
+
+def _canonical(query: str) -> bool:
+    """True when ``query`` is already in the form :func:`encode_query` writes."""
+    if not query:
+        return True
+    pairs = [part.partition("=") for part in query.split("&")]
+    return query == encode_query_pairs([(unquote_plus(k), unquote_plus(v)) for k, _, v in pairs])
+
+
+def encode_query_pairs(pairs: list[tuple[str, str]]) -> str:
+    """:func:`encode_query` for a list of (name, value), repeats allowed."""
+    encoded = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in pairs)
+    return "&".join(f"{k}={v}" for k, v in encoded)
 
 
 # --- authentication ---------------------------------------------------------------------------------------
@@ -146,6 +168,10 @@ class SigV4Auth:
         return cls(region, credentials)
 
     def sign(self, method: str, url: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:
+        """Sign ``url`` as it will be sent; its query must be in canonical form (:func:`encode_query`), else
+        botocore would sign bytes that API Gateway reads differently and the call would be refused."""
+        if not _canonical(urlsplit(url).query):
+            raise ValueError("SigV4: build the query with encode_query(); this one is not in canonical form")
         from botocore.auth import SigV4Auth as BotoSigV4
         from botocore.awsrequest import AWSRequest
 
@@ -187,6 +213,7 @@ class Sender:
     url: str
     auth: Auth
     timeout: float = REQUEST_TIMEOUT_S
+    minimal: bool = True  # ask for what was stored, not the top models (RFC 7240 Prefer: return=minimal)
 
     def post(self, body: bytes, report_id: str) -> HttpResponse:
         headers = {
@@ -195,6 +222,8 @@ class Sender:
             "Idempotency-Key": report_id,
             "User-Agent": f"fleetfit-probe/{__version__}",
         }
+        if self.minimal:
+            headers["Prefer"] = "return=minimal"
         signed = self.auth.sign("POST", self.url, body, headers)
         request = urllib.request.Request(self.url, data=body, headers=signed, method="POST")
         try:

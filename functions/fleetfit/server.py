@@ -76,6 +76,9 @@ def _json_reply(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json"}, json.dumps({"error": message}).encode()
 
 
+_METHODS = "GET, POST, DELETE"
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: FleetfitHTTPServer
     protocol_version = "HTTP/1.1"
@@ -95,20 +98,26 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """http.server's own refusals (unknown method, request line too long, malformed, timeout) as JSON,
-        like every other answer, instead of its HTML page."""
-        text = message or self.responses.get(code, ("error",))[0]
-        body = json.dumps({"error": f"{text}"[:500]}).encode()
+        """http.server's own refusals (a bad request line, a method it has no handler for such as TRACE or
+        CONNECT, a URI or header too long, a timeout) answered in JSON like every other error, never an HTML
+        page."""
         self.close_connection = True
+        method = str(getattr(self, "command", "") or "")
+        if code == 501 and method:  # http.server's answer to a method without a do_ handler
+            code, message = 405, f"method {method[:16]!r} is not allowed here; use {_METHODS}"
+        short = self.responses.get(code, ("error", ""))[0]
+        body = json.dumps({"error": (message or short)[:200]}).encode()
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":  # a line it could not parse: answer HTTP/1.1
             self.request_version = "HTTP/1.1"
         try:
-            self.send_response(code, message)
+            self.send_response(code, short)
+            if code == 405:
+                self.send_header("Allow", _METHODS)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
             self.end_headers()
-            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            if method != "HEAD" and code >= 200 and code not in (204, 304):
                 self.wfile.write(body)
         except OSError:  # the client is gone (a half-open connection closed): nothing to tell it
             pass

@@ -226,7 +226,9 @@ def clock() -> Clock:
 def lambda_services(aws: dict[str, Any], engine: EnginePort, catalog_bytes: bytes, clock: Clock) -> Iterator[Services]:
     """The Lambda's services: DynamoDB store, S3 catalog (published), IAM auth."""
     aws["s3"].put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=catalog_bytes)
-    settings = Settings(table_name=TABLE, catalog_bucket=BUCKET, catalog_key=CATALOG_KEY, auth_mode="iam")
+    settings = Settings(
+        table_name=TABLE, catalog_bucket=BUCKET, catalog_key=CATALOG_KEY, auth_mode="iam", node_role_ids=NODE_ROLE_ID
+    )
     svc = services_mod.build_services(settings, engine=engine, dynamodb_client=aws["dynamodb"], s3_client=aws["s3"])
     assert isinstance(svc.catalogs, S3Catalogs)
     svc.now = clock
@@ -240,12 +242,15 @@ SECRET_SIGNATURE = "5d41402abc4b2a76b9719d911017c592deadbeefcafef00d5d41402abc4b
 SECRET_SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENthatmustneverbelogged"
 
 
-def node_identity(session: str, role: str = "fleetfit-node") -> dict[str, Any]:
+NODE_ROLE_ID = "AROAEXAMPLEROLEID"  # the node role's unique id, allow-listed in the Lambda's settings
+
+
+def node_identity(session: str, role: str = "fleetfit-node", role_id: str = NODE_ROLE_ID) -> dict[str, Any]:
     return {
         "cognitoIdentityPoolId": None,
         "accountId": ACCOUNT,
         "cognitoIdentityId": None,
-        "caller": f"AROAEXAMPLEROLEID:{session}",
+        "caller": f"{role_id}:{session}",
         "sourceIp": "203.0.113.10",
         "principalOrgId": None,
         "accessKey": "ASIAEXAMPLEKEYID",
@@ -253,11 +258,11 @@ def node_identity(session: str, role: str = "fleetfit-node") -> dict[str, Any]:
         "cognitoAuthenticationProvider": None,
         "userArn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
         "userAgent": "fleetfit-probe/0.1.0",
-        "user": f"AROAEXAMPLEROLEID:{session}",
+        "user": f"{role_id}:{session}",
     }
 
 
-OPERATOR = node_identity("alice@example.com", role="fleetfit-operator")
+OPERATOR = node_identity("alice@example.com", role="fleetfit-operator", role_id="AROAOPERATORROLEID")
 NO_IDENTITY: dict[str, Any] = {"sourceIp": "203.0.113.10", "userAgent": "curl/8", "userArn": None}
 
 

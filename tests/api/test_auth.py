@@ -39,16 +39,56 @@ def test_local_mode_trusts_the_server_token_check() -> None:
     check_may_write(Caller(kind="local"), "any-node", path_node_id=None)
 
 
+NODE_ROLES = frozenset({"AROANODEROLEID01"})
+
+
 def test_binding_rules() -> None:
-    node = Caller(kind="assumed-role", role="fleetfit-node", session="i-0abc")
-    check_may_write(node, "i-0abc", path_node_id=None)
+    node = Caller(kind="assumed-role", role="fleetfit-node", session="i-0abc", role_id="AROANODEROLEID01")
+    check_may_write(node, "i-0abc", path_node_id=None, node_role_ids=NODE_ROLES)
     with pytest.raises(Forbidden, match="i-0def"):
-        check_may_write(node, "i-0def", path_node_id=None)
+        check_may_write(node, "i-0def", path_node_id=None, node_role_ids=NODE_ROLES)
     with pytest.raises(Forbidden):
-        check_may_write(Caller(kind="iam-user"), "alice", path_node_id=None)
+        check_may_write(Caller(kind="iam-user"), "alice", path_node_id=None, node_role_ids=NODE_ROLES)
     check_may_write(Caller(kind="iam-user"), "alice", path_node_id="alice")  # IAM bound the path
     with pytest.raises(Unauthenticated):
         check_may_write(Caller(kind="none"), "x", path_node_id="x")
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        # the session name is the node id, but the role is not an allow-listed node role: an operator or a
+        # Roles Anywhere role whose profile lets the node pick its session name
+        Caller(kind="assumed-role", role="fleetfit-node", session="i-0abc", role_id="AROAOTHERROLE99"),
+        # a role re-created under the node role's name has another unique id
+        Caller(kind="assumed-role", role="fleetfit-node", session="i-0abc", role_id="AROARECREATED123"),
+        # no unique id in the event (identity.caller missing or naming another session)
+        Caller(kind="assumed-role", role="fleetfit-node", session="i-0abc", role_id=None),
+    ],
+)
+def test_a_session_name_alone_never_binds_a_node(caller: Caller) -> None:
+    with pytest.raises(Forbidden, match="node role"):
+        check_may_write(caller, "i-0abc", path_node_id=None, node_role_ids=NODE_ROLES)
+    with pytest.raises(Forbidden):  # and with no node role configured, nobody binds through the session
+        check_may_write(caller, "i-0abc", path_node_id=None)
+
+
+def test_the_role_unique_id_comes_from_identity_caller_for_the_same_session() -> None:
+    arn = "arn:aws:sts::123456789012:assumed-role/fleetfit-node/i-0abc"
+    event = {"requestContext": {"identity": {"userArn": arn, "caller": "AROANODEROLEID01:i-0abc"}}}
+    assert caller_of(event, "iam").role_id == "AROANODEROLEID01"
+    forged = {"requestContext": {"identity": {"userArn": arn, "caller": "AROANODEROLEID01:i-0def"}}}
+    assert caller_of(forged, "iam").role_id is None
+    not_a_role = {"requestContext": {"identity": {"userArn": arn, "caller": "AIDAUSERID:i-0abc"}}}
+    assert caller_of(not_a_role, "iam").role_id is None
+
+
+def test_node_role_ids_are_read_from_the_environment() -> None:
+    from fleetfit.api.settings import Settings
+
+    settings = Settings.from_env({"FLEETFIT_NODE_ROLE_IDS": "AROAONE1, AROATWO2,,"})
+    assert settings.node_roles == frozenset({"AROAONE1", "AROATWO2"})
+    assert Settings().node_roles == frozenset()
 
 
 def test_store_outage_is_503_not_500(call: Call, lambda_services: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,7 +27,7 @@ from fleetfit.store.samples import (
     sample_report,
 )
 
-from .support import NO_IDENTITY, Call, Clock, FakeContext, Reply, node_identity, rest_event
+from .support import NO_IDENTITY, NODE_ROLE_ID, Call, Clock, FakeContext, Reply, node_identity, rest_event
 
 SMALL = "Qwen/Qwen3-8B"  # runs on every sample machine
 HUGE = "deepseek-ai/DeepSeek-V3"  # 685B: only the 8x H100 server holds it
@@ -41,7 +41,9 @@ def fleet_call(request: pytest.FixtureRequest, engine: EnginePort, clock: Clock,
     if request.param == "dynamodb":
         yield request.getfixturevalue("call")
         return
-    svc = services_mod.build_services(Settings(db_path=str(tmp_path / "fleet.db"), auth_mode="iam"), engine=engine)
+    svc = services_mod.build_services(
+        Settings(db_path=str(tmp_path / "fleet.db"), auth_mode="iam", node_role_ids=NODE_ROLE_ID), engine=engine
+    )
     svc.now = clock
     services_mod.configure(svc)
     from fleetfit.api.handler import lambda_handler

@@ -185,7 +185,8 @@ def test_bad_page_token_and_limits_are_400(call: Call) -> None:
 def test_history_pages_newest_first(call: Call, clock: Clock) -> None:
     ids = []
     for i in range(5):
-        _, rep = post_report(call, "h1", collected_at=clock.now - timedelta(minutes=10 - i))
+        # each says something new: an unchanged report is no history entry (tests/store/test_write_amplification.py)
+        _, rep = post_report(call, "h1", collected_at=clock.now - timedelta(minutes=10 - i), hostname=f"h{i}")
         ids.append(rep.report_id)
     r = call("GET", "/api/v1/nodes/h1/history", query={"limit": "3"})
     got = [e["report"]["report_id"] for e in r.body["reports"]]
@@ -250,7 +251,8 @@ def test_a_whole_session_makes_no_scan(call: Call, lambda_services: Any) -> None
     # Listing nodes reads the class registry once (one Query) for every card of each node's class.
     # A node's model listing fits its class's speed correction once per api.measured.CACHE_S: one index Query
     # for the class's nodes and one BatchGetItem of their latest reports (no scan).
-    expected = {"TransactWriteItems": 6, "Query": 4, "GetItem": 2, "BatchGetItem": 1}
+    # Each ingest first reads whether the node's latest says the same (one GetItem: write amplification).
+    expected = {"TransactWriteItems": 6, "Query": 4, "GetItem": 2 + 3, "BatchGetItem": 1}
     if lambda_services.engine.fleet is not None:
         expected["UpdateItem"] = 1
         expected["GetItem"] += 1
@@ -278,3 +280,21 @@ def test_large_answers_are_gzipped_or_refused_with_a_hint(call: Call, lambda_ser
     assert raw["headers"]["Content-Encoding"] == "gzip"
     envelope = json.loads(gzip.decompress(base64.b64decode(raw["body"])))
     assert envelope["returned_models"] <= 3
+
+
+def test_an_unchanged_report_is_counted_and_the_probe_can_ask_for_a_minimal_answer(call: Call) -> None:
+    from fleetfit.store.samples import sample_report
+
+    first = sample_report("i-0min")
+    r = call("POST", "/api/v1/reports", body=first.model_dump(mode="json"), identity=node_identity("i-0min"))
+    assert r.status == 201 and "models" in r.body
+    later = first.model_copy(
+        update={"report_id": "r-later-0001", "collected_at": first.collected_at + timedelta(seconds=1)}
+    )
+    r = call("POST", "/api/v1/reports", body=later.model_dump(mode="json"), identity=node_identity("i-0min"),
+             headers={"Prefer": "return=minimal"})  # fmt: skip
+    assert r.status == 201 and r.headers["Preference-Applied"] == "return=minimal"
+    assert r.body == {"node_id": "i-0min", "report_id": "r-later-0001", "outcome": "latest", "unchanged": True}
+    history = call("GET", "/api/v1/nodes/i-0min/history").body["reports"]
+    assert [h["report"]["report_id"] for h in history] == [first.report_id]  # unchanged: no new entry
+    assert call("GET", "/api/v1/nodes/i-0min").body["report_id"] == "r-later-0001"

@@ -47,9 +47,10 @@ def test_iam_user_or_operator_cannot_use_the_session_bound_route(call: Call) -> 
 
 def test_path_route_is_bound_by_iam_and_the_body_must_match_the_path(call: Call) -> None:
     # IAM allowed this caller on .../nodes/lab-7/reports (policy variable from its certificate CN)
-    ok = _post(call, "/api/v1/nodes/lab-7/reports", sample_report("lab-7"), node_identity("6f3a0c9e01"))
+    roles_anywhere = node_identity("6f3a0c9e01", role="fleetfit-roles-anywhere", role_id="AROAROLESANYWHERE1")
+    ok = _post(call, "/api/v1/nodes/lab-7/reports", sample_report("lab-7"), roles_anywhere)
     assert ok.status == 201
-    bad = _post(call, "/api/v1/nodes/lab-7/reports", sample_report("lab-8"), node_identity("6f3a0c9e01"))
+    bad = _post(call, "/api/v1/nodes/lab-7/reports", sample_report("lab-8"), roles_anywhere)
     assert bad.status == 400 and "lab-8" in bad.body["error"] and "lab-7" in bad.body["error"]
 
 

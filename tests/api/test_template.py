@@ -135,16 +135,177 @@ def test_least_privilege_and_iam_everywhere(template: dict[str, Any]) -> None:
     assert api["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
     assert all(s["DataTraceEnabled"] is False for s in api["MethodSettings"])
     events = resources["ApiFunction"]["Properties"]["Events"]
-    assert [e["Properties"]["Path"] for e in events.values()] == ["/{proxy+}"]  # greedy: names with '/'
+    assert "/{proxy+}" not in [e["Properties"]["Path"] for e in events.values() if e["Type"] == "Api"]
     actions: list[str] = []
     for policy in resources["ApiFunction"]["Properties"]["Policies"]:
         for statement in policy["Statement"]:
             actions += statement["Action"]
     assert "dynamodb:Scan" not in actions
     assert all("*" not in a for a in actions), actions
+    assert "dynamodb:DeleteItem" in actions and "dynamodb:BatchWriteItem" in actions  # DELETE /nodes/{id}
     for name in ("NodeIngestPolicy", "NodeRolesAnywherePolicy", "OperatorPolicy"):
         for statement in resources[name]["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Action"] == "execute-api:Invoke"
     bucket = resources["CatalogBucket"]["Properties"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+
+
+# -- operations: routes, throttles, access log, alarms, dashboard, first-deploy order ----------------------
+
+
+def _sam_transformed() -> dict[str, Any]:
+    """The template as CloudFormation sees it after the SAM transform (aws-sam-translator, as `sam deploy`)."""
+    from cfnlint.decode import cfn_yaml
+    from samtranslator.translator.transform import transform
+
+    doc = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE))))
+    doc["Resources"]["ApiFunction"]["Properties"]["CodeUri"] = "s3://bucket/code.zip"  # what `sam package` writes
+
+    class _NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    out: dict[str, Any] = transform(doc, {}, _NoManagedPolicies())
+    return out
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    return _sam_transformed()
+
+
+def test_every_route_of_the_app_is_an_explicit_route_of_the_api(template: dict[str, Any]) -> None:
+    from fleetfit.api.app import app
+
+    doc = app.get_openapi_schema(title="fleetfit", version="0")
+    served = {
+        (method.upper(), path.replace("{name}", "{name+}"))
+        for path, item in (doc.paths or {}).items()
+        for method in ("get", "post", "put", "delete", "patch")
+        if getattr(item, method, None) is not None
+    }
+    events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
+    api = [e for e in events.values() if e["Type"] == "Api"]
+    routed = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in api}
+    assert routed == served
+    assert all(e["Properties"]["RestApiId"] == {"Ref": "Api"} for e in api)
+    assert {e["Type"] for e in events.values()} == {"Api", "EventBridgeRule"}
+
+
+def test_publishing_the_catalog_reaches_the_function(template: dict[str, Any]) -> None:
+    from fleetfit.api.handler import is_catalog_published
+
+    resources = template["Resources"]
+    bucket = resources["CatalogBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    rule = resources["ApiFunction"]["Properties"]["Events"]["CatalogPublished"]["Properties"]
+    pattern = rule["Pattern"]
+    assert pattern["detail"] == {
+        "bucket": {"name": [{"Ref": "CatalogBucket"}]},
+        "object": {"key": [{"Ref": "CatalogKey"}]},
+    }
+    event = {"source": pattern["source"][0], "detail-type": pattern["detail-type"][0], "detail": {}}
+    assert is_catalog_published(event)
+
+
+def test_ingest_has_its_own_throttle_and_the_access_log_names_the_path(template: dict[str, Any]) -> None:
+    api = template["Resources"]["Api"]["Properties"]
+    by_path = {(m["ResourcePath"], m["HttpMethod"]): m for m in api["MethodSettings"]}
+    for path in ("/~1api~1v1~1reports", "/~1api~1v1~1nodes~1{node_id}~1reports"):
+        ingest = by_path[(path, "POST")]
+        assert ingest["ThrottlingRateLimit"] == {"Ref": "IngestThrottleRateLimit"}
+        assert ingest["ThrottlingBurstLimit"] == {"Ref": "IngestThrottleBurstLimit"}
+        assert ingest["DataTraceEnabled"] is False
+    assert by_path[("/*", "*")]["ThrottlingRateLimit"] == {"Ref": "ThrottleRateLimit"}
+    log_format = api["AccessLogSetting"]["Format"]
+    fields = json.loads(log_format)
+    assert fields["path"] == "$context.path" and fields["resourcePath"] == "$context.resourcePath"
+    assert "$context.identity.caller" in log_format  # who, never a header or a signature
+
+
+def test_reserved_concurrency_is_a_parameter(template: dict[str, Any]) -> None:
+    fn = template["Resources"]["ApiFunction"]["Properties"]
+    assert fn["ReservedConcurrentExecutions"] == {
+        "If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert template["Parameters"]["ReservedConcurrency"]["Default"] == 0
+
+
+def test_alarms_cover_api_function_table_indexes_and_a_silent_fleet(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    alarms = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    topic = {"If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic], name
+        assert len(alarm["AlarmDescription"]) > 30, name
+    metrics = {(a.get("Namespace"), a.get("MetricName")) for a in alarms.values()}
+    assert {
+        ("AWS/ApiGateway", "5XXError"),
+        ("AWS/ApiGateway", "4XXError"),
+        ("AWS/ApiGateway", "Latency"),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/Lambda", "Duration"),
+        ("fleetfit", "ReportsIngested"),
+    } <= metrics
+    throttled: set[str | None] = set()
+    for alarm in alarms.values():
+        for query in alarm.get("Metrics", []):
+            stat = query.get("MetricStat")
+            if stat and stat["Metric"]["MetricName"] in ("ReadThrottleEvents", "WriteThrottleEvents"):
+                dims = {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}
+                assert dims["TableName"] == {"Ref": "FleetTable"}
+                throttled.add(dims.get("GlobalSecondaryIndexName"))
+    indexes = {i["IndexName"] for i in TABLE_DEFINITION["GlobalSecondaryIndexes"]}
+    assert throttled == {None, *indexes}  # the table and every index
+    floor = alarms["ReportsIngestedFloorAlarm"]
+    assert floor["TreatMissingData"] == "breaching" and floor["ComparisonOperator"] == "LessThanThreshold"
+    assert floor["Dimensions"] == [{"Name": "service", "Value": "fleetfit-api"}]  # Powertools' EMF dimension
+    topic_props = resources["AlarmTopic"]["Properties"]
+    assert topic_props["KmsMasterKeyId"] == "alias/aws/sns"
+
+
+def test_the_metrics_the_alarms_and_dashboard_read_are_the_ones_the_code_publishes() -> None:
+    from fleetfit.api import telemetry
+
+    assert telemetry.SERVICE == "fleetfit-api" and telemetry.metrics.namespace == "fleetfit"
+    code = "".join(p.read_text() for p in (ROOT / "functions" / "fleetfit" / "api").glob("*.py"))
+    for name in ("ReportsIngested", "DuplicateReports", "NodesDeleted"):
+        assert f'"{name}"' in code, name
+
+
+def test_the_dashboard_is_valid_json_naming_real_resources(template: dict[str, Any]) -> None:
+    import re
+
+    body, names = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Sub"]
+    resources = set(template["Resources"]) | set(template["Parameters"]) | set(names)
+    for ref in re.findall(r"\$\{([A-Za-z0-9:]+)(?:\.Arn)?\}", body):
+        assert ref in resources or ref.startswith("AWS::"), ref
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    assert {w["properties"]["title"] for w in widgets} >= {
+        "API latency (ms)",
+        "Reports",
+        "DynamoDB throttles",
+        "Alarms",
+    }
+
+
+def test_the_stage_waits_for_the_account_cloudwatch_role(transformed: dict[str, Any]) -> None:
+    """First deploy in an account: the stage's access log needs the account's CloudWatch role set first."""
+    resources = transformed["Resources"]
+    (stage,) = [v for v in resources.values() if v["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["Properties"]["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    assert resources["ApiAccessLogs"]["DependsOn"] == "AccountLogRoleReady"
+    ready = resources["AccountLogRoleReady"]["Metadata"]["AccountLogRole"]
+    assert ready["Fn::If"][:2] == ["SetAccountLogRole", {"Ref": "ApiGatewayAccount"}]
+
+
+def test_the_transformed_api_has_iam_on_every_explicit_route(transformed: dict[str, Any]) -> None:
+    body = transformed["Resources"]["Api"]["Properties"]["Body"]
+    operations = [(p, m, op) for p, item in body["paths"].items() for m, op in item.items()]
+    assert len(operations) >= 21 and "/{proxy+}" not in body["paths"]
+    for path, method, op in operations:
+        assert op["security"] == [{"AWS_IAM": []}], (path, method)
+        assert op["x-amazon-apigateway-integration"]["type"] == "aws_proxy"

@@ -203,7 +203,7 @@ def test_sigv4_signs_every_request(monkeypatch: pytest.MonkeyPatch, capsys: Any)
         srv.shutdown()
         srv.server_close()
     (seen,) = _Recorder.seen
-    assert seen["path"].startswith("/prod/api/v1/fleet/compare?nodes=a%2Cb&model=Qwen%2FQwen3-8B")
+    assert seen["path"] == "/prod/api/v1/fleet/compare?model=Qwen%2FQwen3-8B&nodes=a%2Cb"  # canonical: sorted
     assert seen["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "/eu-west-1/execute-api/aws4_request" in seen["authorization"] and "x-amz-date" in seen
     assert json.loads(capsys.readouterr().out) == {"catalog_version": "x", "nodes": []}

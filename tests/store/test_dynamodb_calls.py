@@ -17,16 +17,21 @@ def test_request_counts_and_no_scan(counted_dynamo: tuple[DynamoStore, Any]) -> 
     for i in range(30):
         store.put_report(sample_report(f"n{i:02d}", collected_at=T0 - timedelta(minutes=5)), received_at=T0)
     # A new node: the first transaction expects it in its class already and is refused (the item is absent),
-    # the second writes it and counts it into its class.
-    assert calls == {"TransactWriteItems": 60}
+    # the second writes it and counts it into its class. (The GetItem: is the content unchanged? No latest.)
+    assert calls == {"TransactWriteItems": 60, "GetItem": 30}
     calls.clear()
     for i in range(30):
         store.put_report(sample_report(f"n{i:02d}", collected_at=T0), received_at=T0)
-    assert calls == {"TransactWriteItems": 30}  # the common case, a node that stays in its class: one request
+    assert calls == {"GetItem": 30, "UpdateItem": 30}  # the common case, an unchanged report: one small update
+    calls.clear()
+    for i in range(30):
+        at = T0 + timedelta(minutes=1)
+        store.put_report(sample_report(f"n{i:02d}", collected_at=at, hostname="moved"), received_at=at)
+    assert calls == {"GetItem": 30, "TransactWriteItems": 30}  # changed, same class: one transaction
 
     calls.clear()
     store.put_report(sample_report("n00", collected_at=T0 - timedelta(hours=1)), received_at=T0)
-    assert calls == {"TransactWriteItems": 2, "GetItem": 1}  # older: history only, then read the latest
+    assert calls == {"TransactWriteItems": 2, "GetItem": 2}  # older: history only, then read the latest
 
     calls.clear()
     token = None
@@ -91,7 +96,7 @@ def test_class_moves_and_registry_reads_cost_a_fixed_number_of_requests(
     calls.clear()
     # a node whose hardware changed: refused once (another class than expected), then moved with the counts
     store.put_report(sample_report("n0", collected_at=T0 + timedelta(hours=1), system=apple_m3_max()), received_at=T0)
-    assert calls == {"TransactWriteItems": 2}
+    assert calls == {"TransactWriteItems": 2, "GetItem": 1}  # GetItem: is the content unchanged (no: it moved)
 
     calls.clear()
     assert {c.nodes for c in store.classes()} == {4, 1}

@@ -75,7 +75,8 @@ def test_timezones_compare_as_instants(store: Store) -> None:
 def test_history_pages_newest_first(store: Store) -> None:
     ids = []
     for i in range(7):
-        r = sample_report("n1", collected_at=T0 + timedelta(minutes=i), report_id=f"report-{i:04d}")
+        # each says something new (unchanged reports are not history: test_write_amplification.py)
+        r = sample_report("n1", collected_at=T0 + timedelta(minutes=i), report_id=f"report-{i:04d}", hostname=f"h{i}")
         ids.append(r.report_id)
         store.put_report(r, received_at=T0 + timedelta(minutes=i))
     store.put_report(sample_report("n2", collected_at=T0), received_at=T0)
@@ -149,8 +150,9 @@ def test_foreign_or_corrupt_tokens_are_refused(store: Store, token: str) -> None
 
 def test_history_token_of_another_node_is_refused(store: Store) -> None:
     for i in range(3):
-        store.put_report(sample_report("n1", collected_at=T0 + timedelta(minutes=i)), received_at=T0)
-        store.put_report(sample_report("n2", collected_at=T0 + timedelta(minutes=i)), received_at=T0)
+        at = T0 + timedelta(minutes=i)
+        store.put_report(sample_report("n1", collected_at=at, hostname=f"h{i}"), received_at=T0)
+        store.put_report(sample_report("n2", collected_at=at, hostname=f"h{i}"), received_at=T0)
     token = store.history("n1", limit=1).next_token
     assert token is not None
     with pytest.raises(BadPageToken):

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from fleetfit import __version__
 from fleetfit.api import measured
-from fleetfit.api.auth import Forbidden, Unauthenticated, caller_of, check_may_write
+from fleetfit.api.auth import Forbidden, Unauthenticated, caller_of, check_may_write, check_operator
 from fleetfit.api.models import (
     CatalogInfo,
     ErrorBody,
@@ -28,6 +28,8 @@ from fleetfit.api.models import (
     Health,
     HistoryEntry,
     HistoryPage,
+    IngestAnswer,
+    NodeDeleted,
     NodeDetail,
     NodePage,
     NodeRef,
@@ -284,13 +286,21 @@ _OPENAPI: dict[str, str] = {}
 @app.get("/api/v1/openapi.json", summary="This API's OpenAPI document, generated from its models")
 def openapi():  # no return annotation: Powertools would validate it as a model
     if "doc" not in _OPENAPI:
-        _OPENAPI["doc"] = app.get_openapi_json_schema(
-            title="fleetfit API",
-            version=__version__,
-            description="Which open LLMs each machine of a fleet can run. Every route is signed with "
-            "SigV4 (AWS_IAM) on AWS, or takes a bearer token on `fleetfit serve`.",
-        )
+        _OPENAPI["doc"] = json.dumps(openapi_document())
     return Response(status_code=200, content_type=JSON, body=_OPENAPI["doc"])
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document `GET /api/v1/openapi.json` serves (fleetfit.api.openapi completes the generated one)."""
+    from fleetfit.api.openapi import document
+
+    return document(
+        app,
+        title="fleetfit API",
+        version=__version__,
+        description="Which open LLMs each machine of a fleet can run. Every route is signed with "
+        "SigV4 (AWS_IAM) on AWS, or takes a bearer token on `fleetfit serve`.",
+    )
 
 
 @app.get("/api/v1/catalog", summary="The catalog in use", responses=_doc(CatalogInfo, "Catalog"))
@@ -302,11 +312,11 @@ def catalog():  # no return annotation: Powertools would validate it as a model
 
 _MODELS_DESC = (
     "The seed's envelope for the node's latest report. Query parameters as llmfit's API: limit (top, n), "
-    "min_fit, perfect, include_too_tight, use_case, provider, search, license, sort, max_context, runtime, "
-    "force_runtime, ram_gb, vram_gb, cpu_cores; quant (any llama.cpp type or unsloth UD- file, any case) and "
-    "kv_quant (KV-cache type: f16, bf16, q8_0, q4_0, ...), prompt_tokens (prompt length of prefill_tps and "
-    "ttft_ms, default 512); group (base: one row per variant group with a `variants` count, "
-    "the default of /models/top; none: every catalog entry, the default of /models and of any search). A parameter given twice is a 400; unknown ones are ignored. "
+    "min_fit, perfect, include_too_tight, use_case, provider, search, sort, max_context, runtime, quant (any "
+    "llama.cpp type or unsloth UD- file, any case), kv_quant (KV-cache type: f16, bf16, q8_0, q4_0, ...), "
+    "prompt_tokens (prompt length of prefill_tps and ttft_ms, default 512), group (base: one row per variant "
+    "group with a `variants` count, the default of /models/top; none: every catalog entry, the default of "
+    "/models and of any search). A parameter given twice is a 400; unknown ones are ignored. "
     "calibration=off gives the physics estimate (measured_tps still shows what this node measured); default on: "
     "a speed this node measured, or its class's fleet correction, replaces it and estimate_basis.source says which."
 )
@@ -415,6 +425,7 @@ def _ingest(report: Report, path_node: str | None) -> Response:
         caller_of(app.current_event.raw_event, svc.settings.auth_mode),
         report.node_id,
         path_node_id=path_node_id,
+        node_role_ids=svc.settings.node_roles,
     )
     now = svc.now()
     skew = (report.collected_at - now).total_seconds()
@@ -428,17 +439,44 @@ def _ingest(report: Report, path_node: str | None) -> Response:
         )
     result = svc.store.put_report(report, received_at=now)
     count("DuplicateReports" if result.outcome == "duplicate" else "ReportsIngested")
+    if result.unchanged:
+        count("UnchangedReports")
     logger.info("report stored", node_id=report.node_id, report_id=report.report_id, outcome=result.outcome)
-    body = _top_answer(svc, result.latest)
     status = 200 if result.outcome == "duplicate" else 201
-    return _envelope(body, status, headers={"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"})
+    headers = {"Location": f"/api/v1/nodes/{quote(report.node_id, safe='')}"}
+    if _prefers_minimal():  # the probe on a timer: no envelope to rank or send back (RFC 7240)
+        headers["Preference-Applied"] = "return=minimal"
+        answer = IngestAnswer(node_id=report.node_id, report_id=report.report_id, outcome=result.outcome,
+                              unchanged=result.unchanged)  # fmt: skip
+        return _json(answer, status, headers=headers)
+    return _envelope(_top_answer(svc, result.latest), status, headers=headers)
+
+
+def _prefers_minimal() -> bool:
+    prefer = app.current_event.headers.get("prefer") or app.current_event.headers.get("Prefer") or ""
+    return any(part.strip().lower() == "return=minimal" for part in prefer.split(","))
 
 
 _INGEST_DOC = {
-    201: {"description": "Stored; the node's top models", "content": {JSON: {"model": Envelope}}},
+    201: {
+        "description": "Stored; the node's top models (with `Prefer: return=minimal`: what was stored)",
+        "content": {
+            JSON: {
+                "schema": {
+                    "anyOf": [{"$ref": "#/components/schemas/Envelope"}, {"$ref": "#/components/schemas/IngestAnswer"}]
+                }
+            }
+        },
+    },
     200: {
         "description": "This report_id was already stored (a retry)",
-        "content": {JSON: {"model": Envelope}},
+        "content": {
+            JSON: {
+                "schema": {
+                    "anyOf": [{"$ref": "#/components/schemas/Envelope"}, {"$ref": "#/components/schemas/IngestAnswer"}]
+                }
+            }
+        },
     },
     **{
         s: {"description": _ERROR_DOCS[s], "content": {JSON: {"model": ErrorBody}}}
@@ -484,6 +522,22 @@ def get_node(node_id: str):  # no return annotation: Powertools would validate i
     stored = _latest(svc, unquote(node_id))
     detail = {**_summary(svc, NodeRecord.of(stored), stored.report.system), "report": stored.report}
     return _json(NodeDetail.model_validate(detail))
+
+
+@app.delete("/api/v1/nodes/<node_id>", summary="Retire a node (operators only): its reports and history go",
+            description="Removes the node's latest report, its history and its report-id guards, and counts its "
+            "hardware class one node fewer. A report the node sends later registers it again as a new node.",
+            responses=_doc(NodeDeleted, "Deleted", 403, 404, 503))  # fmt: skip
+def delete_node(node_id: str):  # no return annotation: Powertools would validate it as a model
+    svc = _svc()
+    node = unquote(node_id)
+    check_operator(caller_of(app.current_event.raw_event, svc.settings.auth_mode), svc.settings.node_roles)
+    stored = _latest(svc, node)
+    if not svc.store.delete_node(node):
+        raise ApiError(404, f"node {node[:128]!r} not found: no report was ever stored for it")
+    count("NodesDeleted")
+    logger.info("node deleted", node_id=node, hw_class=stored.hw_class)
+    return _json(NodeDeleted(node_id=node, hw_class=stored.hw_class))
 
 
 @app.get("/api/v1/nodes/<node_id>/history", summary="A node's reports, newest first, paginated",

@@ -56,9 +56,9 @@ class S3Catalogs:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if client is None:
-            import boto3
+            from fleetfit.store.boto import client as aws_client
 
-            client = boto3.client("s3")
+            client = aws_client("s3")
         self._engine = engine
         self._client = client
         self.bucket, self.key = bucket, key
@@ -90,6 +90,11 @@ class S3Catalogs:
             source=self._source,
             checked_at=self._checked_at,
         )
+
+    def refresh_now(self) -> None:
+        """Ask S3 now rather than at the next scheduled check (a catalog was just published)."""
+        self._next_check = 0.0
+        self.current()
 
     def _refresh(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -149,3 +154,32 @@ class S3Catalogs:
             catalog_version=self._catalog.version,
         )
         catalog_loaded(self._catalog.version, "bundled")
+
+
+def precompute_digests(svc: Any, *, budget_s: float) -> dict[str, Any]:
+    """After a catalog is published: load it now and compute every class's digest of it (fresh classes with
+    nodes, those without one for this version), within ``budget_s``, so that the first fleet summaries after
+    a publish read digests instead of each spending its own evaluation budget. Classes left when the budget
+    runs out are computed by the summary as before."""
+    from fleetfit.api.app import _fleet
+
+    refresh = getattr(svc.catalogs, "refresh_now", None)
+    if refresh is not None:
+        refresh()
+    if svc.engine.fleet is None:
+        return {"catalog_version": svc.catalogs.current().version, "computed": 0, "pending": 0, "classes": 0}
+    fleet = _fleet(svc)
+    version = fleet.catalog.version
+    deadline = time.monotonic() + budget_s
+    computed = pending = 0
+    classes = [c for c in svc.store.classes(digests=True) if c.nodes > 0]
+    for cls in classes:
+        if cls.digest_version == version:
+            continue
+        if time.monotonic() >= deadline:
+            pending += 1
+            continue
+        fleet.digest(cls.hw_class, cls.system, stored=cls)
+        computed += 1
+    logger.info("class digests precomputed", catalog_version=version, computed=computed, pending=pending)
+    return {"catalog_version": version, "computed": computed, "pending": pending, "classes": len(classes)}

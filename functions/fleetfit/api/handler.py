@@ -18,7 +18,7 @@ from fleetfit.api.app import app
 from fleetfit.api.auth import Unauthenticated, caller_of, require_identity
 from fleetfit.api.models import ErrorBody
 from fleetfit.api.services import current
-from fleetfit.api.telemetry import logger, metrics
+from fleetfit.api.telemetry import annotate, count, logger, metrics, traced
 
 _MODEL_PATH = re.compile(r"^(?P<prefix>/api/v1/(?:nodes/[^/]+/|fleet/)?models/)(?P<name>.+?)/*$")
 
@@ -97,6 +97,7 @@ def _fit_response(
     )
 
 
+@traced("handler")
 def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """One API Gateway REST proxy event in, one proxy response out. Never raises for bad input."""
     started = time.perf_counter()
@@ -110,6 +111,11 @@ def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         routed = {**event, "path": normalize_model_path(path)}
         reply = app.resolve(routed, context)
         reply = _fit_response(event, reply, settings.compress_min_bytes, settings.max_response_bytes)
+    annotate(
+        method=str(event.get("httpMethod"))[:16],
+        route=str(event.get("resource") or "")[:128],
+        status=int(reply.get("statusCode") or 0),
+    )
     logger.info(
         "request",
         method=event.get("httpMethod"),
@@ -132,7 +138,34 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     warm_up()  # the init phase: the catalog is ready when the first request arrives
 
 
+def is_catalog_published(event: dict[str, Any]) -> bool:
+    """An EventBridge "Object Created" event from the catalog bucket (template.yaml: CatalogPublished)."""
+    return event.get("source") == "aws.s3" and event.get("detail-type") == "Object Created"
+
+
+# Leave the Lambda this much of its 29 s after precomputing digests (logging, metrics, the answer).
+PUBLISH_MARGIN_S = 4.0
+
+
+def on_catalog_published(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A catalog was published: load it and precompute every class's digest of it (api/catalogs.py)."""
+    from fleetfit.api.catalogs import precompute_digests
+
+    svc = current()
+    key = str(((event.get("detail") or {}).get("object") or {}).get("key") or "")
+    if key != svc.settings.catalog_key:
+        logger.info("object created is not the catalog; ignored", key=key[:200])
+        return {"computed": 0, "pending": 0, "ignored": key[:200]}
+    remaining_ms = context.get_remaining_time_in_millis() if context is not None else 29_000
+    budget = max(0.0, remaining_ms / 1000 - PUBLISH_MARGIN_S)
+    done = precompute_digests(svc, budget_s=budget)
+    count("DigestsPrecomputed", int(done["computed"]))
+    return done
+
+
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if is_catalog_published(event):
+        return on_catalog_published(event, context)
     return handle_event(event, context)

@@ -49,6 +49,23 @@ class NodeDetail(NodeSummary):
     report: Report = Field(description="the node's latest report")
 
 
+class IngestAnswer(BaseModel):
+    """POST .../reports with `Prefer: return=minimal`: what was stored, without the top models."""
+
+    node_id: str
+    report_id: str
+    outcome: Literal["latest", "older", "duplicate"]
+    unchanged: bool = Field(description="same content as the node's latest: no new history entry")
+
+
+class NodeDeleted(BaseModel):
+    """DELETE /api/v1/nodes/{node_id}: the node, its history and its place in its class count are gone."""
+
+    node_id: str
+    deleted: bool = True
+    hw_class: str = Field(description="the class whose node count went down by one")
+
+
 class HistoryEntry(BaseModel):
     received_at: datetime
     hw_class: str

@@ -58,6 +58,10 @@ def build_services(
         )
     else:
         catalogs = BundledCatalogs(engine)
+    from fleetfit.api.telemetry import STORE_METHODS, trace_methods
+
+    trace_methods(store, "store", STORE_METHODS)  # X-Ray subsegments where a tracer is active
+    trace_methods(catalogs, "catalog", ("_refresh",))
     return Services(settings=settings, store=store, catalogs=catalogs, engine=engine)
 
 

@@ -33,6 +33,13 @@ class Settings(BaseModel):
     # "iam": API Gateway authorised the call with SigV4; the handler binds writers to their node.
     # "local": `fleetfit serve` checked the bearer token before the event was built.
     auth_mode: Literal["iam", "local"] = "iam"
+    # Unique ids (AROA…) of the EC2 instance roles whose sessions are nodes, comma-separated: their session
+    # name (the instance id) is the node id they may write on POST /api/v1/reports (api/auth.py).
+    node_role_ids: str = Field(default="", max_length=4096)
+
+    @property
+    def node_roles(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.node_role_ids.split(",") if part.strip())
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

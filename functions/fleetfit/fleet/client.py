@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fleetfit import __version__
 
@@ -89,8 +89,10 @@ class FleetClient:
         return self._send("POST", path, query, json.dumps(body).encode())
 
     def _send(self, method: str, path: str, query: Mapping[str, Any] | None, body: bytes | None) -> Any:
+        from probe_client.transport import encode_query
+
         params = {k: _text(v) for k, v in (query or {}).items() if v is not None}
-        url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
+        url = self.base_url + path + (f"?{encode_query(params)}" if params else "")
         headers = {
             "Accept": "application/json",
             "Accept-Encoding": "gzip",

@@ -13,7 +13,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 from fleetfit.contract import Report, System
@@ -131,6 +131,24 @@ class Page(Generic[T]):
 class IngestResult:
     outcome: Outcome
     latest: StoredReport
+    unchanged: bool = False  # same content as the node's latest: one update, no history entry
+
+
+# Write amplification: a probe reports every 15 minutes and most reports say what the last one said. A report
+# whose content equals the node's latest, in the same hardware class, replaces the latest (the new body, with
+# its measurements) in one update and writes no history entry, except once a day (a heartbeat in the
+# history). Content is everything but the id, the time and the two measurements that move on every run
+# (available RAM, free VRAM; the class buckets available RAM, and a move across buckets is a change).
+HEARTBEAT = timedelta(hours=24)
+VOLATILE = {"report_id": True, "collected_at": True, "system": {"available_ram_gb": True}}
+
+
+def content_digest(report: Report) -> str:
+    """What a report says, apart from when and under which id it was sent and what moves on every run."""
+    data = report.model_dump(mode="json", exclude=VOLATILE)
+    for gpu in data["system"].get("gpus") or []:
+        gpu.pop("free_vram_gb", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
 
 
 def encode_token(kind: str, position: dict[str, Any]) -> str:
@@ -161,13 +179,20 @@ class Store(ABC):
     def put_report(self, report: Report, *, received_at: datetime) -> IngestResult:
         """Store ``report``: idempotent per (node_id, report_id); the latest changes only to a newer one.
         When the latest moves the node into another hardware class, the class counts move with it."""
+        hw_class = hardware_class(report.system)
+        touched = self._touch(report, received_at=received_at, digest=content_digest(report), hw_class=hw_class)
+        if touched is not None:
+            return touched
         klass = class_system(report.system)
-        return self._put(
-            report, received_at=received_at, hw_class=hardware_class(report.system), class_json=klass.model_dump_json()
-        )
+        return self._put(report, received_at=received_at, hw_class=hw_class, class_json=klass.model_dump_json())
 
     @abstractmethod
     def _put(self, report: Report, *, received_at: datetime, hw_class: str, class_json: str) -> IngestResult: ...
+
+    def _touch(self, report: Report, *, received_at: datetime, digest: str, hw_class: str) -> IngestResult | None:
+        """When ``report`` says what the node's latest says (same class), is newer, and the history has an entry
+        from the last HEARTBEAT: make it the latest in one small update and answer; else None (the full write)."""
+        return None
 
     @abstractmethod
     def latest(self, node_id: str) -> StoredReport | None:
@@ -213,6 +238,12 @@ class Store(ABC):
     def stale_by_class(self, before: datetime) -> dict[str, int]:
         """How many nodes of each class have a latest report collected before `before` (an index range over
         the stale nodes only: it grows with stale nodes, not with the fleet)."""
+
+    @abstractmethod
+    def delete_node(self, node_id: str) -> bool:
+        """Remove the node: its latest report, its history and report-id guards; its class counts one node
+        fewer (the class stays registered). False when the node was not known. A report the node sends
+        afterwards registers it again, as a new node."""
 
     def latest_many(self, node_ids: list[str]) -> dict[str, StoredReport]:
         """The latest reports of several nodes (unknown nodes are absent from the answer)."""

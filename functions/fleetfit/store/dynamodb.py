@@ -131,9 +131,9 @@ class DynamoStore(Store):
 
     def __init__(self, table_name: str, *, client: Any = None, history_days: int = 90) -> None:
         if client is None:
-            import boto3
+            from fleetfit.store.boto import client as aws_client
 
-            client = boto3.client("dynamodb")
+            client = aws_client("dynamodb")
         self.client = client
         self.table = table_name
         self.history_days = history_days
@@ -312,6 +312,9 @@ class DynamoStore(Store):
             "gpu_count": {"N": str(int(s.gpu_count))},
             "probe_version": {"S": r.probe_version},
             "report": {"S": body},
+            # write amplification (_touch): what the report says, and when history last got an entry
+            "content_digest": {"S": _content_digest(r)},
+            "history_at": {"S": collected},
         }
         for name, value in (("gpu_name", s.gpu_name), ("hostname", r.hostname), ("os", r.os)):
             if value is not None:
@@ -345,6 +348,120 @@ class DynamoStore(Store):
     def _latest_or(self, fallback: StoredReport) -> StoredReport:
         found = self._get_latest(fallback.report.node_id, consistent=True)
         return found if found is not None else fallback
+
+    def _touch(self, report: Report, *, received_at: datetime, digest: str, hw_class: str) -> IngestResult | None:
+        """One GetItem (the latest's content digest and last history time) and, for an unchanged report, one
+        UpdateItem of the latest item: no guard, no history entry, no class count (docs/operations.md)."""
+        from fleetfit.store.base import HEARTBEAT
+
+        resp = self._call(
+            "get_item",
+            TableName=self.table,
+            Key={"PK": {"S": _node_pk(report.node_id)}, "SK": {"S": "LATEST"}},
+            ProjectionExpression="content_digest, history_at, collected_at, report_id, hw_class",
+            ConsistentRead=True,
+        )
+        item = resp.get("Item")
+        if item is None or _s(item, "content_digest") != digest or "history_at" not in item:
+            return None
+        if item["hw_class"]["S"] != hw_class:
+            return None  # available RAM crossed a class bucket: the full write moves the class counts
+        collected = iso(report.collected_at)
+        if _s(item, "report_id") == report.report_id and item["collected_at"]["S"] == collected:
+            found = self._get_latest(report.node_id, consistent=True)  # a retry of the latest, unchanged
+            if found is not None and found.report == report:
+                return IngestResult(outcome="duplicate", latest=found)
+            return None
+        if collected <= item["collected_at"]["S"]:
+            return None  # an older report: the full path keeps it in history
+        if report.collected_at - parse_iso(item["history_at"]["S"]) >= HEARTBEAT:
+            return None  # the daily heartbeat goes to history
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"PK": {"S": _node_pk(report.node_id)}, "SK": {"S": "LATEST"}},
+                UpdateExpression="SET #r = :body, report_id = :rid, collected_at = :c, received_at = :now, GSI3SK = :seen",
+                ConditionExpression="content_digest = :d AND hw_class = :k AND collected_at = :prev AND report_id = :prev_rid",
+                ExpressionAttributeNames={"#r": "report"},
+                ExpressionAttributeValues={
+                    ":body": {"S": report.model_dump_json()},
+                    ":rid": {"S": report.report_id},
+                    ":c": {"S": collected},
+                    ":now": {"S": iso(received_at)},
+                    ":seen": {"S": f"{collected}#{report.node_id}"},
+                    ":d": {"S": digest},
+                    ":k": {"S": hw_class},
+                    ":prev": item["collected_at"],
+                    ":prev_rid": item["report_id"],
+                },
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return None  # another report got there first: the full path decides
+            raise StoreError(f"DynamoDB update failed: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"DynamoDB update failed: {type(exc).__name__}") from exc
+        stored = StoredReport(report=report, received_at=received_at, hw_class=hw_class)
+        return IngestResult(outcome="latest", latest=stored, unchanged=True)
+
+    def delete_node(self, node_id: str) -> bool:
+        """One transaction takes the latest item and the class count together (conditioned on the class the
+        item holds, so the count cannot drift); then the node's history and guards go in batches of 25."""
+        pk = _node_pk(node_id)
+        known = False
+        for attempt in range(_ATTEMPTS):
+            old = self._raw_latest(node_id)
+            if old is None:
+                break
+            klass = old["hw_class"]["S"]
+            remove = {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {"PK": {"S": pk}, "SK": {"S": "LATEST"}},
+                    "ConditionExpression": "hw_class = :k",
+                    "ExpressionAttributeValues": {":k": {"S": klass}},
+                }
+            }
+            try:
+                self.client.transact_write_items(TransactItems=[remove, self._count(klass, -1)])
+                known = True
+                break
+            except ClientError as exc:
+                if _cancellation(exc) is None:
+                    raise StoreError(f"DynamoDB delete failed: {_code(exc)}") from exc
+                time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))  # the node moved class meanwhile
+            except BotoCoreError as exc:
+                raise StoreError(f"DynamoDB delete failed: {type(exc).__name__}") from exc
+        else:
+            raise StoreError("DynamoDB delete: the node's latest report kept changing; retry")
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+                "ProjectionExpression": "PK, SK",
+            }
+            if start is not None:
+                kwargs["ExclusiveStartKey"] = start
+            resp = self._call("query", **kwargs)
+            keys = [{"PK": item["PK"], "SK": item["SK"]} for item in resp.get("Items", [])]
+            for i in range(0, len(keys), 25):
+                self._delete_batch(keys[i : i + 25])
+            known = known or bool(keys)
+            start = resp.get("LastEvaluatedKey")
+            if start is None:
+                return known
+
+    def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
+        requests = [{"DeleteRequest": {"Key": key}} for key in keys]
+        for attempt in range(_ATTEMPTS):
+            resp = self._call("batch_write_item", RequestItems={self.table: requests})
+            requests = resp.get("UnprocessedItems", {}).get(self.table, [])
+            if not requests:
+                return
+            time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+        raise StoreError("DynamoDB delete left items unprocessed; retry")
 
     # -- reads ------------------------------------------------------------------------------------------
     def latest(self, node_id: str) -> StoredReport | None:
@@ -531,6 +648,12 @@ class DynamoStore(Store):
             raise StoreError(f"DynamoDB {op} failed: {_code(exc)}") from exc
         except BotoCoreError as exc:
             raise StoreError(f"DynamoDB {op} failed: {type(exc).__name__}") from exc
+
+
+def _content_digest(report: Report) -> str:
+    from fleetfit.store.base import content_digest
+
+    return content_digest(report)
 
 
 def _code(exc: ClientError) -> str:

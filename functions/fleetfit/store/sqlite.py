@@ -338,6 +338,65 @@ class SqliteStore(Store):
             next_token = encode_token(kind, {**extra, "after": items[-1].node_id})
         return Page(items=items, next_token=next_token)
 
+    # -- write amplification and retiring nodes (docs/operations.md) ---------------------------------
+    def _touch(self, report: Report, *, received_at: datetime, digest: str, hw_class: str) -> IngestResult | None:
+        from fleetfit.store.base import HEARTBEAT, content_digest
+
+        collected = iso(report.collected_at)
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute(
+                    "SELECT report_id, collected_at, report, hw_class FROM nodes WHERE node_id = ?", (report.node_id,)
+                ).fetchone()
+                latest = None if row is None else Report.model_validate_json(row[2])
+                if latest is not None and latest == report:  # a retry of the unchanged report stored last
+                    self._db.execute("ROLLBACK")
+                    stored = self._latest_locked(report.node_id)
+                    assert stored is not None
+                    return IngestResult(outcome="duplicate", latest=stored)
+                if latest is None or content_digest(latest) != digest or collected <= str(row[1]) or row[3] != hw_class:
+                    self._db.execute("ROLLBACK")
+                    return None
+                (last_entry,) = self._db.execute(
+                    "SELECT MAX(collected_at) FROM reports WHERE node_id = ?", (report.node_id,)
+                ).fetchone()
+                if last_entry is None or report.collected_at - parse_iso(str(last_entry)) >= HEARTBEAT:
+                    self._db.execute("ROLLBACK")
+                    return None  # the daily heartbeat: the full write keeps it in history
+                self._db.execute(
+                    "UPDATE nodes SET report_id = ?, collected_at = ?, received_at = ?, report = ? WHERE node_id = ?",
+                    (report.report_id, collected, iso(received_at), report.model_dump_json(), report.node_id),
+                )
+                self._db.execute("COMMIT")
+                stored = self._latest_locked(report.node_id)
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"fleet database write failed: {exc}") from exc
+                raise
+        assert stored is not None
+        return IngestResult(outcome="latest", latest=stored, unchanged=True)
+
+    def delete_node(self, node_id: str) -> bool:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute("SELECT hw_class FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
+                if row is not None:
+                    self._db.execute("DELETE FROM nodes WHERE node_id = ?", (node_id,))
+                    self._db.execute("UPDATE classes SET nodes = nodes - 1 WHERE hw_class = ?", (row[0],))
+                self._db.execute("DELETE FROM reports WHERE node_id = ?", (node_id,))
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"fleet database write failed: {exc}") from exc
+                raise
+        return row is not None
+
 
 def _stored(row: tuple[object, ...]) -> StoredReport:
     return StoredReport(
