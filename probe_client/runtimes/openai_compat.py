@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from probe_client.runtimes.base import Http, Sample, file_name, positive_int, rate, repo_or_none, text, total
+from probe_client.runtimes.base import (
+    Http,
+    Sample,
+    Served,
+    file_name,
+    parse_prometheus,
+    positive_int,
+    rate,
+    repo_or_none,
+    text,
+    total,
+)
 
 
 def model_list(http: Http, url: str) -> list[dict[str, Any]] | None:
@@ -54,3 +65,28 @@ def counter_rate(series: list[Sample], tokens: str, seconds: str, model: str) ->
         if got is not None:
             return got
     return None
+
+
+def served_from_metrics(
+    rows: list[dict[str, Any]],
+    metrics_body: str | None,
+    tpot: tuple[str, ...],
+    prompt_tokens: str,
+    prefill_seconds: str,
+) -> list[Served]:
+    """The models an OpenAI-compatible server lists, with the rates its Prometheus /metrics give per model:
+    decode from the first time-per-output-token histogram present, prefill as prompt tokens over the time
+    series that bounds it (vLLM: prefill time; SGLang: time to first token)."""
+    series = parse_prometheus(metrics_body) if metrics_body is not None else []
+    models = []
+    for row in rows[:64]:
+        name, repo = identity(row)
+        decode, samples = None, 0
+        for metric in tpot:
+            decode, samples = histogram_rate(series, metric, row["id"])
+            if decode is not None:
+                break
+        prefill = counter_rate(series, prompt_tokens, prefill_seconds, row["id"])
+        models.append(Served(name, repo=repo, context=context(row), decode_tps=decode, prefill_tps=prefill,
+                             samples=samples, loaded=True))  # fmt: skip
+    return models

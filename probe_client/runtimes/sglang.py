@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from probe_client.runtimes.base import Found, Http, Served, parse_prometheus, text
-from probe_client.runtimes.openai_compat import context, counter_rate, histogram_rate, identity, model_list, owners
+from probe_client.runtimes.base import Found, Http, text
+from probe_client.runtimes.openai_compat import model_list, owners, served_from_metrics
 
 KIND = "sglang"
 DEFAULT_PORT = 30000
@@ -25,18 +25,7 @@ def read(http: Http, url: str) -> Found | None:
             version = text(data["version"], 64)
             break
     metrics = http.get(url, "/metrics")
-    series = parse_prometheus(metrics.body) if metrics and metrics.ok else []
-    models = []
-    for row in rows[:64]:
-        name, repo = identity(row)
-        decode, samples = None, 0
-        for metric in TPOT:
-            decode, samples = histogram_rate(series, metric, row["id"])
-            if decode is not None:
-                break
-        prefill = counter_rate(
-            series, "sglang:prompt_tokens_total", "sglang:time_to_first_token_seconds_sum", row["id"]
-        )
-        models.append(Served(name, repo=repo, context=context(row), decode_tps=decode, prefill_tps=prefill,
-                             samples=samples, loaded=True))  # fmt: skip
+    body = metrics.body if metrics and metrics.ok else None
+    prompt, ttft = "sglang:prompt_tokens_total", "sglang:time_to_first_token_seconds_sum"
+    models = served_from_metrics(rows, body, TPOT, prompt, ttft)
     return Found(KIND, version, models)

@@ -4,8 +4,8 @@ renamed vllm:inter_token_latency_seconds in V1), prompt tokens over prefill time
 
 from __future__ import annotations
 
-from probe_client.runtimes.base import Found, Http, Served, parse_prometheus, text
-from probe_client.runtimes.openai_compat import context, counter_rate, histogram_rate, identity, model_list, owners
+from probe_client.runtimes.base import Found, Http, text
+from probe_client.runtimes.openai_compat import model_list, owners, served_from_metrics
 
 KIND = "vllm"
 DEFAULT_PORT = 8000
@@ -19,16 +19,6 @@ def read(http: Http, url: str) -> Found | None:
     version = http.get(url, "/version")
     data = version.json() if version and version.ok else None
     metrics = http.get(url, "/metrics")
-    series = parse_prometheus(metrics.body) if metrics and metrics.ok else []
-    models = []
-    for row in rows[:64]:
-        name, repo = identity(row)
-        decode, samples = None, 0
-        for metric in TPOT:
-            decode, samples = histogram_rate(series, metric, row["id"])
-            if decode is not None:
-                break
-        prefill = counter_rate(series, "vllm:prompt_tokens_total", "vllm:request_prefill_time_seconds_sum", row["id"])
-        models.append(Served(name, repo=repo, context=context(row), decode_tps=decode, prefill_tps=prefill,
-                             samples=samples, loaded=True))  # fmt: skip
+    body = metrics.body if metrics and metrics.ok else None
+    models = served_from_metrics(rows, body, TPOT, "vllm:prompt_tokens_total", "vllm:request_prefill_time_seconds_sum")
     return Found(KIND, text(data.get("version"), 64) if isinstance(data, dict) else None, models)

@@ -245,14 +245,7 @@ def _calibrated(row: str, tps: re.Match[str], correction: Correction) -> str | N
     notes_end = row.find('],"gguf_sources":')
     if full is None or notes_end < 0 or row.count(_PHYSICS) != 1:
         return None
-    basis = {
-        "factor": correction.factor,
-        "low": correction.low,
-        "high": correction.high,
-        "measurements": correction.measurements,
-        "nodes": correction.nodes,
-        "physics_tps": physics,
-    }
+    basis = correction.basis(physics)
     note = json.dumps(correction.note())
     row = row[:notes_end] + ("," if row[notes_end - 1] != "[" else "") + note + row[notes_end:]
     row = row.replace(_PHYSICS, '"source":"calibrated","calibration":' + json.dumps(basis, separators=(",", ":")))

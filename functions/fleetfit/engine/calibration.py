@@ -85,6 +85,17 @@ class Correction:
     rejected: int  # rows dropped by validation or MAD rejection
     applies: bool  # enough votes to correct other nodes
 
+    def basis(self, physics_tps: float) -> dict[str, float | int]:
+        """estimate_basis.calibration of a row this correction calibrated (contract.CalibrationBasis)."""
+        return {
+            "factor": self.factor,
+            "low": self.low,
+            "high": self.high,
+            "measurements": self.measurements,
+            "nodes": self.nodes,
+            "physics_tps": physics_tps,
+        }
+
     def note(self) -> str:
         pct = round(100.0 * (self.factor - 1.0))
         sign = "+" if pct > 0 else "\u2212" if pct < 0 else "\u00b1"
@@ -240,14 +251,7 @@ def apply(
         row["estimated_tps"] = corrected_tps(physics, correction)
         _scale(row, correction.factor)
         basis["source"] = "calibrated"
-        basis["calibration"] = {
-            "factor": correction.factor,
-            "low": correction.low,
-            "high": correction.high,
-            "measurements": correction.measurements,
-            "nodes": correction.nodes,
-            "physics_tps": physics,
-        }
+        basis["calibration"] = correction.basis(physics)
         notes.append(correction.note())
     elif mine and not rates:
         served_quants = sorted({s.quant or "unknown quant" for s in mine})

@@ -10,6 +10,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -163,54 +164,42 @@ class SqliteStore(Store):
         cutoff = iso(received_at - timedelta(days=self.history_days))
         outcome: Outcome
         digest = body_digest(body)
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
+        with self._writing():
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO reports (node_id, report_id, collected_at, received_at, hw_class, report, "
+                "digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (report.node_id, report.report_id, collected, received, hw_class, body, digest),
+            )
+            if cur.rowcount == 0:
+                stored_body, stored_digest = self._db.execute(
+                    "SELECT report, digest FROM reports WHERE node_id = ? AND report_id = ?",
+                    (report.node_id, report.report_id),
+                ).fetchone()
+                if (stored_digest or body_digest(str(stored_body))) != digest:
+                    raise ReportConflict(report.node_id, report.report_id)
+                outcome = "duplicate"
+            else:
+                before = self._db.execute("SELECT hw_class FROM nodes WHERE node_id = ?", (report.node_id,))
+                old = before.fetchone()
                 cur = self._db.execute(
-                    "INSERT OR IGNORE INTO reports (node_id, report_id, collected_at, received_at, hw_class, report, "
-                    "digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (report.node_id, report.report_id, collected, received, hw_class, body, digest),
+                    _UPSERT_LATEST,
+                    (
+                        report.node_id, report.report_id, collected, received, hw_class, s.backend,
+                        s.gpu_name, s.gpu_count, s.gpu_vram_gb, report.hostname, report.os,
+                        report.probe_version, body,
+                    ),
+                )  # fmt: skip
+                outcome = "latest" if cur.rowcount else "older"
+                old_class = None if old is None else str(old[0])
+                if outcome == "latest" and old_class != hw_class:
+                    self._db.execute(_ENTER_CLASS, (hw_class, class_json, received))
+                    if old_class is not None:
+                        self._db.execute("UPDATE classes SET nodes = nodes - 1 WHERE hw_class = ?", (old_class,))
+                self._db.execute(
+                    "DELETE FROM reports WHERE node_id = ? AND collected_at < ? AND report_id != ?",
+                    (report.node_id, cutoff, report.report_id),
                 )
-                if cur.rowcount == 0:
-                    stored_body, stored_digest = self._db.execute(
-                        "SELECT report, digest FROM reports WHERE node_id = ? AND report_id = ?",
-                        (report.node_id, report.report_id),
-                    ).fetchone()
-                    if (stored_digest or body_digest(str(stored_body))) != digest:
-                        raise ReportConflict(report.node_id, report.report_id)
-                    outcome = "duplicate"
-                else:
-                    before = self._db.execute("SELECT hw_class FROM nodes WHERE node_id = ?", (report.node_id,))
-                    old = before.fetchone()
-                    cur = self._db.execute(
-                        _UPSERT_LATEST,
-                        (
-                            report.node_id, report.report_id, collected, received, hw_class, s.backend,
-                            s.gpu_name, s.gpu_count, s.gpu_vram_gb, report.hostname, report.os,
-                            report.probe_version, body,
-                        ),
-                    )  # fmt: skip
-                    outcome = "latest" if cur.rowcount else "older"
-                    old_class = None if old is None else str(old[0])
-                    if outcome == "latest" and old_class != hw_class:
-                        self._db.execute(_ENTER_CLASS, (hw_class, class_json, received))
-                        if old_class is not None:
-                            self._db.execute("UPDATE classes SET nodes = nodes - 1 WHERE hw_class = ?", (old_class,))
-                    self._db.execute(
-                        "DELETE FROM reports WHERE node_id = ? AND collected_at < ? AND report_id != ?",
-                        (report.node_id, cutoff, report.report_id),
-                    )
-                self._db.execute("COMMIT")
-                latest = self._latest_locked(report.node_id)
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise StoreError(f"fleet database write failed: {exc}") from exc
-            except (OverflowError, ValueError) as exc:  # a value SQLite cannot bind (int > 2^63, lone surrogate)
-                self._rollback()
-                raise ReportRefused(f"the fleet database cannot hold this report: {exc}") from exc
-            except BaseException:  # anything else, a conflict included: never leave the write transaction open
-                self._rollback()
-                raise
+            latest = self._latest_locked(report.node_id)
         assert latest is not None  # the node row exists once a report was inserted
         return IngestResult(outcome=outcome, latest=latest)
 
@@ -218,6 +207,30 @@ class SqliteStore(Store):
         if self._db.in_transaction:  # an unusable connection: the next BEGIN reports it as a StoreError
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction under the lock: committed when the block ends (unless it rolled back itself),
+        rolled back on any exception whatever it is, so no write is ever left open for the next request.
+        SQLite's own errors are a StoreError (503, retry); a value it cannot bind (int > 2^63, lone surrogate)
+        is a ReportRefused (a permanent 422)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                yield
+                if self._db.in_transaction:
+                    self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"fleet database write failed: {exc}") from exc
+            except (OverflowError, ValueError) as exc:
+                self._rollback()
+                if isinstance(exc, ReportRefused):
+                    raise
+                raise ReportRefused(f"the fleet database cannot hold this report: {exc}") from exc
+            except BaseException:  # anything else, a conflict included
+                self._rollback()
+                raise
 
     # -- reads ------------------------------------------------------------------------------------------
     def latest(self, node_id: str) -> StoredReport | None:
@@ -343,58 +356,40 @@ class SqliteStore(Store):
         from fleetfit.store.base import HEARTBEAT, content_digest
 
         collected = iso(report.collected_at)
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                row = self._db.execute(
-                    "SELECT report_id, collected_at, report, hw_class FROM nodes WHERE node_id = ?", (report.node_id,)
-                ).fetchone()
-                latest = None if row is None else Report.model_validate_json(row[2])
-                if latest is not None and latest == report:  # a retry of the unchanged report stored last
-                    self._db.execute("ROLLBACK")
-                    stored = self._latest_locked(report.node_id)
-                    assert stored is not None
-                    return IngestResult(outcome="duplicate", latest=stored)
-                if latest is None or content_digest(latest) != digest or collected <= str(row[1]) or row[3] != hw_class:
-                    self._db.execute("ROLLBACK")
-                    return None
-                (last_entry,) = self._db.execute(
-                    "SELECT MAX(collected_at) FROM reports WHERE node_id = ?", (report.node_id,)
-                ).fetchone()
-                if last_entry is None or report.collected_at - parse_iso(str(last_entry)) >= HEARTBEAT:
-                    self._db.execute("ROLLBACK")
-                    return None  # the daily heartbeat: the full write keeps it in history
-                self._db.execute(
-                    "UPDATE nodes SET report_id = ?, collected_at = ?, received_at = ?, report = ? WHERE node_id = ?",
-                    (report.report_id, collected, iso(received_at), report.model_dump_json(), report.node_id),
-                )
-                self._db.execute("COMMIT")
+        with self._writing():
+            row = self._db.execute(
+                "SELECT report_id, collected_at, report, hw_class FROM nodes WHERE node_id = ?", (report.node_id,)
+            ).fetchone()
+            latest = None if row is None else Report.model_validate_json(row[2], context=STORED)
+            if latest is not None and latest == report:  # a retry of the unchanged report stored last
+                self._db.execute("ROLLBACK")
                 stored = self._latest_locked(report.node_id)
-            except BaseException as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"fleet database write failed: {exc}") from exc
-                raise
+                assert stored is not None
+                return IngestResult(outcome="duplicate", latest=stored)
+            if latest is None or content_digest(latest) != digest or collected <= str(row[1]) or row[3] != hw_class:
+                self._db.execute("ROLLBACK")
+                return None
+            (last_entry,) = self._db.execute(
+                "SELECT MAX(collected_at) FROM reports WHERE node_id = ?", (report.node_id,)
+            ).fetchone()
+            if last_entry is None or report.collected_at - parse_iso(str(last_entry)) >= HEARTBEAT:
+                self._db.execute("ROLLBACK")
+                return None  # the daily heartbeat: the full write keeps it in history
+            self._db.execute(
+                "UPDATE nodes SET report_id = ?, collected_at = ?, received_at = ?, report = ? WHERE node_id = ?",
+                (report.report_id, collected, iso(received_at), report.model_dump_json(), report.node_id),
+            )
+            stored = self._latest_locked(report.node_id)
         assert stored is not None
         return IngestResult(outcome="latest", latest=stored, unchanged=True)
 
     def delete_node(self, node_id: str) -> bool:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                row = self._db.execute("SELECT hw_class FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
-                if row is not None:
-                    self._db.execute("DELETE FROM nodes WHERE node_id = ?", (node_id,))
-                    self._db.execute("UPDATE classes SET nodes = nodes - 1 WHERE hw_class = ?", (row[0],))
-                self._db.execute("DELETE FROM reports WHERE node_id = ?", (node_id,))
-                self._db.execute("COMMIT")
-            except BaseException as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"fleet database write failed: {exc}") from exc
-                raise
+        with self._writing():
+            row = self._db.execute("SELECT hw_class FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
+            if row is not None:
+                self._db.execute("DELETE FROM nodes WHERE node_id = ?", (node_id,))
+                self._db.execute("UPDATE classes SET nodes = nodes - 1 WHERE hw_class = ?", (row[0],))
+            self._db.execute("DELETE FROM reports WHERE node_id = ?", (node_id,))
         return row is not None
 
 
