@@ -155,3 +155,30 @@ def test_offloaded_prompts_run_on_the_gpu_paying_pcie_per_micro_batch() -> None:
     assert fit.prefill_tps == pytest.approx(7247.0, rel=0.5)
     host = (1.0 - (fit.placement.gpu_share or 0.0)) * fit.placement.weights.total
     assert fit.prefill_tps < 512 * 25e9 / host  # never faster than the PCIe copies allow
+
+
+def test_a_node_that_cannot_decode_has_no_time_to_first_token_and_stays_json() -> None:
+    """Found by the OpenAPI fuzzer: a tiny RAM bandwidth makes decode 0 tok/s; time to first token is then
+    null (it never comes), never a bare Infinity that no JSON parser reads."""
+    import json
+
+    from fleetfit.catalog import load_bundled
+    from fleetfit.contract import Node, System
+    from fleetfit.engine import envelope_json, parse_query
+    from fleetfit.engine.prefill import ttft_ms
+
+    assert ttft_ms(512, 100.0, 0.0) is None and ttft_ms(512, 0.0, 10.0) is None
+    assert ttft_ms(512, 512.0, 10.0) == 1100.0
+    system = System.model_validate(
+        {"total_ram_gb": 5e-324, "available_ram_gb": 0.0, "cpu_cores": 1, "cpu_name": "", "has_gpu": False,
+         "gpu_vram_gb": 0.0, "gpu_name": "", "gpu_count": 0, "unified_memory": False, "backend": "CUDA", "gpus": [],
+         "ram_bandwidth_gbps": 5e-324}
+    )  # fmt: skip
+    query = parse_query({"include_too_tight": "true", "limit": "50"}, route="models")
+    text = envelope_json(system, load_bundled(), query, Node(name="what-if", os="unknown"))
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"non-JSON number {constant}")
+
+    models = json.loads(text, parse_constant=refuse)["models"]
+    assert models and any(m["ttft_ms"] is None for m in models)

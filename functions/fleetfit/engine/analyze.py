@@ -129,7 +129,7 @@ class Fit:
     utilization_pct: float
     bytes_per_token: float  # read to decode one token at SPEED_CONTEXT
     prefill_tps: float = 0.0  # prompt tokens per second (prefill.prefill_tps)
-    ttft_ms: float = 0.0  # time to first token for a prompt of prompt_tokens
+    ttft_ms: float | None = 0.0  # time to first token for a prompt of prompt_tokens (None: never comes)
     prompt_tokens: int = PROMPT_TOKENS
     shared: dict[str, Any] = field(default_factory=dict)  # output written once for this row and its twins
     traded: tuple[str, float] | None = None  # a higher rung that also fits, and its tok/s (serving_quant)
@@ -204,7 +204,7 @@ class Fit:
             f'"kv_cache_gb":{round(placement.kv_bytes / GIB, 2)!r},'
             f'"overhead_gb":{round(placement.overhead_bytes / GIB, 2)!r}}},'
             f'"effective_context_length":{self.context},"estimated_tps_full_context":{self.tps_full!r},'
-            f'"prefill_tps":{self.prefill_tps!r},"ttft_ms":{self.ttft_ms!r},'
+            f'"prefill_tps":{self.prefill_tps!r},"ttft_ms":{"null" if self.ttft_ms is None else repr(self.ttft_ms)},'
             f'"moe_offloaded_gb":{offloaded},"gpu_layers_fraction":{gpu_share}'
         )
         basis = (
@@ -231,6 +231,10 @@ class Fit:
         if found is None:
             found = self.shared["notes"] = notes(self)
         return found
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def _text(value: str | None) -> str:
@@ -392,7 +396,7 @@ def _fit(
         utilization_pct=round(100.0 * placement.utilization, 1) if placement.available_bytes > 0 else 0.0,
         bytes_per_token=served.read_per_token,
         prefill_tps=round(prefill, 1),
-        ttft_ms=round(ttft_ms(prompt, prefill, served.tps), 1),
+        ttft_ms=_round(ttft_ms(prompt, prefill, served.tps)),
         prompt_tokens=prompt,
     )
 

@@ -13,6 +13,7 @@ against ground-truth/tps_measured.dev.json by bench/accuracy.py.
 from __future__ import annotations
 
 import functools
+import math
 
 from fleetfit.engine.devices import GpuPool, Hardware
 from fleetfit.engine.hardware_tables import match_gpu
@@ -115,8 +116,10 @@ def prefill_tps(profile: ModelProfile, hw: Hardware, placement: Placement) -> fl
     return 1.0 / (share / gpu + (1.0 - share) / cpu)
 
 
-def ttft_ms(prompt_tokens: int, prefill: float, decode: float) -> float:
-    """Time to first token: the prompt at the prefill rate, then one decode step."""
+def ttft_ms(prompt_tokens: int, prefill: float, decode: float) -> float | None:
+    """Time to first token: the prompt at the prefill rate, then one decode step; None when either rate is
+    zero (the first token never comes: the Model object says null, never a non-JSON Infinity)."""
     if prefill <= 0 or decode <= 0:
-        return float("inf")
-    return 1000.0 * (prompt_tokens / prefill + 1.0 / decode)
+        return None
+    seconds = prompt_tokens / prefill + 1.0 / decode
+    return 1000.0 * seconds if math.isfinite(seconds) else None
