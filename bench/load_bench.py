@@ -94,7 +94,14 @@ class _Conn:
 def _report(node: str, n: int, base: datetime) -> bytes:
     from fleetfit.store.samples import sample_report
 
-    r = sample_report(node, collected_at=base + timedelta(milliseconds=n), report_id=f"{n:08d}-{uuid.uuid4().hex[:12]}")
+    # Each report says something new (its hostname), so each is a full write kept in history: the costly path,
+    # and "lost" can be counted from history (an unchanged report only moves the node's latest).
+    r = sample_report(
+        node,
+        collected_at=base + timedelta(milliseconds=n),
+        report_id=f"{n:08d}-{uuid.uuid4().hex[:12]}",
+        hostname=f"{node}-{n}",
+    )
     return r.model_dump_json().encode()
 
 

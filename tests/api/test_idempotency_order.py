@@ -21,7 +21,11 @@ NODE = "i-0123456789abcdef0"
 
 def _series(node: str, n: int) -> list[Any]:
     base = datetime.now(UTC) - timedelta(hours=1)
-    return [sample_report(node, collected_at=base + timedelta(minutes=i), report_id=f"order-{i:04d}") for i in range(n)]
+    # each a change of content (its hostname), so history keeps every one (an unchanged report only moves the latest)
+    return [
+        sample_report(node, collected_at=base + timedelta(minutes=i), report_id=f"order-{i:04d}", hostname=f"h-{i}")
+        for i in range(n)
+    ]
 
 
 def test_same_report_100_times_at_once_over_http(client: Client) -> None:  # noqa: F811
