@@ -165,6 +165,8 @@ def test_first_party_follows_the_organisation_list(name: str, first_party: bool)
         ("google/diffusiongemma-26B-A4B-it", 25_800_000_000, {"architecture": "diffusion_gemma"}, "diffusion"),
         ("Dream-org/Dream-v0-Instruct-7B", 7_615_616_512, {"architecture": "Dream"}, "diffusion"),
         ("Gustavosta/MagicPrompt-Stable-Diffusion", 137_022_720, {"architecture": "gpt2"}, "chat"),  # a GPT-2
+        ("kshitijthakkar/deepseek-v4-mini-6B-init", 8_100_000_000, {}, "stub"),  # saved before any training
+        ("norallm/normistral-7b-scratch", 7_250_000_000, {}, "chat"),  # trained from scratch: a real model
     ],
 )
 def test_kind_by_name_and_pipeline(name: str, params: int, fields: dict[str, Any], kind: str) -> None:
