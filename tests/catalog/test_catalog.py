@@ -18,6 +18,8 @@ from fleetfit.catalog import (
     load_catalog_bytes,
 )
 
+from tests.catalog.upstream import upstream
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "infra" / "catalog"))
 
@@ -155,25 +157,6 @@ def test_suggestions_for_a_misspelled_name() -> None:
 
 
 # --- the build script, on a small upstream-format sample -------------------------------------------
-
-
-def upstream(name: str, params: int, **fields: Any) -> dict[str, Any]:
-    base = {
-        "name": name,
-        "provider": name.split("/")[0],
-        "parameter_count": f"{params / 1e9:.1f}B",
-        "parameters_raw": params,
-        "format": "gguf",
-        "context_length": 131072,
-        "use_case": "Instruction following, chat",
-        "capabilities": [],
-        "pipeline_tag": "text-generation",
-        "architecture": "llama",
-        "hf_downloads": 10,
-        "release_date": "2024-07-23",
-    }
-    base.update(fields)
-    return base
 
 
 SHAPE = {

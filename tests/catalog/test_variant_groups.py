@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from fleetfit.catalog import load_bundled, load_catalog_bytes
 
+from tests.catalog.upstream import upstream
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "infra" / "catalog"))
 
@@ -56,26 +58,6 @@ GPT_OSS_20B = {
     "active_parameters": 3_529_365_271,
 }
 OSS_PARAMS = 20_914_757_184
-
-
-def upstream(name: str, params: int, downloads: int = 10, **fields: Any) -> dict[str, Any]:
-    base = {
-        "name": name,
-        "provider": name.split("/")[0],
-        "parameter_count": f"{params / 1e9:.1f}B",
-        "parameters_raw": params,
-        "format": "gguf",
-        "context_length": 131072,
-        "use_case": "Instruction following, chat",
-        "capabilities": [],
-        "pipeline_tag": "text-generation",
-        "architecture": "llama",
-        "hf_downloads": downloads,
-        "hf_likes": downloads // 100,
-        "release_date": "2024-07-23",
-    }
-    base.update(fields)
-    return base
 
 
 def build(models: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
