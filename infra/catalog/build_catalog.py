@@ -92,6 +92,7 @@ class Draft:
     first_party: bool = False
     group: str = ""
     origin_date: str | None = None
+    runtime_unverified: bool = False  # unknown architecture, no GGUF in its whole variant group
 
     @property
     def name(self) -> str:
@@ -422,8 +423,30 @@ def moe_of(raw: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def mark_unverified_runtimes(drafts: list[Draft]) -> Counter[str]:
+    """An entry whose architecture upstream does not know, with no GGUF published for it or any entry of its
+    variant group (and no member of a known architecture): nothing shows llama.cpp can convert or run it, so
+    its estimate is low-confidence and says so, and the ranking counts the doubt (scoring.quality_base).
+    Entries of unknown architecture whose group has GGUFs (a Nemotron re-upload, say) are runnable."""
+    known: set[str] = set()
+    for draft in drafts:
+        if draft.raw.get("gguf_sources") or draft.raw.get("architecture") not in (None, "", "unknown"):
+            known.add(draft.group or draft.name)
+    stats: Counter[str] = Counter()
+    for draft in drafts:
+        if (draft.group or draft.name) in known or draft.mlx_only:
+            continue
+        draft.runtime_unverified = True
+        draft.notes.append(
+            "Architecture unknown upstream and no GGUF published for it or its variants: "
+            "llama.cpp support is unverified"
+        )
+        stats["entries whose llama.cpp support is unverified"] += 1
+    return stats
+
+
 def confidence_of(draft: Draft) -> str:
-    if not draft.has_shape() or not draft.arch.get("hidden"):
+    if draft.runtime_unverified or not draft.has_shape() or not draft.arch.get("hidden"):
         return "low"
     repaired = any(k in draft.provenance for k in ("arch", "head_dim", "context_length", "params"))
     return "medium" if repaired else "high"
@@ -468,6 +491,7 @@ def to_entry(draft: Draft) -> CatalogEntry:
             "likes": int(raw.get("hf_likes") or 0),
             "first_party": draft.first_party,
             "kind": draft.kind,
+            "runtime_unverified": draft.runtime_unverified,
             "group": draft.group or draft.name,
             "origin_date": draft.origin_date,
         }
@@ -508,6 +532,7 @@ def build(raw_models: list[dict[str, Any]], source_name: str) -> tuple[dict[str,
     stats.update(classify(drafts, rules, category_of))
     stats.update(kinds_summary(drafts))
     stats.update(assign_groups(drafts, rules))
+    stats.update(mark_unverified_runtimes(drafts))
     entries = sorted((to_entry(d) for d in drafts), key=lambda e: e["name"].lower())
     stats["kept"] = len(entries)
     document = {

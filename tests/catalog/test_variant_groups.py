@@ -360,3 +360,51 @@ def test_malformed_rules_name_file_and_key(parse: Any, document: Any, fragment: 
 def test_shipped_rules_files_load() -> None:
     rules = lineage.load_rules()
     assert "meta-llama" in rules.first_party and {r.kind for r in rules.kind_rules} <= set(lineage.KINDS)
+
+
+# --- llama.cpp support nobody has shown ----------------------------------------------------------------
+
+
+def test_unknown_architecture_without_any_gguf_is_unverified_low_confidence_and_ranked_down() -> None:
+    """An architecture upstream does not know, and no GGUF for the entry or its variants: nothing shows
+    llama.cpp runs it. One of its variants publishing a GGUF (or a known architecture) is that evidence."""
+    from fleetfit.engine import scoring
+
+    shape = {k: v for k, v in LLAMA_8B.items() if k != "architecture"}
+    models = build(
+        [
+            upstream("lab/Mystery-8B-Instruct", 8_030_261_248, downloads=50_000, architecture="unknown", **shape),
+            upstream(
+                "lab/Riddle-8B-Instruct", 8_030_261_248, downloads=50_000, architecture="unknown",
+                gguf_sources=[{"repo": "someone/Riddle-8B-Instruct-GGUF"}], **shape,
+            ),
+            upstream("lab/Known-8B-Instruct", 8_030_261_248, downloads=50_000, **LLAMA_8B),
+        ]
+    )  # fmt: skip
+    mystery, riddle, known = (models[f"lab/{n}-8B-Instruct"] for n in ("Mystery", "Riddle", "Known"))
+    assert mystery["runtime_unverified"] is True and mystery["confidence"] == "low"
+    assert any("llama.cpp support is unverified" in n for n in mystery["notes"])
+    assert riddle["runtime_unverified"] is False and known["runtime_unverified"] is False
+    assert not any("unverified" in n for n in riddle.get("notes", []) + known.get("notes", []))
+    evidence = scoring.evidence_of(mystery, mystery["params"], None)
+    twin = scoring.evidence_of(known, known["params"], None)
+    today = build_catalog_reference_date()
+    assert scoring.quality_base(twin, "General", today) - scoring.quality_base(evidence, "General", today) == (
+        scoring.UNVERIFIED_RUNTIME_PENALTY
+    )
+
+
+def build_catalog_reference_date() -> Any:
+    from datetime import date
+
+    return date(2026, 10, 5)
+
+
+def test_bundled_unverified_entries_are_unknown_architectures_without_ggufs() -> None:
+    """deepgrove/maple-preview (architecture unknown upstream, only an MLX conversion) had been 2nd on a
+    2-core CPU box as a llama.cpp Q5_K_M with high confidence."""
+    catalog = load_bundled()
+    entry = catalog.find("deepgrove/maple-preview")
+    assert entry is not None and entry["runtime_unverified"] is True and entry["confidence"] == "low"
+    flagged = [e for e in catalog if e["runtime_unverified"]]
+    assert flagged and all(not e.get("gguf_sources") and e.get("architecture") in (None, "unknown") for e in flagged)

@@ -53,7 +53,7 @@ def test_best_quant_is_the_rung_that_serves_best(
     assert fit.placement.quant in served
     if fit.placement.quant != highest:
         top = fit_for(entry, system, quant=highest)
-        assert fit.traded == (highest, top.estimated_tps)
+        assert fit.traded is not None and fit.traded[:2] == (highest, top.estimated_tps)
         assert fit.estimated_tps > top.estimated_tps and fit.score > top.score - 0.1
         assert FIT_ORDER[fit.fit_level] >= FIT_ORDER[top.fit_level]
         note = f"{fit.placement.quant} serves best here: {highest} also fits: {top.estimated_tps:.1f} vs "
@@ -100,6 +100,56 @@ def test_a_better_fit_level_wins_over_headroom_bought_with_a_q3_rung() -> None:
     assert FIT_ORDER[fit.fit_level] >= FIT_ORDER[top.fit_level]
     q3 = catalog_fit("Qwen/Qwen3.8-27B", RTX_4090, quant="Q3_K_M")
     assert q3.fit_level == "marginal" and FIT_ORDER[fit.fit_level] > FIT_ORDER[q3.fit_level]
+
+
+RTX_4090_3090 = gpu_system(
+    "NVIDIA GeForce RTX 4090", 23.99, ram=128.0,
+    extra_gpus=[{"name": "NVIDIA GeForce RTX 3090", "vram_gb": 23.99, "backend": "CUDA", "count": 1,
+                 "unified_memory": False}],
+)  # fmt: skip
+
+
+def test_headroom_never_buys_a_lower_tier_within_a_level() -> None:
+    """A dense 31B on a 24 GB card fits at Q3_K_M (96 %) and Q2_K (83 %), both marginal: the higher quality
+    stays; headroom would only count if it lifted the level. A layer offload is no alternative for a dense
+    model (it costs most of the speed), so the row stays on the GPU."""
+    fit = catalog_fit("google/gemma-4-31B-it", RTX_4090)
+    q2 = catalog_fit("google/gemma-4-31B-it", RTX_4090, quant="Q2_K")
+    assert (fit.placement.mode, fit.placement.quant, fit.fit_level) == ("gpu", "Q3_K_M", "marginal")
+    assert q2.fit_level == "marginal" and q2.placement.utilization < fit.placement.utilization
+    assert fit.traded is None and any(n.startswith("Low headroom: uses 96%") for n in fit.notes())
+
+
+def test_a_moe_model_that_fills_the_gpu_keeps_its_quant_with_a_few_experts_in_ram() -> None:
+    """Qwen3-Coder-Next (80B MoE) at Q4_K_M fills a 4090 + 3090 to 98 %: a practitioner keeps Q4_K_M and
+    moves just enough experts to RAM (--n-cpu-moe), not Q2_K on the GPU."""
+    fit = catalog_fit("Qwen/Qwen3-Coder-Next", RTX_4090_3090)
+    on_gpu = catalog_fit("Qwen/Qwen3-Coder-Next", RTX_4090_3090, quant="Q4_K_M")
+    assert on_gpu.placement.mode == "gpu" and on_gpu.placement.utilization > 0.95
+    assert on_gpu.fit_level == "marginal"
+    assert (fit.placement.mode, fit.placement.quant, fit.fit_level) == ("moe_offload", "Q4_K_M", "good")
+    ram_gib = (fit.placement.experts_in_ram_bytes or 0.0) / 2**30
+    assert 0.5 < ram_gib < 10.0  # a few experts, not half the model
+    assert fit.estimated_tps > 0.5 * on_gpu.estimated_tps  # mostly still streamed from the cards
+    note = (
+        "Q4_K_M with some experts in system RAM serves best here: all on the GPU would use 98% of its memory: "
+        f"{on_gpu.estimated_tps:.1f} vs {fit.estimated_tps:.1f} tok/s"
+    )
+    assert note in fit.notes()
+
+
+def test_a_moe_model_that_fits_the_gpu_only_below_q4_offloads_experts_at_q4() -> None:
+    """A 162B MoE fits 48 GB of cards only at Q3_K_M (marginal by tier); with experts in RAM it runs at
+    Q4_K_M, a better level: the practitioner's choice. Never a higher rung than Q4 class that way."""
+    fit = catalog_fit("0xSero/DeepSeek-V4-Flash-162B", RTX_4090_3090)
+    assert (fit.placement.mode, fit.placement.quant, fit.fit_level) == ("moe_offload", "Q4_K_M", "good")
+    assert fit.traded is not None and fit.traded[0] == "Q3_K_M" and fit.traded[2] == "gpu"
+    assert any("all on the GPU fits only at Q3_K_M" in n for n in fit.notes())
+
+
+def test_a_moe_model_with_room_on_the_gpu_stays_there() -> None:
+    fit = catalog_fit("Qwen/Qwen3-30B-A3B", RTX_4090_3090)
+    assert fit.placement.mode == "gpu" and fit.fit_level == "perfect"
 
 
 # (model, system, runtime, quant, most GiB it may need)

@@ -32,7 +32,13 @@ MAX_CATALOG_JSON_BYTES = 128 * 1024 * 1024
 
 # Lineage fields (infra/catalog/lineage.py) at their defaults are left out of the file to keep it small; loading
 # restores them, so every entry read from a Catalog has downloads, likes, first_party, kind, group, origin_date.
-LINEAGE_DEFAULTS: dict[str, Any] = {"downloads": 0, "likes": 0, "first_party": False, "kind": "chat"}
+LINEAGE_DEFAULTS: dict[str, Any] = {
+    "downloads": 0,
+    "likes": 0,
+    "first_party": False,
+    "kind": "chat",
+    "runtime_unverified": False,
+}
 
 
 def _restore_defaults(models: list[dict[str, Any]]) -> None:
@@ -47,6 +53,8 @@ def _restore_defaults(models: list[dict[str, Any]]) -> None:
             entry["first_party"] = first_party
         if "kind" not in entry:
             entry["kind"] = kind
+        if "runtime_unverified" not in entry:
+            entry["runtime_unverified"] = False
         if "group" not in entry:
             entry["group"] = entry["name"]  # a group's representative names its own group
         if "origin_date" not in entry:

@@ -96,6 +96,8 @@ class CatalogEntry(TypedDict):
         Annotated[str, Field(min_length=3, pattern=r"^[^/\s]+/[^/\s]+$")]
     ]  # the group representative's name
     origin_date: NotRequired[Date | None]  # release date of the group's original
+    # Unknown architecture and no GGUF anywhere in its variant group: llama.cpp support unverified.
+    runtime_unverified: NotRequired[bool]
 
 
 class CatalogFile(TypedDict):

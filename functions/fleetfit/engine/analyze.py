@@ -7,7 +7,7 @@ rung that serves best -> fit_level -> decode_tps -> score; notes are written onl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from json.encoder import encode_basestring_ascii as _quote  # the C encoder json.dumps uses
@@ -17,10 +17,10 @@ from fleetfit.contract import FIT_LABELS, RUN_MODE_LABELS, RUNTIME_LABELS
 from fleetfit.engine import scoring
 from fleetfit.engine.devices import APPLE_GPU_SHARE, GpuPool, Hardware
 from fleetfit.engine.memory import GIB, kv_cache, weights
-from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, run_mode
+from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, roomy_expert_offload, run_mode
 from fleetfit.engine.prefill import PROMPT_TOKENS, prefill_tps, ttft_ms
 from fleetfit.engine.profile import ModelProfile
-from fleetfit.engine.quants import DEFAULT_KV_CACHE, QUANTS, kv_bytes_per_element, ladder_for
+from fleetfit.engine.quants import DEFAULT_KV_CACHE, QUANTS, TIER_OF_Q4_K_M, kv_bytes_per_element, ladder_for
 from fleetfit.engine.speed import (
     CPU_EFFICIENCY,
     CPU_GBPS_PER_THREAD,
@@ -132,7 +132,8 @@ class Fit:
     ttft_ms: float | None = 0.0  # time to first token for a prompt of prompt_tokens (None: never comes)
     prompt_tokens: int = PROMPT_TOKENS
     shared: dict[str, Any] = field(default_factory=dict)  # output written once for this row and its twins
-    traded: tuple[str, float] | None = None  # a higher rung that also fits, and its tok/s (serving_quant)
+    # What serving_quant passed over: the top rung that also fits, its tok/s, run mode and utilization.
+    traded: tuple[str, float, str, float] | None = None
     variants: int | None = None  # grouped listings: rows of this model's variant group folded into this one
 
     @property
@@ -303,36 +304,96 @@ def serving_quant(
     fits in the same mode is scored too. A better fit level wins first (a rung that lifts a headroom-capped
     "marginal" to "good" or "perfect" beats one that stays marginal; a Q3 rung never displaces a "good" Q4),
     then the better score (a bandwidth-bound CPU or offload path gains more speed than a Q8_0 -> Q4_K_M step
-    costs in quality). Levels only fall and scores rise then fall down the ladder, so the walk stops at the
-    first rung that loses on either. Rungs are compared without the model's own evidence
-    (_Served.serving), which is the same at every rung."""
+    costs in quality; Q6_K with room beats a Q8_0 that fills the card). Headroom is worth a step down only to
+    Q4 class: a rung below it is scored with the fit of the rung above, so only speed or context can earn it
+    (a Q3_K_M that fits at 96 % is not traded for a Q2_K at 83 %). Levels only fall and scores rise then fall
+    down the ladder, so the walk stops at the first rung that loses on either. Rungs are compared without the
+    model's own evidence (_Served.serving), which is the same at every rung."""
     top = _served(
         profile, hw, runtime, context, run_mode(profile, hw, ladder, context, options.kv_quant), options.kv_quant
     )
-    best = top
-    if top.level != "too_tight" and len(ladder) > 1:
-        # The most a lower rung could score: full speed and fit, and the context score of the whole window.
-        most_context = round(scoring.context(profile.context_length, profile.category), 1)
-        for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
-            capped = best.placement.utilization > scoring.HEADROOM  # a lower rung may still lift the level
-            if (
-                not capped
-                and scoring.composite(-QUANTS[quant].quality_penalty, 100.0, 100.0, most_context) <= best.serving
-            ):
-                break  # neither this rung nor any below can serve better
-            placement = run_mode(profile, hw, (quant,), context, options.kv_quant)
-            if not placement.fits or placement.mode != top.placement.mode:
-                break
-            candidate = _served(profile, hw, runtime, context, placement, options.kv_quant)
-            rise = FIT_ORDER[candidate.level] - FIT_ORDER[best.level]
-            if rise > 0 or (rise == 0 and candidate.serving > best.serving):
-                best = candidate
-            elif rise < 0 or candidate.serving < best.serving:
-                break
+    best = _walk(profile, hw, options, runtime, ladder, context, top)
+    roomy = _roomy_alternative(profile, hw, options, runtime, ladder, context, top)
+    if roomy is not None and _level_then_serving(roomy) > _level_then_serving(best):
+        best = roomy
     fit = _fit(profile, hw, options, runtime, ladder, context, best)
     if best is not top:
-        fit.traded = (top.placement.quant, round(top.tps, 1))
+        fit.traded = (top.placement.quant, round(top.tps, 1), top.placement.mode, top.placement.utilization)
     return fit
+
+
+def _walk(
+    profile: ModelProfile,
+    hw: Hardware,
+    options: Options,
+    runtime: str,
+    ladder: tuple[str, ...],
+    context: int,
+    top: _Served,
+    place: Callable[[str], Placement | None] | None = None,
+) -> _Served:
+    """Down the ladder from `top` in its mode (`place` puts one rung; run_mode by default), keeping the rung
+    that serves best (serving_quant's rule)."""
+    best = top
+    if top.level == "too_tight" or len(ladder) <= 1:
+        return best
+    # The most a lower rung could score: full speed, and the context score of the whole window.
+    most_context = round(scoring.context(profile.context_length, profile.category), 1)
+    for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
+        capped = best.placement.utilization > scoring.HEADROOM  # a lower rung may still lift the level
+        if not capped and _serving(quant, 100.0, 100.0, most_context) <= best.serving:
+            break  # neither this rung nor any below can serve better
+        placement = place(quant) if place else run_mode(profile, hw, (quant,), context, options.kv_quant)
+        if placement is None or not placement.fits or placement.mode != top.placement.mode:
+            break
+        candidate = _served(profile, hw, runtime, context, placement, options.kv_quant)
+        if QUANTS[quant].tier < TIER_OF_Q4_K_M:  # below Q4 class headroom earns nothing
+            headroom_free = _serving(quant, candidate.speed, min(candidate.fit, best.fit), candidate.context_score)
+            candidate = candidate._replace(serving=headroom_free)
+        rise = FIT_ORDER[candidate.level] - FIT_ORDER[best.level]
+        if rise > 0 or (rise == 0 and candidate.serving > best.serving):
+            best = candidate
+        elif rise < 0 or candidate.serving < best.serving:
+            break
+    return best
+
+
+def _roomy_alternative(
+    profile: ModelProfile,
+    hw: Hardware,
+    options: Options,
+    runtime: str,
+    ladder: tuple[str, ...],
+    context: int,
+    top: _Served,
+) -> _Served | None:
+    """A MoE model that fills the GPU (over HEADROOM) or fits it only below Q4: the same rungs, or from the
+    lowest Q4-class rung, with just enough experts in RAM instead, as a practitioner runs it (--n-cpu-moe),
+    walked like the GPU rungs. Never a higher rung than that: a full GPU is not traded for Q8_0 from RAM.
+    Dense models have no such step: a layer offload costs far more speed than a lower rung on the GPU."""
+    placement = top.placement
+    if placement.mode != "gpu" or options.quant:
+        return None
+    at = ladder.index(placement.quant)
+    below_q4 = QUANTS[placement.quant].tier < TIER_OF_Q4_K_M
+    if below_q4:
+        at = max((i for i in range(at) if QUANTS[ladder[i]].tier >= TIER_OF_Q4_K_M), default=at)
+    elif placement.utilization <= scoring.HEADROOM:
+        return None
+    rungs = ladder[at:]
+    offload = roomy_expert_offload(profile, hw, rungs, context, options.kv_quant)
+    if offload is None:
+        return None
+    start = _served(profile, hw, runtime, context, offload, options.kv_quant)
+
+    def place(quant: str) -> Placement | None:
+        return roomy_expert_offload(profile, hw, (quant,), context, options.kv_quant)
+
+    return _walk(profile, hw, options, runtime, rungs, context, start, place)
+
+
+def _level_then_serving(served: _Served) -> tuple[int, float]:
+    return FIT_ORDER[served.level], served.serving
 
 
 class _Served(NamedTuple):
@@ -358,8 +419,14 @@ def _served(
     speed = round(scoring.speed(tps, category), 1) if fits else 0.0
     fit = round(scoring.fit(placement.utilization, fits), 1)
     context_score = round(scoring.context(usable_context(profile, placement, kv_quant), category), 1) if fits else 0.0
-    serving = scoring.composite(-QUANTS[placement.quant].quality_penalty, speed, fit, context_score)
-    return _Served(placement, level, tps, read_per_token, speed, fit, context_score, serving)
+    return _Served(
+        placement, level, tps, read_per_token, speed, fit, context_score, _serving(placement.quant, speed, fit, context_score)
+    )
+
+
+def _serving(quant: str, speed: float, fit: float, context_score: float) -> float:
+    """What a rung is worth to serve: the seed's composite with the quant's quality cost for quality."""
+    return scoring.composite(-QUANTS[quant].quality_penalty, speed, fit, context_score)
 
 
 def _fit(
@@ -522,10 +589,7 @@ def notes(fit: Fit) -> list[str]:
     if options.quant:
         out.append(f"Quantization forced to {options.quant}")
     elif fit.traded is not None:
-        higher, higher_tps = fit.traded
-        out.append(
-            f"{placement.quant} serves best here: {higher} also fits: {higher_tps:.1f} vs {fit.estimated_tps:.1f} tok/s"
-        )
+        out.append(traded_note(fit))
     elif level != "too_tight" and placement.quant != ladder[0]:
         better = ladder[ladder.index(placement.quant) - 1]
         need = weights(profile, better).total + placement.kv_bytes + placement.overhead_bytes
@@ -570,6 +634,23 @@ def notes(fit: Fit) -> list[str]:
     elif hw.apple and profile.has_mlx_build and not options.quant:
         out.append("Runs with llama.cpp: it serves this model better here than its MLX build")
     return out
+
+
+def traded_note(fit: Fit) -> str:
+    """What serving_quant passed over, and the speeds: "Q5_K_M serves best here: Q6_K also fits: 33.1 vs 37.3
+    tok/s", or for a MoE model moved off a full GPU, what all on the GPU would have used."""
+    assert fit.traded is not None
+    higher, higher_tps, mode, utilization = fit.traded
+    placement = fit.placement
+    speeds = f"{higher_tps:.1f} vs {fit.estimated_tps:.1f} tok/s"
+    if mode != placement.mode:
+        why = (
+            f"would use {utilization:.0%} of its memory"
+            if higher == placement.quant
+            else f"fits only at {higher}"
+        )
+        return f"{placement.quant} with some experts in system RAM serves best here: all on the GPU {why}: {speeds}"
+    return f"{placement.quant} serves best here: {higher} also fits: {speeds}"
 
 
 def split_note(pool: GpuPool, layers: int) -> str:

@@ -145,18 +145,21 @@ def layer_split(pool: GpuPool, layers: int) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def _moe_offload_attempt(profile: ModelProfile, pool: GpuPool, ram: float, kv: float) -> Attempt:
-    """Dense weights, KV and as many expert layers as fit on the GPU; the other experts in RAM
+def _moe_offload_attempt(
+    profile: ModelProfile, pool: GpuPool, ram: float, kv: float, gpu_budget: float = 1.0
+) -> Attempt:
+    """Dense weights, KV and as many expert layers as fit in `gpu_budget` of the GPU; the other experts in RAM
     (llama.cpp --n-cpu-moe; estimation-methods 2.4)."""
     gpu_extra = overhead(profile, pool.backend, pool.count)
     host_extra = RUNTIME_RESERVE_BYTES["CPU"] + profile.compute_buffer_bytes
     vram = pool.usable * GIB
+    budget = gpu_budget * vram
 
     def attempt(quant: str) -> Placement:
         w = weights(profile, quant)
         dense_on_gpu = w.total - w.experts + kv + gpu_extra
-        experts_in_ram = max(0.0, w.experts - max(0.0, vram - dense_on_gpu))
-        fits = dense_on_gpu <= vram and experts_in_ram > 0 and experts_in_ram + host_extra <= ram
+        experts_in_ram = max(0.0, w.experts - max(0.0, budget - dense_on_gpu))
+        fits = dense_on_gpu <= budget and experts_in_ram > 0 and experts_in_ram + host_extra <= ram
         return Placement(
             "moe_offload",
             quant,
@@ -223,6 +226,20 @@ def run_mode(
     quant = _gpu_quant(profile, ladder, ram - kv - extra)
     chosen = quant or smallest
     return Placement("cpu_only", chosen, quant is not None, None, weights(profile, chosen), kv, extra, ram)
+
+
+def roomy_expert_offload(
+    profile: ModelProfile, hw: Hardware, ladder: tuple[str, ...], context: int, kv_quant: str = DEFAULT_KV_CACHE
+) -> Placement | None:
+    """A MoE model with just enough experts in RAM to keep the GPU under HEADROOM, at the best rung of
+    `ladder` that fits so, on the largest pool (--n-cpu-moe N chosen to leave room): the alternative to a
+    placement that fills the GPU. None for dense models, unified memory or no GPU."""
+    if not profile.moe or not hw.pools or hw.unified or not _has_experts(profile, ladder[-1]):
+        return None
+    attempt = _moe_offload_attempt(
+        profile, hw.pools[0], hw.ram_available * GIB, kv_cache(profile, context, kv_quant), HEADROOM
+    )
+    return choose_quant(ladder, attempt)
 
 
 def _has_experts(profile: ModelProfile, quant: str) -> bool:

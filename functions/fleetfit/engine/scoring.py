@@ -54,6 +54,7 @@ FAMILY_SCORES: tuple[tuple[str, dict[str, float]], ...] = tuple(
 RECENCY_STEPS: tuple[tuple[float, float], ...] = tuple((float(m), float(c)) for m, c in _DATA["recency"]["steps"])
 TRUST: dict[str, Any] = _DATA["trust"]
 KIND_PENALTY: dict[str, float] = _DATA["kind_penalty"]["points"]
+UNVERIFIED_RUNTIME_PENALTY: float = _DATA["unverified_runtime"]["points"]
 KIND_SERVES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DATA["kind_penalty"]["serves"].items()}
 NEVER_KINDS = frozenset(_DATA["kind_penalty"]["never_in"]["kinds"])
 NEVER_IN_USE_CASES = frozenset(_DATA["kind_penalty"]["never_in"]["use_cases"])
@@ -124,6 +125,7 @@ class Evidence:
     first_party: bool = False
     kind: str = "chat"
     original: bool = True  # the representative of its variant group (no `group`: its own)
+    runtime_unverified: bool = False  # no GGUF and an unknown architecture: llama.cpp may not run it
 
 
 def evidence_of(entry: Mapping[str, Any], params: float, active: float | None) -> Evidence:
@@ -139,6 +141,7 @@ def evidence_of(entry: Mapping[str, Any], params: float, active: float | None) -
         first_party=bool(get("first_party", False)),
         kind=get("kind") or "chat",
         original=get("group") in (None, entry["name"]),
+        runtime_unverified=bool(get("runtime_unverified", False)),
     )
 
 
@@ -221,6 +224,7 @@ def quality_base(evidence: Evidence, category: str, reference: date) -> float:
         + recency_points(e.origin_date, reference)
         + trust_points(e.downloads, e.likes, e.first_party, e.original)
         - kind_penalty(e.kind, category)
+        - (UNVERIFIED_RUNTIME_PENALTY if e.runtime_unverified else 0.0)
     )
 
 
