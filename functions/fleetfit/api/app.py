@@ -400,7 +400,9 @@ def system(
         shown = _what_if_system(svc, stored.report.system, query)
     except svc.engine.query_error as exc:
         raise ApiError(400, str(exc)) from exc
-    body = {"node": _node_of(stored).model_dump(), "system": shown.model_dump(mode="json")}
+    from fleetfit.engine.query import system_json
+
+    body = {"node": _node_of(stored).model_dump(), "system": system_json(shown)}
     return Response(status_code=200, content_type=JSON, body=body)
 
 

@@ -615,6 +615,16 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
     return total, page
 
 
+def system_json(system: System) -> dict[str, Any]:
+    """The System object as the envelope writes it, with llmfit's gpu_available_gb: the GPU memory free when
+    the node reported (every card's free_vram_gb; null without a GPU or when a card did not say)."""
+    data = system.model_dump(mode="json")
+    free = [g.free_vram_gb for g in system.gpus]
+    known = bool(free) and all(f is not None for f in free)
+    data["gpu_available_gb"] = round(sum((g.free_vram_gb or 0.0) * g.count for g in system.gpus), 2) if known else None
+    return data
+
+
 def envelope_dict(
     system: System, catalog: Catalog, query: Query, node: Node, *, evaluate_as: System | None = None
 ) -> dict[str, Any]:
@@ -623,7 +633,7 @@ def envelope_dict(
     total, page = ranked(evaluate_as or system, catalog, query)
     return {
         "node": node.model_dump(),
-        "system": system.model_dump(mode="json"),
+        "system": system_json(system),
         "total_models": total,
         "returned_models": len(page),
         "filters": query.filters,
@@ -637,7 +647,7 @@ def envelope_head(system: System, catalog: Catalog, query: Query, node: Node, to
     head = json.dumps(
         {
             "node": node.model_dump(),
-            "system": system.model_dump(mode="json"),
+            "system": system_json(system),
             "total_models": total,
             "returned_models": returned,
             "filters": query.filters,
