@@ -26,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--port", type=int, default=8787, help="port (default 8787)")
     serve.add_argument("--db", metavar="PATH", help="SQLite file (default ~/.local/share/fleetfit/fleetfit.db)")
     serve.add_argument("--token-file", metavar="FILE", help="file holding the bearer token")
+    serve.add_argument(
+        "--this-machine",
+        action="store_true",
+        help="drop-in for `llmfit serve`: detect this machine at start-up and answer llmfit's routes for it "
+        "with no node= and no token (loopback only; FLEETFIT_TOKEN is not used)",
+    )
     serve.set_defaults(func=_serve)
 
     catalog = subparsers.add_parser("catalog", help="publish or inspect the model catalog")
@@ -48,9 +54,22 @@ def _serve(args: argparse.Namespace) -> int:
     from fleetfit.server import ServerConfigError, read_token, serve
 
     try:
+        if args.this_machine:
+            from fleetfit.dropin import check_this_machine_bind, this_machine_report
+
+            check_this_machine_bind(args.host)  # before detecting anything
+            if args.token_file:
+                raise ServerConfigError("--this-machine answers llmfit's clients without a token; drop --token-file")
+            if args.db:
+                return serve(args.host, args.port, db_path=args.db, this_machine=this_machine_report())
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="fleetfit-this-machine-") as scratch:  # stateless, as llmfit
+                db = os.path.join(scratch, "fleet.db")
+                return serve(args.host, args.port, db_path=db, this_machine=this_machine_report())
         token = read_token(args.token_file, dict(os.environ))
         return serve(args.host, args.port, db_path=args.db, token=token)
-    except (ServerConfigError, OSError) as exc:
+    except (ServerConfigError, ValueError, OSError) as exc:
         print(f"fleetfit serve: {exc}", file=sys.stderr)
         return 2
 
