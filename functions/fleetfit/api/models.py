@@ -316,6 +316,7 @@ class PlanPath(BaseModel):
     recommended_tps: float | None = None
     meets_target_tps: bool | None = Field(description="target_tps reached at the recommended (else minimum) size")
     runs_now: bool = Field(description="this node runs it on this path as it is")
+    notes: list[str] = Field(default_factory=list)
 
 
 class PlanDelta(BaseModel):
@@ -324,6 +325,7 @@ class PlanDelta(BaseModel):
     add_gb: float
     target_fit: str
     description: str
+    add_cores: int | None = Field(default=None, description="llmfit's key: always null (cores change speed, not fit)")
 
 
 class KvAlternative(BaseModel):
@@ -331,6 +333,9 @@ class KvAlternative(BaseModel):
     kv_cache_gb: float
     memory_required_gb: float
     fit_level: str
+    savings_fraction: float = Field(description="KV cache saved against f16")
+    supported: bool
+    note: str | None
 
 
 class PlanCurrent(BaseModel):
@@ -351,6 +356,9 @@ class PlanAnswer(BaseModel):
     target_tps: float | None
     disk_size_gb: float
     current: PlanCurrent
+    minimum: PlanHardware | None = Field(description="llmfit's key: the minimum of headline_path")
+    recommended: PlanHardware | None = Field(description="llmfit's key: the recommended size of headline_path")
+    headline_path: str | None = Field(description="the path this node runs it on now, else the first that runs it")
     run_paths: list[PlanPath]
     upgrade_deltas: list[PlanDelta]
     kv_alternatives: list[KvAlternative]

@@ -30,6 +30,12 @@ from fleetfit.engine.quants import QUANTS
 from fleetfit.engine.whatif import WhatIf, apply, without_gpus
 
 PATHS = ("gpu", "moe_offload", "cpu_offload", "cpu_only")
+PATH_NOTES = {
+    "gpu": "weights, KV cache and buffers on the GPU (unified memory: the machine's RAM); minimum in GPU memory",
+    "moe_offload": "MoE: attention and KV on the GPU, expert weights in RAM (llama.cpp --n-cpu-moe)",
+    "cpu_offload": "dense: whole layers on the GPU, the rest in RAM (llama.cpp -ngl N)",
+    "cpu_only": "no GPU: the whole model in RAM",
+}
 STEP = 0.01  # GiB: the resolution of every minimum
 KV_ALTERNATIVES = ("f16", "q8_0", "q4_0")
 DEFAULT_PLAN_QUANT = "Q4_K_M"
@@ -177,6 +183,7 @@ def _deltas(system: System, path: str, res: Resources, target: str) -> list[dict
             "add_gb": round(add, 2),
             "target_fit": target,
             "description": f"+{add:.2f} GiB {resource.removesuffix('_gb').replace('_', ' ')} -> {target} on {path}",
+            "add_cores": None,  # cores change speed, never whether a model runs
         }
         for resource, add in out
     ]
@@ -191,7 +198,7 @@ def plan(profile: ModelProfile, system: System, options: Options, target_tps: fl
     paths, deltas = [], []
     for path in PATHS:
         minimum = _path_minimum(profile, system, options, path, "marginal")
-        entry: dict[str, Any] = {"path": path, "feasible": minimum is not None}
+        entry: dict[str, Any] = {"path": path, "feasible": minimum is not None, "notes": [PATH_NOTES[path]]}
         if minimum is None:
             entry.update(fit_level=None, estimated_tps=None, minimum=None, recommended=None,
                          meets_target_tps=None, runs_now=False)  # fmt: skip
@@ -215,16 +222,22 @@ def plan(profile: ModelProfile, system: System, options: Options, target_tps: fl
         if good is not None and not (entry["runs_now"] and FIT_ORDER[now.fit_level] >= FIT_ORDER["good"]):
             deltas.extend(_deltas(system, path, good, "good"))
         paths.append(entry)
+    kv_fits = {kv: _run(profile, system, _with_kv(options, kv)) for kv in KV_ALTERNATIVES}
+    f16_kv = kv_fits["f16"].placement.kv_bytes
     kv_options = [
         {
             "kv_quant": kv,
             "kv_cache_gb": round(fit.placement.kv_bytes / GIB, 3),
             "memory_required_gb": round(fit.placement.required_bytes / GIB, 2),
             "fit_level": fit.fit_level,
+            "savings_fraction": round(1 - fit.placement.kv_bytes / f16_kv, 3) if f16_kv > 0 else 0.0,
+            "supported": True,
+            "note": None if kv == "f16" else f"llama.cpp --cache-type-k {kv} --cache-type-v {kv} (needs -fa on)",
         }
-        for kv in KV_ALTERNATIVES
-        for fit in (_run(profile, system, _with_kv(options, kv)),)
+        for kv, fit in kv_fits.items()
     ]
+    # llmfit's top-level minimum / recommended: those of the path this node runs it on, else the first that runs.
+    headline = next((p for p in paths if p.get("runs_now")), None) or next((p for p in paths if p["feasible"]), None)
     return {
         "model_name": profile.name,
         "provider": profile.entry["provider"],
@@ -240,6 +253,9 @@ def plan(profile: ModelProfile, system: System, options: Options, target_tps: fl
             "memory_required_gb": round(now.placement.required_bytes / GIB, 2),
             "memory_available_gb": round(now.placement.available_bytes / GIB, 2),
         },
+        "minimum": headline["minimum"] if headline else None,
+        "recommended": headline["recommended"] if headline else None,
+        "headline_path": headline["path"] if headline else None,
         "run_paths": paths,
         "upgrade_deltas": deltas,
         "kv_alternatives": kv_options,
