@@ -158,7 +158,13 @@ def test_sorts_order_by_llmfit_field_and_direction(answers: dict[str, tuple[int,
 @pytest.mark.parametrize("spec", REQUESTS, ids=[r["id"] for r in REQUESTS])
 def test_limit_min_fit_and_filters_hold(answers: dict[str, tuple[int, Any]], spec: Any) -> None:
     status, body = answers[spec["id"]]
-    if spec["id"] in STATUS_DIVERGES or status != 200 or not isinstance(body, dict) or "models" not in body or "total_models" not in body:
+    if (
+        spec["id"] in STATUS_DIVERGES
+        or status != 200
+        or not isinstance(body, dict)
+        or "models" not in body
+        or "total_models" not in body
+    ):
         return
     query = spec.get("query", {})
     default = 5 if spec["path"].endswith("/top") else 20 if spec["path"].count("/") == 4 else None
