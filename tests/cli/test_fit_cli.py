@@ -193,3 +193,17 @@ def test_group_option(capsys: pytest.CaptureFixture[str], system_file: Path) -> 
     assert grouped_env["total_models"] <= every_env["total_models"]
     code, _, err = run(capsys, "fit", "--system", str(system_file), "--group", "family")
     assert code == 2 and "--group" in err and "base|none" in err
+
+
+def test_what_if_license_and_force_runtime_flags(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    code, out, _ = run(capsys, "fit", "--json", "--system", str(system_file), "--limit", "5",
+                       "--vram-gb", "0", "--ram-gb", "128", "--cpu-cores", "8", "--license", "mit")  # fmt: skip
+    assert code == 0
+    env = json.loads(out)
+    assert env["system"]["has_gpu"] is False and env["system"]["total_ram_gb"] == 128
+    assert env["system"]["cpu_cores"] == 8 and env["filters"]["vram_gb"] == 0
+    assert env["models"] and {m["run_mode"] for m in env["models"]} == {"cpu_only"}
+    assert {m["license"] for m in env["models"]} == {"mit"}
+    for args, named in ((("--ram-gb", "-1"), "--ram-gb"), (("--force-runtime", "mlx"), "--force-runtime")):
+        code, _, err = run(capsys, "fit", "--system", str(system_file), *args)
+        assert code == 2 and named in err, err
