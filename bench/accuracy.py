@@ -56,6 +56,47 @@ LLMFIT_GPU_BANDWIDTH = {
 LLMFIT_ARM_CPU_SCALE = 90.0 / 70.0
 
 
+READINGS = HERE / "ground_truth_readings.json"
+
+
+def load_readings(path: Path = READINGS) -> dict[str, Any]:
+    """The unit table and exclusions for reading published sizes (bench/ground_truth_readings.json), checked."""
+    readings: dict[str, Any] = json.loads(path.read_text())
+    units = readings["unit_bytes"]
+    for rule in readings["source_units"]:
+        if rule["label"] not in units or rule["reads_as"] not in units or not rule["reason"]:
+            raise ValueError(f"{path.name}: bad source_units rule {rule}")
+    for rule in (*readings["excluded_formats"], *readings["excluded_rows"]):
+        if not rule.get("reason"):
+            raise ValueError(f"{path.name}: an exclusion without a reason: {rule}")
+    return readings
+
+
+def truth_gib(row: dict[str, Any], readings: dict[str, Any]) -> tuple[float | None, str | None]:
+    """A size row's published size in GiB, read with the unit its source really uses; or why it is not scored.
+
+    Exact byte counts win; otherwise the published value times the bytes of its unit, where a source whose
+    label is known to be wrong (matched by the host of source_url, never by row) is read in its real unit.
+    """
+    for rule in readings["excluded_rows"]:
+        if rule["id"] == row["id"]:
+            return None, rule["reason"]
+    for rule in readings["excluded_formats"]:
+        if row["format"].startswith(rule["format_prefix"]):
+            return None, rule["reason"]
+    if row.get("size_bytes_exact"):
+        return row["size_bytes_exact"] / 2**30, None
+    unit = row["size_unit_as_published"]
+    host = row["source_url"].split("/")[2] if "://" in row["source_url"] else ""
+    for rule in readings["source_units"]:
+        if rule["host"] == host and rule["label"] == unit:
+            unit = rule["reads_as"]
+    value = row["size_value_as_published"]
+    if not value or unit not in readings["unit_bytes"]:
+        return None, f"no size in a known unit ({unit!r})"
+    return value * readings["unit_bytes"][unit] / 2**30, None
+
+
 def quant_label(published: str) -> str | None:
     """The quant a published label names: any llama.cpp type or unsloth UD- file ("i1-" marks imatrix files)."""
     return parse_quant(published.replace(" (MoE)", "").strip().removeprefix("i1-"))
@@ -148,13 +189,21 @@ class Llmfit:
 
 def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: bool) -> None:
     rows = json.loads((reference / "ground-truth" / "gguf_sizes.dev.json").read_text())
+    readings = load_readings()
     ours, theirs_gib, theirs_gb, covered = [], [], [], 0
     per_quant: dict[str, list[float]] = {}
     missed: list[str] = []
+    excluded: dict[str, list[str]] = {}
     for row in rows:
         quant = quant_label(row["quant"])
         entry = resolve_model(catalog, row["model_name"], row["hf_repo_original"])
-        truth = row["derived_size_gib"]
+        truth, reason = truth_gib(row, readings)
+        if reason is not None:
+            excluded.setdefault(reason, []).append(row["id"])
+            if show and quant and entry:
+                estimate = weights(build_profile(entry), quant).total / GIB
+                print(f"{row['id']}  {entry['name'][:42]:42} {quant:7} fleetfit {estimate:8.2f}  (not scored)")
+            continue
         if quant is None or entry is None or not truth:
             missed.append(row["id"])
             continue
@@ -162,8 +211,7 @@ def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: 
         estimate = weights(build_profile(entry), quant).total / GIB
         ours.append(100.0 * (estimate - truth) / truth)
         per_quant.setdefault(quant, []).append(ours[-1])
-        pre_gguf = "  (ggmlv3 file)" if row["format"] != "gguf" else ""
-        line = f"{row['id']}  {entry['name'][:42]:42} {quant:7} truth {truth:8.2f}  fleetfit {estimate:8.2f}{pre_gguf}"
+        line = f"{row['id']}  {entry['name'][:42]:42} {quant:7} truth {truth:8.2f}  fleetfit {estimate:8.2f}"
         if llmfit:
             names = [entry["name"], *entry.get("aliases", [])]
             theirs = llmfit.weights_gb(names, quant)
@@ -173,11 +221,17 @@ def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: 
                 line += f"  llmfit {theirs:8.2f}"
         if show:
             print(line)
-    print(f"\nWeights memory at a forced quant (GiB): coverage {covered} of {len(rows)} size rows")
+    scored = len(rows) - sum(len(ids) for ids in excluded.values())
+    print(
+        f"\nWeights memory at a forced quant (GiB): coverage {covered} of {scored} size rows"
+        f" ({100.0 * covered / max(scored, 1):.0f} %; {len(rows) - scored} of {len(rows)} not scored, below)"
+    )
     print(f"  fleetfit                       {summary(ours)}")
     by_quant(per_quant)
     if missed:
         print(f"  not estimated: {', '.join(missed)}")
+    for reason, ids in excluded.items():
+        print(f"  not scored: {', '.join(ids)}: {reason[:160]}{'...' if len(reason) > 160 else ''}")
     if llmfit:
         print(f"  llmfit (its GB read as GiB)    {summary(theirs_gib)}   ({len(theirs_gib)} rows)")
         print(f"  llmfit (its GB read as 1e9 B)  {summary(theirs_gb)}")
