@@ -120,6 +120,10 @@ class FitFacts(BaseModel):
     memory_available_gb: float
     utilization_pct: float
     score: float
+    kv_quant: str = Field(default="f16", description="llama.cpp KV-cache type the memory and speed assume")
+    prompt_tokens: int = Field(default=512, description="prompt length prefill_tps and ttft_ms assume")
+    prefill_tps: float | None = Field(default=None, description="prompt-processing tok/s (compute-bound)")
+    ttft_ms: float | None = Field(default=None, description="time to first token for prompt_tokens (null: never)")
     why: str = Field(description="the fit in one line: level, where, quant, speed, memory")
 
 
@@ -252,6 +256,12 @@ class PlacementRequest(BaseModel):
     min_fit: Literal["perfect", "good", "marginal"] = "marginal"
     max_context: int | None = Field(default=None, ge=1, le=16_777_216)
     quant: str | None = Field(default=None, max_length=16, description="force a quant (F16, Q8_0, ..., MXFP4)")
+    kv_quant: str | None = Field(
+        default=None, max_length=16, description="KV-cache type (f16, bf16, q8_0, q4_0, ...; default f16), any case"
+    )
+    prompt_tokens: int | None = Field(
+        default=None, ge=1, le=16_777_216, description="prompt length prefill_tps and ttft_ms assume (default 512)"
+    )
     backend: str | None = Field(default=None, max_length=64, description="only nodes whose backend starts with this")
     gpu: str | None = Field(default=None, max_length=64, description="only nodes with a card whose name has this")
     include_stale: bool = Field(default=False, description="also place on nodes with no recent report")

@@ -64,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     compare.add_argument("nodes", metavar="NODE", nargs="+", help="node ids (1 to 16)")
     compare.add_argument("--model", metavar="NAME", help="one catalog model")
     compare.add_argument("--limit", type=int, metavar="N", help="best models per node when no --model (default 5)")
+    _fit_options(compare)
     compare.set_defaults(func=run_compare)
 
     summary = verb("summary", "nodes fresh and stale, GPU inventory, backends, models the fleet runs")
@@ -80,10 +81,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     place.set_defaults(func=run_place)
 
 
+def _fit_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kv-quant", metavar="TYPE", help="KV-cache type: f16 (default), bf16, q8_0, q4_0, ...")
+    parser.add_argument(
+        "--prompt-tokens", type=int, metavar="N", help="prompt length prefill tok/s and time to first token assume (512)"
+    )
+
+
 def _listing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-fit", metavar="LEVEL", help="perfect, good or marginal (default)")
     parser.add_argument("--quant", metavar="Q", help="force a quant: F16, Q8_0, ..., Q4_K_M, ..., MXFP4")
     parser.add_argument("--max-context", type=int, metavar="N", help="context tokens the memory estimate assumes")
+    _fit_options(parser)
     parser.add_argument("--backend", metavar="B", help="only nodes whose backend starts with B (cuda, metal, cpu)")
     parser.add_argument("--gpu", metavar="TEXT", help="only nodes with a card whose name contains TEXT (4090)")
 
@@ -190,7 +199,13 @@ def _which(args: argparse.Namespace, client: Any) -> int:
 
 
 def _compare(args: argparse.Namespace, client: Any) -> int:
-    query = {"nodes": ",".join(args.nodes), "model": args.model, "limit": args.limit}
+    query = {
+        "nodes": ",".join(args.nodes),
+        "model": args.model,
+        "limit": args.limit,
+        "kv_quant": args.kv_quant,
+        "prompt_tokens": args.prompt_tokens,
+    }
     answer = client.get("/api/v1/fleet/compare", query)
     if args.json:
         _dump(answer)
@@ -234,6 +249,8 @@ def _listing_query(args: argparse.Namespace) -> dict[str, Any]:
         "min_fit": args.min_fit,
         "quant": args.quant,
         "max_context": args.max_context,
+        "kv_quant": args.kv_quant,
+        "prompt_tokens": args.prompt_tokens,
         "backend": args.backend,
         "gpu": args.gpu,
     }
