@@ -459,3 +459,6 @@ def test_fleet_answers_take_the_kv_cache_type_and_prompt_length(fleet_call: Call
     assert {f["kv_quant"] for row in compared.body["models"] for f in row["fits"]} == {"q8_0"}
     bad = fleet_call("GET", "/api/v1/fleet/compare", query={"nodes": "rtx-0", "prompt_tokens": "-1"})
     assert bad.status == 400 and "prompt_tokens" in bad.body["error"]
+    # The summary counts default rankings: it refuses a fit option rather than ignore it.
+    refused = fleet_call("GET", "/api/v1/fleet/summary", query={"kv_quant": "q8_0"})
+    assert refused.status == 400 and "kv_quant" in refused.body["error"]

@@ -728,10 +728,20 @@ def fleet_compare(
 
 @app.get("/api/v1/fleet/summary", summary="The fleet at a glance",
          description="Nodes fresh and stale, GPU inventory by card model, nodes per backend, and how many catalog "
-         "models at least one class with fresh nodes runs at each fit level.",
-         responses=_doc(FleetSummary, "Summary", 503))  # fmt: skip
+         "models at least one class with fresh nodes runs at each fit level, from each class's default ranking "
+         "(f16 KV cache, 512-token prompt): kv_quant, prompt_tokens, quant and max_context are refused (400).",
+         responses=_doc(FleetSummary, "Summary", 400, 503))  # fmt: skip
 def fleet_summary():  # no return annotation: Powertools would validate it as a model
+    given = app.current_event.query_string_parameters or {}
+    for name in _SUMMARY_REFUSES:
+        if name in given:
+            # The counts come from each class's default ranking: a fit option here could not be honoured.
+            raise ApiError(400, f"{name} is not taken by fleet/summary (it counts each class's default ranking);"
+                           " ask fleet/models or fleet/compare with it")  # fmt: skip
     return _json(FleetSummary.model_validate(_fleet(_svc()).summary()))
+
+
+_SUMMARY_REFUSES = ("kv_quant", "prompt_tokens", "quant", "max_context")
 
 
 @app.post("/api/v1/fleet/placement", summary="Where should a model go: the best nodes for N replicas, each with why",
