@@ -250,3 +250,42 @@ def tied_embeddings_of(
         ):
             return row
     return None
+
+
+@dataclass(frozen=True)
+class MtpLayers:
+    architecture: str
+    hidden: int
+    vocab: int
+    params: tuple[int, ...]
+    mtp_layers: int
+    model: str
+    source: str
+
+
+MTP_LAYERS_FILE = Path(__file__).resolve().parent / "mtp_layers.json"
+
+
+def load_mtp_layers(path: Path = MTP_LAYERS_FILE) -> tuple[MtpLayers, ...]:
+    """MTP-layer rows (mtp_layers.json), checked like the tied-embedding rows."""
+    rows = tuple(MtpLayers(**{**row, "params": tuple(row["params"])}) for row in json.loads(path.read_text())["rows"])
+    seen: set[tuple[str, int, int]] = set()
+    for row in rows:
+        key = (row.architecture, row.hidden, row.vocab)
+        if key in seen or not row.source or not row.params or not 1 <= row.mtp_layers <= 8:
+            raise ValueError(f"{path.name}: duplicate or incomplete row {row}")
+        seen.add(key)
+    return rows
+
+
+MTP_LAYERS = load_mtp_layers()
+
+
+def mtp_layers_of(architecture: str | None, hidden: int | None, vocab: int | None, params: int) -> MtpLayers | None:
+    """The published base whose MTP block an entry carries in its count: same shape, same parameter count."""
+    for row in MTP_LAYERS:
+        if (row.architecture, row.hidden, row.vocab) == (architecture, hidden, vocab) and any(
+            abs(params - count) <= PARAMS_TOLERANCE * count for count in row.params
+        ):
+            return row
+    return None

@@ -295,3 +295,27 @@ def test_bundled_tied_models_are_sized_with_one_vocabulary_matrix(name: str, qua
     entry = load_bundled().find(name)
     assert entry is not None and entry["arch"]["tied_embeddings"] is True
     assert weights(build_profile(entry), quant).total / 1e9 == pytest.approx(published_gb, rel=0.03)
+
+
+def test_mtp_layers_are_marked_and_left_out_of_the_gguf_size() -> None:
+    # DeepSeek-R1 lists 684.49 B with its MTP block; llama-bench counts 671.03 B in the GGUF, 376.65 GiB at
+    # Q4_K_M; GLM-4.7-Flash 31.22 B listed, 29.94 B in its Q8_0 GGUF of 29.65 GiB (ground-truth gguf_sizes).
+    from fleetfit.engine.memory import weights
+    from fleetfit.engine.profile import build_profile
+
+    catalog = load_bundled()
+    for name, quant, gib in (("deepseek-ai/DeepSeek-R1", "Q4_K_M", 376.65), ("zai-org/GLM-4.7-Flash", "Q8_0", 29.65)):
+        entry = catalog.find(name)
+        assert entry is not None and entry["arch"]["mtp_layers"] == 1
+        assert weights(build_profile(entry), quant).total / 2**30 == pytest.approx(gib, rel=0.015)
+        unmarked = {**entry, "arch": {k: v for k, v in entry["arch"].items() if k != "mtp_layers"}}
+        assert weights(build_profile(unmarked), quant).total > 1.015 * weights(build_profile(entry), quant).total
+    sample = [
+        upstream("deepseek-ai/DeepSeek-V3", 684_531_386_000, architecture="deepseek_v3", hidden_size=7168,
+                 vocab_size=129280, num_hidden_layers=61),  # fmt: skip
+        upstream("someone/DeepSeek-V3-no-mtp", 671_026_419_200, architecture="deepseek_v3", hidden_size=7168,
+                 vocab_size=129280, num_hidden_layers=61),  # fmt: skip
+    ]
+    models, _ = build(sample)
+    assert models["deepseek-ai/DeepSeek-V3"]["arch"]["mtp_layers"] == 1
+    assert "mtp_layers" not in models["someone/DeepSeek-V3-no-mtp"]["arch"]  # a count without the block
