@@ -728,3 +728,7 @@ def fleet_placement(request: PlacementRequest):  # no return annotation: Powerto
     fleet = _fleet(svc)
     answer = _fleet_call(fleet.place, request.model, request.replicas, listing, spread=request.spread)
     return _json(PlacementAnswer.model_validate(answer))
+
+
+# The dashboard's page, matrix and autocomplete routes register on this resolver (fleetfit.api.dashboard_routes).
+from fleetfit.api import dashboard_routes as _dashboard_routes  # noqa: E402,F401

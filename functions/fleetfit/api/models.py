@@ -279,3 +279,55 @@ class PlacementAnswer(BaseModel):
     unplaced: int
     plans: list[ClassPlan] = Field(description="when replicas are left unplaced: what would make more nodes fit")
     note: str
+
+
+# -- the dashboard's routes (fleet matrix, catalog autocomplete) ------------------------------------------
+
+
+class MatrixModel(BaseModel):
+    name: str
+    provider: str | None
+    parameter_count: str | None
+    use_case: str | None
+
+
+class MatrixCell(BaseModel):
+    """One model on one hardware class, short: the full Model object is GET /api/v1/nodes/{id}/models/{name}."""
+
+    fit: str = Field(description="perfect | good | marginal | too_tight")
+    tps: float = Field(description="estimated decode tok/s (physics: the node routes apply measurements)")
+    quant: str
+    mode: str = Field(description="gpu | moe_offload | cpu_offload | cpu_only")
+
+
+class MatrixClass(ClassRef):
+    stale_nodes: int
+    cpu_name: str
+    example_node: str | None = Field(description="a node of the class, for its Model objects and node page")
+
+
+class MatrixNode(BaseModel):
+    node_id: str
+    hostname: str | None
+    stale: bool
+    last_seen: datetime
+    class_index: int | None = Field(description="its row in `classes` and `cells`")
+
+
+class FleetMatrix(BaseModel):
+    catalog_version: str
+    rows: Literal["class", "node"]
+    selection: dict[str, str | int | None] = Field(description="top, use_case, search as applied")
+    models: list[MatrixModel] = Field(description="the columns, in order")
+    classes: list[MatrixClass] = Field(description="hardware classes with nodes, by class id")
+    cells: list[list[MatrixCell]] = Field(description="cells[i][j]: model j on class i")
+    pending_classes: int = Field(description="classes whose digest was not ready in time (not in the model choice)")
+    nodes: list[MatrixNode] | None = Field(description="rows=node: a page of nodes, each pointing at its class")
+    next_token: str | None = Field(description="rows=node: pass as next_token for the next page")
+
+
+class CatalogMatches(BaseModel):
+    catalog_version: str
+    q: str
+    total: int = Field(description="catalog models whose name contains q")
+    models: list[MatrixModel] = Field(description="names that start with q first, then first-party, then downloads")
