@@ -202,6 +202,7 @@ class _Upstream(BaseHTTPRequestHandler):
 @pytest.fixture
 def proxy() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     from botocore.credentials import Credentials
+
     from probe_client.transport import SigV4Auth
 
     _Upstream.seen = []
