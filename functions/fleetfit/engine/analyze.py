@@ -46,17 +46,22 @@ class Options:
     quant: str | None = None  # forced quant: memory and speed at it even if it does not fit
     kv_quant: str = DEFAULT_KV_CACHE  # llama.cpp KV-cache type (--cache-type-k/-v)
     prompt_tokens: int = PROMPT_TOKENS  # prompt length prefill_tps and ttft_ms are quoted at
+    runtime: str | None = None  # forced runtime (llmfit's force_runtime): the only one evaluated
 
 
 def effective_context(context_length: int, max_context: int | None) -> int:
     return max(1, min(context_length, max_context or DEFAULT_CONTEXT_CAP))
 
 
-def runtimes_for(profile: ModelProfile, hw: Hardware, forced_quant: str | None) -> tuple[str, ...]:
+def runtimes_for(
+    profile: ModelProfile, hw: Hardware, forced_quant: str | None, forced_runtime: str | None = None
+) -> tuple[str, ...]:
     """Runtimes worth evaluating: MLX only on Apple Silicon and only where an MLX build exists; llama.cpp
-    for every model that has GGUFs. A forced quant names its runtime."""
+    for every model that has GGUFs. A forced quant names its runtime; a forced runtime is the only one."""
     if forced_quant is not None:
         return (QUANTS[forced_quant].runtime,)
+    if forced_runtime is not None:
+        return (forced_runtime,)
     if not hw.apple:
         return ("llamacpp",)  # an MLX-only build is then reported too_tight
     if profile.mlx_only:
@@ -283,7 +288,7 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     are both evaluated where an MLX build exists, and the better served one is kept (ties: the faster)."""
     context = effective_context(profile.context_length, options.max_context)
     best: Fit | None = None
-    for runtime in runtimes_for(profile, hw, options.quant):
+    for runtime in runtimes_for(profile, hw, options.quant, options.runtime):
         ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
         fit = serving_quant(profile, hw, options, runtime, ladder, context)
         if best is None or _runtime_key(fit) > _runtime_key(best):
