@@ -89,7 +89,7 @@ def measure(base: str, runs: int, nodes: int) -> dict[str, Any]:
             page = context.new_page()
             page.goto(base + "/#/matrix")
             paints = page.evaluate(PAINT_JS)
-            page.wait_for_function("document.querySelectorAll('#matrix tbody tr').length > 0", timeout=60_000)
+            page.wait_for_function("() => document.querySelectorAll('#matrix tbody tr').length > 0", timeout=60_000)
             out["matrix_classes_ms"].append(page.evaluate("performance.now()"))
             out["first_paint_ms"].append(paints.get("first-paint", float("nan")))
             out["first_contentful_paint_ms"].append(paints.get("first-contentful-paint", float("nan")))
@@ -97,7 +97,7 @@ def measure(base: str, runs: int, nodes: int) -> dict[str, Any]:
             started = page.evaluate("performance.now()")
             page.click("#matrix-form button[type=submit]")
             page.wait_for_function(
-                f"document.querySelectorAll('#matrix tbody tr').length >= {min(nodes, 500)}", timeout=60_000
+                f"() => document.querySelectorAll('#matrix tbody tr').length >= {min(nodes, 500)}", timeout=60_000
             )
             out["matrix_nodes_ms"].append(page.evaluate("performance.now()") - started)
             context.close()

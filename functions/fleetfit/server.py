@@ -1,9 +1,12 @@
 """`fleetfit serve`: the same API on one machine — HTTP requests become API Gateway REST events and go
 through the Lambda's own ``handle_event``, with the embedded SQLite store and the bundled catalog.
 
-When a token is configured every route but ``/health`` needs ``Authorization: Bearer <token>``, loopback
-included. Bound beyond loopback, the server refuses to start without a token. The token never enters an
-event or a log line.
+When a token is configured every route but ``/health`` (and the login form's stylesheet) needs
+``Authorization: Bearer <token>`` or the dashboard's session cookie, loopback included; the dashboard's
+``/login`` form trades the token for that cookie once (``fleetfit.dashboard.web``: sessions, the Host check
+against DNS rebinding, the Origin check against cross-site writes, all applied here before routing). Bound
+beyond loopback, the server refuses to start without a token. The token and the cookie never enter an event
+or a log line.
 
 Connections are bounded so that no client can starve the others: a listen backlog of 128, a socket timeout
 on every connection (a silent or half-open one is closed), at most MAX_CONNECTIONS handler threads and

@@ -105,7 +105,7 @@ def test_search_finds_a_model_with_autocomplete(page: Any, dashboard_server: Das
     page.goto(dashboard_server.url + "/#/which")
     with page.expect_response(lambda r: "/api/v1/catalog/models" in r.url):
         page.type("#which-model", "qwen3-8", delay=20)
-    page.wait_for_function("document.querySelectorAll('#catalog-names option').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#catalog-names option').length > 0")
     options = page.eval_on_selector_all("#catalog-names option", "os => os.map(o => o.value)")
     assert "Qwen/Qwen3-8B" in options
     page.fill("#which-model", "Qwen/Qwen3-8B")
@@ -157,7 +157,7 @@ def test_an_api_error_shows_a_message_not_a_blank_page(page: Any, dashboard_serv
         lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>"),
     )
     page.goto(dashboard_server.url + "/#/matrix")
-    page.wait_for_function("!document.querySelector('#error').hidden")
+    page.wait_for_function("() => !document.querySelector('#error').hidden")
     assert "502" in page.inner_text("#error") and "not JSON" in page.inner_text("#error")
 
 
@@ -212,3 +212,54 @@ def test_a_wrong_token_is_refused_and_logout_ends_the_session(browser: Any, dash
     page.goto(dashboard_server.url + "/")
     page.wait_for_url(dashboard_server.url + "/login")
     context.close()
+
+
+def _slide(page: Any, selector: str, value: int) -> Any:
+    """Move a range input as a drag does: set its value, fire `input`; returns the API answer it caused."""
+    with page.expect_response(lambda r: "/models/top" in r.url and "_gb=" in r.url) as answer:
+        page.eval_on_selector(selector, f"(s) => {{ s.value = '{value}'; s.dispatchEvent(new Event('input')); }}")
+    response = answer.value
+    assert response.status == 200, response.text()
+    page.wait_for_function("() => !!document.querySelector('#node-top-holder').dataset.whatif")
+    return response
+
+
+def _rows(page: Any) -> list[str]:
+    return page.eval_on_selector_all("#node-top tr.model-row", "rs => rs.map(r => r.dataset.model)")
+
+
+def test_what_if_sliders_change_the_rows(page: Any, dashboard_server: DashboardServer) -> None:
+    page.goto(dashboard_server.url + "/#/node/cpu-box-1")
+    page.wait_for_selector("#whatif-ram")
+    before = _rows(page)
+    response = _slide(page, "#whatif-ram", 512)
+    query = dict(parse_qsl(urlsplit(response.url).query))
+    assert query["ram_gb"] == "512" and "vram_gb" not in query  # the VRAM slider was not moved
+    assert response.json()["system"]["total_ram_gb"] == 512
+    page.wait_for_function(
+        f"() => JSON.stringify([...document.querySelectorAll('#node-top tr.model-row')].map(r => r.dataset.model)) !== {json.dumps(json.dumps(before))}"
+    )
+    after = _rows(page)
+    assert len(after) == 10 and after != before
+    assert page.inner_text("#whatif-ram-value") == "512 GB"
+    # A 4090 node given an 80 GB card: bigger models move in.
+    page.goto(dashboard_server.url + "/#/node/ws-4090-b")
+    page.wait_for_selector("#whatif-vram")
+    before = _rows(page)
+    response = _slide(page, "#whatif-vram", 80)
+    assert dict(parse_qsl(urlsplit(response.url).query))["vram_gb"] == "80"
+    assert response.json()["system"]["gpus"][0]["vram_gb"] == 80
+    page.wait_for_function(
+        f"() => JSON.stringify([...document.querySelectorAll('#node-top tr.model-row')].map(r => r.dataset.model)) !== {json.dumps(json.dumps(before))}"
+    )
+    assert _rows(page) != before
+    page.click("#whatif-reset")
+    page.wait_for_function("() => !document.querySelector('#node-top-holder').dataset.whatif")
+    assert _rows(page) == before
+
+
+def test_the_vram_slider_is_off_on_unified_memory(page: Any, dashboard_server: DashboardServer) -> None:
+    page.goto(dashboard_server.url + "/#/node/mac-m3")
+    page.wait_for_selector("#whatif-vram")
+    assert page.locator("#whatif-vram").is_disabled()
+    assert "unified" in page.inner_text("#whatif-vram-value")

@@ -481,34 +481,49 @@ async function viewNode(nodeId) {
   );
 }
 
-// What-if: re-rank this node's top models as if it had this much RAM / VRAM (the API's ram_gb and vram_gb
-// parameters re-analyse a copy of its System; nothing is stored).
+// What-if: re-rank this node's top models as if it had this much RAM / VRAM per card. The API's ram_gb and
+// vram_gb parameters re-analyse a copy of its System; nothing is stored. A slider not moved is not sent;
+// unified memory has no separate VRAM (the API refuses vram_gb there), so that slider is off.
 function whatIfSliders(nodeId, system, holder) {
-  if (!window.FLEETFIT_WHATIF) return null;
-  const vram = system.gpu_vram_gb || 0;
-  const ram = el("input", { type: "range", id: "whatif-ram", min: 1, max: Math.max(512, Math.ceil(system.total_ram_gb * 4)), step: 1, value: Math.round(system.total_ram_gb) });
-  const gpu = el("input", { type: "range", id: "whatif-vram", min: 0, max: Math.max(192, Math.ceil(vram * 4)), step: 1, value: Math.round(vram), disabled: !system.has_gpu });
+  const unified = system.unified_memory;
+  const perCard = system.gpus && system.gpus.length ? system.gpus[0].vram_gb : 0;
+  const ram = el("input", { type: "range", id: "whatif-ram", min: 4, max: Math.min(65536, Math.max(512, Math.ceil(system.total_ram_gb * 4))), step: 1, value: Math.round(system.total_ram_gb) });
+  const gpu = el("input", { type: "range", id: "whatif-vram", min: 0, max: Math.min(1024, Math.max(192, Math.ceil(perCard * 4))), step: 1, value: Math.round(perCard), disabled: unified });
   const ramOut = el("output", { id: "whatif-ram-value" }, `${ram.value} GB`);
-  const gpuOut = el("output", { id: "whatif-vram-value" }, system.has_gpu ? `${gpu.value} GB` : "no GPU");
+  const gpuOut = el("output", { id: "whatif-vram-value" }, unified ? "unified memory: follows RAM" : `${gpu.value} GB`);
+  const reset = el("button", { type: "button", id: "whatif-reset", hidden: true }, "Reset");
+  const moved = new Set();
   let timer = null;
+  let latest = 0;
   const reload = () => {
     ramOut.textContent = `${ram.value} GB`;
-    if (system.has_gpu) gpuOut.textContent = `${gpu.value} GB`;
+    if (!unified) gpuOut.textContent = `${gpu.value} GB`;
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      const q = new URLSearchParams({ limit: "10", ram_gb: ram.value });
-      if (system.has_gpu) q.set("vram_gb", gpu.value);
+      const mine = ++latest;
+      const q = new URLSearchParams({ limit: "10" });
+      if (moved.has("ram")) q.set("ram_gb", ram.value);
+      if (moved.has("vram")) q.set("vram_gb", gpu.value);
       try {
-        holder.replaceChildren(topTable(await api(`/api/v1/nodes/${enc(nodeId)}/models/top?${q}`)));
-        holder.dataset.whatif = q.toString();
+        const answer = await api(`/api/v1/nodes/${enc(nodeId)}/models/top?${q}`);
+        if (mine !== latest) return;
+        holder.replaceChildren(topTable(answer));
+        holder.dataset.whatif = moved.size ? q.toString() : "";
+        reset.hidden = moved.size === 0;
       } catch (exc) {
         showError(exc);
       }
     }, 200);
   };
-  ram.addEventListener("input", reload);
-  gpu.addEventListener("input", reload);
-  return el("div", { class: "sliders", id: "whatif" }, el("strong", {}, "What if:"), el("label", {}, "RAM ", ram, " ", ramOut), el("label", {}, "VRAM per GPU ", gpu, " ", gpuOut));
+  ram.addEventListener("input", () => { moved.add("ram"); reload(); });
+  gpu.addEventListener("input", () => { moved.add("vram"); reload(); });
+  reset.addEventListener("click", () => {
+    moved.clear();
+    ram.value = Math.round(system.total_ram_gb);
+    gpu.value = Math.round(perCard);
+    reload();
+  });
+  return el("div", { class: "sliders", id: "whatif" }, el("strong", {}, "What if:"), el("label", {}, "RAM ", ram, " ", ramOut), el("label", {}, "VRAM per GPU ", gpu, " ", gpuOut), reset);
 }
 
 // -- summary --------------------------------------------------------------------------------------------
