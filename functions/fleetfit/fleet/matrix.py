@@ -18,7 +18,9 @@ from fleetfit.fleet.service import Fleet, _cached_digest, _class_ref
 
 MAX_TOP = 50
 DEFAULT_TOP = 12
-MAX_SEARCH_ROWS = 50
+# A class digest not yet computed (its first ingest computes it) costs about half a second: a matrix request
+# computes at most this long's worth and counts the rest as pending, so the page stays interactive.
+DIGEST_BUDGET_S = 1.0
 
 
 def _matches(catalog: Any, text: str) -> list[Any]:
@@ -57,9 +59,9 @@ def catalog_search(catalog: Any, text: str, limit: int) -> dict[str, Any]:
 
 def _fleet_order(fleet: Fleet, classes: list[Any], stale: dict[str, int]) -> tuple[list[str], int]:
     """Model names as the fleet ranks them: leaders first (nodes led), then every class's digest top list,
-    rank by rank. Classes without a digest at hand are computed within the fleet's evaluation budget; the
-    rest are counted as pending."""
-    deadline = time.monotonic() + fleet.eval_budget_s
+    rank by rank. Classes without a digest at hand are computed within DIGEST_BUDGET_S; the rest are counted
+    as pending (and computed by later requests)."""
+    deadline = time.monotonic() + min(fleet.eval_budget_s, DIGEST_BUDGET_S)
     digests, fresh, pending = [], [], 0
     for cls in classes:
         fresh_nodes = cls.nodes - min(stale.get(cls.hw_class, 0), cls.nodes)
@@ -112,10 +114,14 @@ def matrix(
             names = list(dict.fromkeys(names + [e["name"] for e in extra[: top * 2]]))
     profiles = [p for p in (fleet.engine.profile_of(catalog, n) for n in names[:top]) if p is not None]
     cells = []
+    engine = fleet.engine
     for cls in classes:
         row = []
-        for profile in profiles:
-            fit = fleet.engine.fit_model(profile, cls.system, catalog)
+        if engine.fit_models is not None:
+            fits = engine.fit_models(profiles, cls.system, catalog)
+        else:
+            fits = [engine.fit_model(p, cls.system, catalog) for p in profiles]
+        for fit in fits:
             row.append(
                 {
                     "fit": fit.fit_level,

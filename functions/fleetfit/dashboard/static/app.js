@@ -90,7 +90,8 @@ function gpuLabel(row) {
 }
 
 function classLabel(cls) {
-  return `${gpuLabel(cls)} · ${fmt(cls.total_ram_gb, 0)} GB RAM · ${cls.backend}`;
+  // Classes differ by available RAM too (bucketed): show it, or two classes would read alike.
+  return `${gpuLabel(cls)} · ${fmt(cls.total_ram_gb, 0)} GB RAM (${fmt(cls.available_ram_gb, 0)} free) · ${cls.backend}`;
 }
 
 function fitBadge(level) {
@@ -581,15 +582,15 @@ async function route() {
 async function start() {
   $("#close-details").addEventListener("click", closeDetails);
   document.addEventListener("keydown", (ev) => ev.key === "Escape" && closeDetails());
-  try {
-    const session = await fetch("/session", { credentials: "same-origin" });
-    if (session.ok) {
-      const state = await session.json();
-      $("#logout").hidden = state.auth !== "cookie";
-    }
-  } catch (exc) {
-    // Not `fleetfit serve` (the Lambda, the signing proxy): no session to end.
-  }
+  // Asked alongside the first view, not before it: a log-out button never delays the matrix.
+  fetch("/session", { credentials: "same-origin" })
+    .then((session) => (session.ok ? session.json() : null))
+    .then((state) => {
+      $("#logout").hidden = !state || state.auth !== "cookie";
+    })
+    .catch(() => {
+      // Not `fleetfit serve` (the Lambda, the signing proxy): no session to end.
+    });
   window.addEventListener("hashchange", route);
   await route();
 }
