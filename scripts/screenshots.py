@@ -82,10 +82,10 @@ def main() -> int:
         page.screenshot(path=str(out / "dashboard-details.png"))
         page.goto(base + "/#/which/meta-llama%2FLlama-3.3-70B-Instruct")
         page.wait_for_selector("#place-form")
-        page.fill("#which-replicas", "60")
+        page.fill("#which-replicas", "200")
         page.click("#place-form button[type=submit]")
         page.wait_for_selector("#placement-result")
-        page.screenshot(path=str(out / "dashboard-which.png"), full_page=True)
+        page.screenshot(path=str(out / "dashboard-which.png"))
         page.goto(base + f"/#/node/{node.node_id}")
         page.wait_for_selector("#whatif-ram")
         with page.expect_response(lambda r: "ram_gb=" in r.url):

@@ -132,6 +132,10 @@ def test_placement_shows_the_plan_when_the_fleet_cannot_hold_it(page: Any, dashb
     assert "replicas placed" in page.inner_text("#placement-note")
     assert page.locator("#placement tbody tr").count() == len(body["placed"]) > 0
     assert page.locator("#plans li").count() == len(body["plans"]) > 0
+    first = body["plans"][0]["plan"]
+    shown = page.inner_text("#plans li >> nth=0")
+    assert all(f"{g['count']}× {g['gpu']}" in shown for g in first["gpus_that_fit"]), shown
+    assert all(f"add {u['add_gb']:.1f} GB" in shown for u in first["upgrades"]), shown
 
 
 def test_an_unknown_model_shows_an_empty_state(page: Any, dashboard_server: DashboardServer) -> None:

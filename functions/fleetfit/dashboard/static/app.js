@@ -302,6 +302,16 @@ function nodesTable(nodes) {
 
 function placementView(answer) {
   const parts = [el("p", { id: "placement-note" }, answer.note)];
+  if (answer.unplaced && answer.plans.length) {
+    parts.push(el("h3", {}, `The plan for the ${answer.unplaced} replicas the fleet cannot hold`));
+    const list = el("ul", { id: "plans" });
+    for (const p of answer.plans) {
+      const ups = (p.plan.upgrades || []).map((u) => `${u.target_fit}: add ${fmt(u.add_gb)} GB of ${u.resource.replace("_", " ")} (${u.quant})`);
+      const gpus = (p.plan.gpus_that_fit || []).map((g) => `${g.target_fit}: ${g.count}× ${g.gpu} (${g.quant})`);
+      list.append(el("li", {}, `${classLabel(p)} (${p.nodes} nodes): `, ups.join("; ") || "no memory upgrade reaches it", gpus.length ? ` — or GPUs that would host it, ${gpus.join("; ")}` : ""));
+    }
+    parts.push(list);
+  }
   if (answer.placed.length) {
     parts.push(
       el(
@@ -311,16 +321,6 @@ function placementView(answer) {
         el("tbody", {}, answer.placed.map((r) => el("tr", {}, el("td", {}, r.replica), el("td", {}, r.node_id), el("td", {}, r.cards.join(", ") || "CPU"), el("td", {}, fitBadge(r.fit_level)), el("td", {}, r.best_quant), el("td", {}, fmt(r.estimated_tps))))),
       ),
     );
-  }
-  if (answer.unplaced && answer.plans.length) {
-    parts.push(el("h3", {}, `The plan for the ${answer.unplaced} replicas the fleet cannot hold`));
-    const list = el("ul", { id: "plans" });
-    for (const p of answer.plans) {
-      const ups = (p.plan.upgrades || []).map((u) => `${u.target_fit}: add ${fmt(u.add_gb)} GB of ${u.resource.replace("_", " ")} (${u.quant})`);
-      const gpus = (p.plan.gpus_that_fit || p.plan.gpus || []).slice(0, 3).map((g) => (typeof g === "string" ? g : g.name));
-      list.append(el("li", {}, `${classLabel(p)} (${p.nodes} nodes): `, ups.join("; ") || "no memory upgrade reaches it", gpus.length ? ` — GPUs that would host it: ${gpus.join(", ")}` : ""));
-    }
-    parts.push(list);
   }
   return el("div", { id: "placement-result" }, parts);
 }
@@ -373,11 +373,12 @@ async function viewWhich(name) {
   try {
     const data = await api(`/api/v1/fleet/models/${enc(name)}?limit=100`);
     result.append(
-      el("p", {}, `${data.model.name}: ${data.total_nodes} nodes run it (${data.stale_nodes} stale), fastest first.`),
-      data.nodes.length ? nodesTable(data.nodes) : empty(`No node runs ${data.model.name} at marginal or better.`),
+      el("p", {}, `${data.model.name}: ${data.total_nodes} nodes run it (${data.stale_nodes} stale).`),
       el("h3", {}, "Replica placement"),
       placeForm,
       el("div", { id: "placement-holder" }),
+      el("h3", {}, "The nodes that run it, fastest first"),
+      data.nodes.length ? nodesTable(data.nodes) : empty(`No node runs ${data.model.name} at marginal or better.`),
     );
   } catch (exc) {
     if (exc.status === 404) result.append(empty(exc.message));
