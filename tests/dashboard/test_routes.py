@@ -98,6 +98,7 @@ def test_catalog_autocomplete(dashboard_server: DashboardServer) -> None:
         ("search=", "search"),
         ("search=%20%20", "search"),
         ("limit=0&rows=node", "limit"),
+        ("limit=5", "limit"),  # limit pages nodes: with class rows it could not be honoured
         ("top=3&top=4", "top"),
     ],
 )

@@ -66,7 +66,7 @@ def fleet_matrix(
         str | None, Query(min_length=1, max_length=64, description="models whose name contains it")
     ] = None,
     rows: Annotated[str | None, Query(max_length=8, description="class (default) or node")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="rows=node: nodes per page")] = 200,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="rows=node: nodes per page (default 200)")] = None,
     next_token: Annotated[str | None, Query(max_length=2048, description="rows=node: next page")] = None,
 ):  # no return annotation: Powertools would validate it as a model
     from fleetfit.fleet.matrix import matrix
@@ -75,12 +75,14 @@ def fleet_matrix(
     chosen = (rows or "class").strip().lower()
     if chosen not in ROWS:
         raise ApiError(400, "invalid rows value: use class|node")
-    if next_token is not None and chosen != "node":
-        raise ApiError(400, "next_token pages nodes: it needs rows=node")
+    if chosen != "node" and (next_token is not None or limit is not None):
+        raise ApiError(400, f"{'next_token' if next_token is not None else 'limit'} pages nodes: it needs rows=node")
     category = _query(svc, {"use_case": use_case}, "models").use_case if use_case is not None else None
     if search is not None and not search.strip():
         raise ApiError(400, "invalid search value: give some text")
-    answer = matrix(_fleet(svc), top=top, use_case=category, search=search, rows=chosen, limit=limit, token=next_token)
+    answer = matrix(
+        _fleet(svc), top=top, use_case=category, search=search, rows=chosen, limit=limit or 200, token=next_token
+    )
     answer["selection"]["use_case"] = use_case.strip().lower() if use_case is not None else None
     return Response(status_code=200, content_type="application/json", compress=True,
                     body=FleetMatrix.model_validate(answer).model_dump_json())  # fmt: skip
