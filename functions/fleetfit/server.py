@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from fleetfit.contract import Report
 from fleetfit.dashboard import web
 
 DEFAULT_HOST = "127.0.0.1"
@@ -280,6 +281,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _event(self, path: str, query: str, body: str | None, b64: bool) -> dict[str, Any]:
         multi_q = parse_qs(query, keep_blank_values=True) if query else {}
+        if self.server.this_machine is not None:  # drop-in mode: llmfit's routes are for this machine
+            from fleetfit.dropin import with_node
+
+            multi_q = with_node(path, multi_q, self.server.this_machine)
         headers: dict[str, str] = {}
         multi_h: dict[str, list[str]] = {}
         for name, value in self.headers.items():
@@ -335,6 +340,7 @@ class FleetfitHTTPServer(ThreadingHTTPServer):
         self.token = None if token is None else token.encode()
         self.sessions = web.Sessions()
         self.allowed_hosts = web.allowed_hosts(address[0], allow_hosts, loopback=is_loopback(address[0]))
+        self.this_machine: str | None = None  # drop-in mode: the node llmfit's routes answer for
         self.max_body_bytes = max_body_bytes
         self.lock = threading.Lock()
         self.connection_timeout_s = CONNECTION_TIMEOUT_S
@@ -413,8 +419,20 @@ def make_server(
     db_path: str | None = None,
     token: str | None = None,
     allow_hosts: tuple[str, ...] = (),
+    this_machine: Report | None = None,
 ) -> FleetfitHTTPServer:
-    """Configure the API for one machine (SQLite + bundled catalog + token auth) and bind the server."""
+    """Configure the API for one machine (SQLite + bundled catalog + token auth) and bind the server.
+    `this_machine`: drop-in mode (fleetfit.dropin): loopback only, no token, llmfit's routes answer for
+    this report's node."""
+    if this_machine is not None:
+        from fleetfit.dropin import check_this_machine_bind
+
+        try:
+            check_this_machine_bind(host)
+        except ValueError as exc:
+            raise ServerConfigError(str(exc)) from exc
+        if token is not None:
+            raise ServerConfigError("--this-machine answers llmfit's clients without a token; drop the token")
     check_bind(host, token)
     from fleetfit.api import services
     from fleetfit.api.settings import Settings
@@ -428,6 +446,11 @@ def make_server(
     server = FleetfitHTTPServer(
         (host, port), token=token, max_body_bytes=settings.max_body_bytes, allow_hosts=allow_hosts
     )
+    if this_machine is not None:
+        from datetime import UTC, datetime
+
+        services.current().store.put_report(this_machine, received_at=datetime.now(UTC))
+        server.this_machine = this_machine.node_id
     from fleetfit.api.handler import warm_up
 
     warm_up()
@@ -442,17 +465,19 @@ def serve(
     token: str | None = None,
     allow_hosts: tuple[str, ...] = (),
     out: Any = None,
+    this_machine: Report | None = None,
 ) -> int:
     import sys
 
     out = out or sys.stderr
-    server = make_server(host, port, db_path=db_path, token=token, allow_hosts=allow_hosts)
+    server = make_server(host, port, db_path=db_path, token=token, allow_hosts=allow_hosts, this_machine=this_machine)
     bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     store = services_db_path()
     print(
         f"fleetfit API on http://{bound_host}:{bound_port} (store {store}; "
-        f"{'bearer token required' if token else 'no token: loopback only'}); "
-        f"dashboard at http://{bound_host}:{bound_port}/",
+        f"{'bearer token required' if token else 'no token: loopback only'}"
+        + (f"; drop-in for llmfit clients: node {server.this_machine}" if server.this_machine else "")
+        + f"); dashboard at http://{bound_host}:{bound_port}/",
         file=out,
         flush=True,
     )

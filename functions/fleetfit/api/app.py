@@ -36,6 +36,8 @@ from fleetfit.api.models import (
     NodeSummary,
     PlacementAnswer,
     PlacementRequest,
+    PlanAnswer,
+    PlanRequest,
 )
 from fleetfit.api.services import Services, current
 from fleetfit.api.telemetry import count, logger
@@ -400,7 +402,9 @@ def system(
         shown = _what_if_system(svc, stored.report.system, query)
     except svc.engine.query_error as exc:
         raise ApiError(400, str(exc)) from exc
-    body = {"node": _node_of(stored).model_dump(), "system": shown.model_dump(mode="json")}
+    from fleetfit.engine.query import system_json
+
+    body = {"node": _node_of(stored).model_dump(), "system": system_json(shown)}
     return Response(status_code=200, content_type=JSON, body=body)
 
 
@@ -434,6 +438,46 @@ def installed(
 def node_installed(node_id: str):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
     return _json_body(measured.installed_body(svc, _latest(svc, unquote(node_id))))
+
+
+_PLAN_DESC = (
+    "llmfit's hardware plan for one model on a node: every path that runs it (gpu, moe_offload, cpu_offload, "
+    "cpu_only) with the least hardware for it, found by running the engine (0.01 GiB less does not run it), "
+    "the least for a good fit, and what this node would add. quant (default Q4_K_M, or the model's native "
+    "MXFP4), kv_quant (fp16 = f16, q8_0, q4_0, ...; fp8 and tq are refused), target_tps, and the what-if "
+    "ram_gb / vram_gb / cpu_cores of the model routes. An unknown model is a 400 naming it, as in llmfit."
+)
+
+
+def _plan(path_node: str | None, request: PlanRequest) -> Response:
+    svc = _svc()
+    params = _params()
+    node_id = _node_id(path_node) or params.get("node")
+    if not node_id:
+        raise ApiError(400, "node is required: pass node=ID, or use /api/v1/nodes/{node_id}/plan")
+    if path_node is not None and params.get("node") not in (None, node_id):
+        raise ApiError(400, f"node={params.get('node')!r} contradicts the path's node {node_id!r}")
+    if svc.engine.plan is None:
+        raise ApiError(501, "this deployment's engine cannot plan")
+    stored = _latest(svc, node_id)
+    try:
+        answer = svc.engine.plan(stored.report.system, svc.catalogs.current(), request.model_dump())
+    except svc.engine.query_error as exc:
+        raise ApiError(400, str(exc)) from exc
+    node = _node_of(stored)
+    return _json(PlanAnswer.model_validate({"node": {"name": node.name, "os": node.os}, **answer}))
+
+
+@app.post("/api/v1/plan", summary="Hardware plan for one model on a node (llmfit's POST /api/v1/plan)",
+          description=_PLAN_DESC, responses=_doc(PlanAnswer, "Plan", 400, 404, 422, 501))  # fmt: skip
+def post_plan(request: PlanRequest):  # no return annotation: Powertools would validate it as a model
+    return _plan(None, request)
+
+
+@app.post("/api/v1/nodes/<node_id>/plan", summary="Hardware plan for one model on the node in the path",
+          description=_PLAN_DESC, responses=_doc(PlanAnswer, "Plan", 400, 404, 422, 501))  # fmt: skip
+def post_node_plan(node_id: str, request: PlanRequest):  # no return annotation: Powertools would validate it as a model
+    return _plan(node_id, request)
 
 
 def _json_body(data: dict[str, Any]) -> Response:

@@ -34,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="another Host name browsers use to reach this server (repeatable); other names are refused (421) "
         "against DNS rebinding",
     )
+    serve.add_argument(
+        "--this-machine",
+        action="store_true",
+        help="drop-in for `llmfit serve`: detect this machine at start-up and answer llmfit's routes for it "
+        "with no node= and no token (loopback only; FLEETFIT_TOKEN is not used)",
+    )
     serve.set_defaults(func=_serve)
 
     dashboard = subparsers.add_parser(
@@ -68,9 +74,22 @@ def _serve(args: argparse.Namespace) -> int:
     from fleetfit.server import ServerConfigError, read_token, serve
 
     try:
+        if args.this_machine:
+            from fleetfit.dropin import check_this_machine_bind, this_machine_report
+
+            check_this_machine_bind(args.host)  # before detecting anything
+            if args.token_file:
+                raise ServerConfigError("--this-machine answers llmfit's clients without a token; drop --token-file")
+            if args.db:
+                return serve(args.host, args.port, db_path=args.db, this_machine=this_machine_report())
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="fleetfit-this-machine-") as scratch:  # stateless, as llmfit
+                db = os.path.join(scratch, "fleet.db")
+                return serve(args.host, args.port, db_path=db, this_machine=this_machine_report())
         token = read_token(args.token_file, dict(os.environ))
         return serve(args.host, args.port, db_path=args.db, token=token, allow_hosts=tuple(args.allow_host))
-    except (ServerConfigError, OSError) as exc:
+    except (ServerConfigError, ValueError, OSError) as exc:
         print(f"fleetfit serve: {exc}", file=sys.stderr)
         return 2
 

@@ -38,6 +38,8 @@ class EnginePort:
     # (system, query) -> the System the query analyses: a copy with llmfit's ram_gb / vram_gb / cpu_cores
     # applied (engine.whatif). None: the engine takes no what-if parameters.
     what_if: Callable[[System, Any], System] | None = None
+    # (system, catalog, PlanRequest as a dict) -> the plan (engine.plan.plan_request); None: POST .../plan 501.
+    plan: Callable[[System, Any, dict[str, Any]], dict[str, Any]] | None = None
 
     def query(self, params: Mapping[str, str], route: str, name: str | None = None) -> Any:
         return self.parse_query(params, route=route, name=name)
@@ -47,6 +49,7 @@ def real_engine() -> EnginePort:
     from fleetfit.catalog import BUNDLED_DIGEST_PATH, CatalogError, load_bundled, load_catalog_bytes
     from fleetfit.engine import QueryError, envelope_json, fit_envelope, parse_query
     from fleetfit.engine.fleet import class_system
+    from fleetfit.engine.plan import plan_request
     from fleetfit.engine.query import fit_rows, what_if_system
     from fleetfit.fleet.service import real_fleet_engine
 
@@ -79,4 +82,5 @@ def real_engine() -> EnginePort:
         fleet=real_fleet_engine(),
         estimate_tps=estimate_tps,
         what_if=what_if_system,
+        plan=plan_request,
     )

@@ -159,6 +159,9 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
                 params.extend(_parameter(n, s, d) for n, s, d in LLMFIT_PARAMETERS)
                 if path != "/api/v1/fit":
                     params.append(_parameter(*CALIBRATION_PARAMETER))
+            if path == "/api/v1/plan":
+                params.append(_parameter("node", {"type": "string", "minLength": 1, "maxLength": 128},
+                                         "The node (its latest report)", required=True))  # fmt: skip
             if path == "/api/v1/system":
                 params.extend(_parameter(n, s, d) for n, s, d in LLMFIT_PARAMETERS if n in WHAT_IF_NAMES)
             if not params:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
 from fleetfit.engine.analyze import FIT_ORDER as FIT_ORDER
-from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
+from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all, usable_context
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.prefill import PROMPT_TOKENS
 from fleetfit.engine.profile import ModelProfile, build_profile
@@ -228,6 +228,8 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
     }
     if route == "name":
         filters["name"] = name
+        if filters["search"] is None:
+            filters["search"] = name  # llmfit echoes a /models/{name} lookup as a search
     return Query(
         route=route,
         name=name,
@@ -404,7 +406,7 @@ SORT_KEYS: dict[str, SortKey] = {
     "tps": lambda f: (-f.estimated_tps, -f.score),
     "params": lambda f: -f.profile.params,
     "mem": lambda f: -f.utilization_pct,
-    "ctx": lambda f: -f.profile.context_length,
+    "ctx": lambda f: (-usable_context(f.profile, f.placement, f.options.kv_quant), -f.profile.context_length),
     "date": lambda f: _date_key(f.profile.entry.get("release_date")),
     "use_case": lambda f: (f.profile.category, -f.score),
 }
@@ -615,6 +617,16 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
     return total, page
 
 
+def system_json(system: System) -> dict[str, Any]:
+    """The System object as the envelope writes it, with llmfit's gpu_available_gb: the GPU memory free when
+    the node reported (every card's free_vram_gb; null without a GPU or when a card did not say)."""
+    data = system.model_dump(mode="json")
+    free = [g.free_vram_gb for g in system.gpus]
+    known = bool(free) and all(f is not None for f in free)
+    data["gpu_available_gb"] = round(sum((g.free_vram_gb or 0.0) * g.count for g in system.gpus), 2) if known else None
+    return data
+
+
 def envelope_dict(
     system: System, catalog: Catalog, query: Query, node: Node, *, evaluate_as: System | None = None
 ) -> dict[str, Any]:
@@ -623,7 +635,7 @@ def envelope_dict(
     total, page = ranked(evaluate_as or system, catalog, query)
     return {
         "node": node.model_dump(),
-        "system": system.model_dump(mode="json"),
+        "system": system_json(system),
         "total_models": total,
         "returned_models": len(page),
         "filters": query.filters,
@@ -637,7 +649,7 @@ def envelope_head(system: System, catalog: Catalog, query: Query, node: Node, to
     head = json.dumps(
         {
             "node": node.model_dump(),
-            "system": system.model_dump(mode="json"),
+            "system": system_json(system),
             "total_models": total,
             "returned_models": returned,
             "filters": query.filters,

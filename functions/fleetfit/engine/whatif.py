@@ -83,7 +83,11 @@ def _set_ram(data: dict[str, Any], system: System, ram_gb: float) -> None:
     free_share = min(1.0, system.available_ram_gb / system.total_ram_gb)
     data["total_ram_gb"] = round(ram_gb, 2)
     data["available_ram_gb"] = min(round(ram_gb * free_share, 2), data["total_ram_gb"])
-    if system.unified_memory:
+    if system.unified_memory and system.gpus:
+        if ram_gb > MAX_VRAM_GB:
+            raise WhatIfError(
+                "ram_gb", f"invalid ram_gb value: unified memory is the GPU's too, at most {MAX_VRAM_GB:g} GiB"
+            )
         for gpu in data["gpus"]:
             if gpu["unified_memory"] or system.unified_memory:
                 gpu["vram_gb"] = round(ram_gb, 2)
@@ -114,6 +118,15 @@ def _set_vram(data: dict[str, Any], system: System, vram_gb: float) -> None:
                 gpu["vram_gb"] = round(vram_gb, 2)
                 gpu["free_vram_gb"] = None
     _totals(data)
+
+
+def without_gpus(system: System) -> System:
+    """The same machine without its GPUs (CPU only), unified memory included."""
+    data: dict[str, Any] = system.model_dump(mode="json")
+    data["gpus"], data["has_gpu"], data["unified_memory"] = [], False, False
+    data["backend"] = "CPU (ARM)" if system.backend in ("Metal", "CPU (ARM)") else "CPU (x86)"
+    _totals(data)
+    return System.model_validate(data)
 
 
 def _primary(data: dict[str, Any]) -> str:
