@@ -256,3 +256,19 @@ def test_the_proxy_takes_only_a_plain_base_url() -> None:
     for endpoint in ("ftp://x", "https://user:pw@x.example/prod", "https://x.example/prod?a=1", "not a url"):
         with pytest.raises(ProxyConfigError):
             DashboardProxy(endpoint, auth=None)
+
+
+def test_fleetfit_dashboard_says_what_is_wrong(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fleetfit.cli import main
+
+    assert main(["dashboard", "--endpoint", "ftp://x.example"]) == 2
+    assert "--endpoint must be an http(s) URL" in capsys.readouterr().err
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(["dashboard", "--endpoint", "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"]) == 2
+    assert "no AWS credentials" in capsys.readouterr().err

@@ -128,15 +128,21 @@ class _Handler(BaseHTTPRequestHandler):
         return status, out, raw
 
 
+def check_endpoint(endpoint: str) -> Any:
+    """The endpoint's parts, after checking it is a plain http(s) base URL (else ProxyConfigError)."""
+    parts = urlsplit(endpoint.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProxyConfigError(f"--endpoint must be an http(s) URL, not {endpoint[:100]!r}")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ProxyConfigError("--endpoint must be a base URL without credentials, ?query or #fragment")
+    return parts
+
+
 class DashboardProxy(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, endpoint: str, auth: Any, port: int = 0) -> None:
-        parts = urlsplit(endpoint.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ProxyConfigError(f"--endpoint must be an http(s) URL, not {endpoint[:100]!r}")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise ProxyConfigError("--endpoint must be a base URL without credentials, ?query or #fragment")
+        parts = check_endpoint(endpoint)
         self.base = f"{parts.scheme}://{parts.netloc}"
         self.base_path = quote(unquote(parts.path.rstrip("/")), safe="/")
         self.auth = auth
@@ -147,6 +153,7 @@ class DashboardProxy(ThreadingHTTPServer):
 def run_proxy(endpoint: str, *, port: int = 8788, region: str | None = None, out: Any = None) -> int:
     from probe_client.transport import ConfigError, SigV4Auth
 
+    check_endpoint(endpoint)  # before looking for credentials: a bad URL is the first thing to say
     try:
         auth = SigV4Auth.from_environment(region, endpoint)
     except ConfigError as exc:
