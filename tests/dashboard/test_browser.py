@@ -99,6 +99,17 @@ def test_matrix_rows_can_be_nodes_and_use_case_narrows_the_columns(page: Any) ->
     rows = page.locator("#matrix tbody tr")
     assert rows.count() == 7  # every node, the stale one flagged
     assert page.locator("#matrix tbody tr", has_text="cpu-box-old").locator(".badge.stale").count() == 1
+    # A page at a time: three nodes, then "More nodes" reads the rest, the same columns.
+    page.evaluate("() => { matrixState.nodePage = 3; }")
+    _matrix(page, rows="node", top="4")
+    assert rows.count() == 3
+    for expected in (6, 7):
+        with page.expect_response(lambda r: "next_token=" in r.url):
+            page.click("#matrix-more")
+        page.wait_for_function(f"() => document.querySelectorAll('#matrix tbody tr').length === {expected}")
+    assert page.locator("#matrix-more").count() == 0
+    ids = page.eval_on_selector_all("#matrix tbody tr td.rowhead a", "as => as.map(a => a.textContent)")
+    assert len(set(ids)) == 7
 
 
 def test_search_finds_a_model_with_autocomplete(page: Any, dashboard_server: DashboardServer) -> None:

@@ -159,13 +159,13 @@ async function openCell(nodeId, modelName) {
 
 // -- fleet matrix ---------------------------------------------------------------------------------------
 
-const matrixState = { top: 12, use_case: "", search: "", rows: "class" };
+const matrixState = { top: 12, use_case: "", search: "", rows: "class", nodePage: 500 };
 
 function matrixQuery() {
   const q = new URLSearchParams({ top: String(matrixState.top), rows: matrixState.rows });
   if (matrixState.use_case) q.set("use_case", matrixState.use_case);
   if (matrixState.search.trim()) q.set("search", matrixState.search.trim());
-  if (matrixState.rows === "node") q.set("limit", "500");
+  if (matrixState.rows === "node") q.set("limit", String(matrixState.nodePage));
   return q.toString();
 }
 
@@ -204,6 +204,30 @@ function renderMatrix(data) {
   if (!data.classes.length) return empty("No node has reported yet: run `fleetfit probe` on a node.");
   const head = el("tr", {}, el("th", {}, data.rows === "node" ? "Node" : "Hardware class (nodes)"), data.models.map((m) => el("th", { class: "model", title: m.name }, m.name)));
   const body = el("tbody");
+  appendRows(body, data);
+  const more = data.next_token ? moreButton(body, data) : null;
+  const note = data.pending_classes ? el("p", { class: "muted" }, `${data.pending_classes} classes are still being evaluated and are not in the model choice yet.`) : null;
+  return el("div", {}, legend(), note, el("p", { class: "muted" }, "Cells: estimated tok/s; click one for the full Model object and its notes."), el("div", { class: "matrix-wrap" }, el("table", { class: "matrix", id: "matrix" }, el("thead", {}, head), body)), more);
+}
+
+// Node rows come a page at a time; "More nodes" reads the next page of the same matrix (same columns).
+function moreButton(body, data) {
+  let token = data.next_token;
+  const button = el("button", { type: "button", id: "matrix-more" }, "More nodes");
+  button.addEventListener("click", async () => {
+    try {
+      const page = await api(`/api/v1/fleet/matrix?${matrixQuery()}&next_token=${enc(token)}`);
+      appendRows(body, page);
+      token = page.next_token;
+      if (!token) button.remove();
+    } catch (exc) {
+      showError(exc);
+    }
+  });
+  return button;
+}
+
+function appendRows(body, data) {
   const rowsOf = data.rows === "node" ? data.nodes.map((n) => [n, data.classes[n.class_index], data.cells[n.class_index]]) : data.classes.map((c, i) => [null, c, data.cells[i]]);
   for (const [node, cls, cells] of rowsOf) {
     if (!cls) continue;
@@ -230,8 +254,6 @@ function renderMatrix(data) {
     });
     body.append(tr);
   }
-  const note = data.pending_classes ? el("p", { class: "muted" }, `${data.pending_classes} classes are still being evaluated and are not in the model choice yet.`) : null;
-  return el("div", {}, legend(), note, el("p", { class: "muted" }, "Cells: estimated tok/s; click one for the full Model object and its notes."), el("div", { class: "matrix-wrap" }, el("table", { class: "matrix", id: "matrix" }, el("thead", {}, head), body)));
 }
 
 async function viewMatrix() {
