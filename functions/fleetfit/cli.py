@@ -59,6 +59,11 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--search", metavar="TEXT", help="name, provider, size or use case contains TEXT")
     parser.add_argument("--sort", metavar="KEY", help="score (default), tps, params, mem, ctx, date, use_case")
     parser.add_argument("--runtime", metavar="R", help="any (default), mlx or llamacpp")
+    parser.add_argument("--force-runtime", metavar="R", help="analyse with llamacpp or mlx (Apple Silicon) only")
+    parser.add_argument("--license", metavar="L", help="only models under any of these licenses (comma list)")
+    parser.add_argument("--ram-gb", metavar="GB", help="what-if: total RAM (the machine's free share kept)")
+    parser.add_argument("--vram-gb", metavar="GB", help="what-if: memory per card of the primary GPU (0: no GPU)")
+    parser.add_argument("--cpu-cores", metavar="N", help="what-if: logical CPU cores")
     parser.add_argument(
         "--group",
         metavar="G",
@@ -128,6 +133,11 @@ def _query_params(args: argparse.Namespace) -> dict[str, str]:
         "kv_quant",
         "prompt_tokens",
         "group",
+        "force_runtime",
+        "license",
+        "ram_gb",
+        "vram_gb",
+        "cpu_cores",
     ):
         value = getattr(args, option)
         if value is not None:
@@ -150,7 +160,7 @@ def run_fit(args: argparse.Namespace) -> int:
     gc.disable()
     from fleetfit.catalog import load_bundled
     from fleetfit.engine import QueryError, envelope_dict, parse_query
-    from fleetfit.engine.query import node_of
+    from fleetfit.engine.query import node_of, what_if_system
 
     if args.system:
         system = read_system(args.system)
@@ -165,17 +175,21 @@ def run_fit(args: argparse.Namespace) -> int:
         raise CliError(f"unknown model {args.model!r}{hint}", 1)
     try:
         query = parse_query(_query_params(args), route="models", name=args.model)
+        system = what_if_system(system, query)
     except QueryError as exc:
         raise CliError(f"--{exc.param.replace('_', '-')}: {exc}", 2) from exc
-    if args.json:
-        from fleetfit.parallel import envelope_json_parallel
+    try:
+        if args.json:
+            from fleetfit.parallel import envelope_json_parallel
 
-        sys.stdout.write(envelope_json_parallel(system, catalog, query, node_of()))
-        sys.stdout.write("\n")
-    else:
-        from fleetfit.render import render_table
+            sys.stdout.write(envelope_json_parallel(system, catalog, query, node_of()))
+            sys.stdout.write("\n")
+        else:
+            from fleetfit.render import render_table
 
-        print(render_table(envelope_dict(system, catalog, query, node_of())))
+            print(render_table(envelope_dict(system, catalog, query, node_of())))
+    except QueryError as exc:  # a combination only the analysis can refuse (force_runtime=mlx off Apple)
+        raise CliError(f"--{exc.param.replace('_', '-')}: {exc}", 2) from exc
     return 0
 
 

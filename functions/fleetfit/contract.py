@@ -256,9 +256,35 @@ class ModelFit(_Contract):
     estimate_basis: EstimateBasis
     license: str | None = None
     capabilities: list[str] = Field(default_factory=list)
-    installed: bool = Field(default=False, description="llmfit's field: a runtime on the node serves this model now")
+    installed: bool | None = Field(
+        default=None,
+        description="llmfit's field: a runtime on the node serves this model now; null when the node reported "
+        "no inference servers (the probe could not tell)",
+    )
     measured_tps: float | None = Field(
         default=None, description="llmfit's field: decode tok/s this node's runtime measured for this model and quant"
+    )
+    # llmfit's keys (its REST clients read them), computed by fleetfit's engine
+    usable_context: int = Field(
+        default=0, description="llmfit's field: the largest context whose KV cache still fits beside the weights"
+    )
+    disk_size_gb: float | None = Field(default=None, description="llmfit's field: GiB of weights at best_quant")
+    total_memory_gb: float | None = Field(
+        default=None, description="llmfit's field: GiB needed in all (GPU and system RAM together)"
+    )
+    supports_tp: list[int] | None = Field(
+        default=None,
+        description="llmfit's field: tensor-parallel degrees 1-8 dividing the attention and KV heads (null: heads unknown)",
+    )
+    verify_command: str | None = Field(
+        default=None, description="llmfit's field: the llama-bench run that measures this row as placed (llama.cpp)"
+    )
+    capability_ids: list[str] = Field(default_factory=list, description="llmfit's field: capabilities as ids")
+    estimate_confidence_label: str | None = Field(
+        default=None, description="llmfit's field: estimate_confidence in words"
+    )
+    ollama_name: str | None = Field(
+        default=None, description="llmfit's field: `ollama pull` name of the first GGUF repo listed (hf.co/...:QUANT)"
     )
     variants: int | None = Field(
         default=None,

@@ -78,8 +78,8 @@ def envelope_json_parallel(
 ) -> str:
     count = workers or default_workers()
     count = min(count, len(catalog) // MIN_MODELS_PER_WORKER)
-    if count <= 1 or not hasattr(os, "fork") or sys.platform != "linux":
-        return envelope_json(system, catalog, query, node)
+    if count <= 1 or not hasattr(os, "fork") or sys.platform != "linux" or query.force_runtime is not None:
+        return envelope_json(system, catalog, query, node)  # a forced runtime is checked and filtered there
     hw = resolve(system)
     options = analysis_options(catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens)
     entries = catalog.entries

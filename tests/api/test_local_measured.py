@@ -14,7 +14,7 @@ def test_local_top_shows_the_measured_speed_of_a_served_model(tmp_path: Path) ->
     db = str(tmp_path / "fleet.db")
     plain = ingest_local(sample_report("laptop", system=apple_m3_max()), db_path=db)
     top = plain.models[0]
-    assert top.installed is False and top.estimate_basis.source == "estimated"
+    assert top.installed is None and top.estimate_basis.source == "estimated"  # no runtimes reported: unknown
     served = ServedModel(name=top.name, repo=top.name, quant=top.best_quant, measured_decode_tps=42.0, samples=900,
                          measured_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC))  # fmt: skip
     runtime = RuntimeInfo(kind="vllm", version="0.10.1.1", url="http://127.0.0.1:8000", models=[served])

@@ -80,7 +80,7 @@ def test_min_fit_perfect_and_include_too_tight() -> None:
         ("tps", "estimated_tps", True),
         ("params", "params_b", True),
         ("mem", "utilization_pct", True),
-        ("ctx", "context_length", True),
+        ("ctx", "usable_context", True),  # llmfit: usable context, then the native window
     ],
 )
 def test_sorts(sort: str, key: str, descending: bool) -> None:

@@ -36,6 +36,8 @@ from fleetfit.api.models import (
     NodeSummary,
     PlacementAnswer,
     PlacementRequest,
+    PlanAnswer,
+    PlanRequest,
 )
 from fleetfit.api.services import Services, current
 from fleetfit.api.telemetry import count, logger
@@ -199,8 +201,9 @@ def _fit(svc: Services, system: System, query: Any, node: Node, *, as_class: boo
     is analysed as its hardware class (available RAM bucketed), so every node of a class shares one
     ranking and nodes of one class get one answer; the node's own System is what the envelope echoes."""
     catalog = svc.catalogs.current()
-    evaluate_as = svc.engine.class_system(system) if as_class and svc.engine.class_system else None
     try:
+        system = _what_if_system(svc, system, query)
+        evaluate_as = svc.engine.class_system(system) if as_class and svc.engine.class_system else None
         if svc.engine.envelope_json is not None:
             body = svc.engine.envelope_json(system, catalog, query, node, evaluate_as=evaluate_as)
         else:
@@ -209,6 +212,16 @@ def _fit(svc: Services, system: System, query: Any, node: Node, *, as_class: boo
         raise ApiError(400, str(exc)) from exc
     count("FitsComputed")
     return body
+
+
+def _what_if_system(svc: Services, system: System, query: Any) -> System:
+    """The System a query analyses: the node's own, or a copy with its what-if hardware (ram_gb, vram_gb,
+    cpu_cores) applied; the envelope then echoes the copy."""
+    return svc.engine.what_if(system, query) if svc.engine.what_if is not None else system
+
+
+def _has_what_if(query: Any) -> bool:
+    return bool(getattr(query, "what_if", None))
 
 
 def _envelope(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -260,6 +273,8 @@ def _models(route: str, path_node: str | None, name: str | None) -> Response:
     else:
         body = _fit(svc, stored.report.system, query, _node_of(stored), as_class=True)
     by_tps = getattr(query, "sort", None) == "tps"
+    if _has_what_if(query):  # hypothetical hardware: physics only (this node's speeds were measured on its own)
+        calibration = False
     return _envelope(measured.annotate(svc, stored, body, calibration=calibration, by_tps=by_tps))
 
 
@@ -316,7 +331,12 @@ _MODELS_DESC = (
     "llama.cpp type or unsloth UD- file, any case), kv_quant (KV-cache type: f16, bf16, q8_0, q4_0, ...), "
     "prompt_tokens (prompt length of prefill_tps and ttft_ms, default 512), group (base: one row per variant "
     "group with a `variants` count, the default of /models/top; none: every catalog entry, the default of "
-    "/models and of any search). A parameter given twice is a 400; unknown ones are ignored. "
+    "/models and of any search), license (comma list: any of the model's licenses, exact, any case), "
+    "force_runtime (llamacpp|mlx: analyse with that runtime only; mlx needs Apple Silicon; vllm and bitnetcpp "
+    "are refused), and the what-if hardware ram_gb (alias ram: total RAM, the node's free share kept), vram_gb "
+    "(alias memory: per card of the primary GPU model; 0: no GPU; a node without one gains a 'User-specified "
+    "GPU'), cpu_cores: the node's System is copied, changed and analysed (echoed in system and filters; "
+    "physics only, no fleet calibration). A parameter given twice is a 400; unknown ones are ignored. "
     "calibration=off gives the physics estimate (measured_tps still shows what this node measured); default on: "
     "a speed this node measured, or its class's fleet correction, replaces it and estimate_basis.source says which."
 )
@@ -368,13 +388,28 @@ def what_if(system: System):  # no return annotation: Powertools would validate 
     return _envelope(_fit(svc, system, query, Node(name="what-if", os="unknown")))
 
 
-@app.get("/api/v1/system", summary="A node's System object (llmfit's /api/v1/system)")
+@app.get("/api/v1/system", summary="A node's System object (llmfit's /api/v1/system)",
+         description="ram_gb (alias ram), vram_gb (alias memory) and cpu_cores show the what-if System the model "
+         "routes would analyse with the same values.")  # fmt: skip
 def system(
     node: Annotated[str, Query(min_length=1, max_length=128)],
 ):  # no return annotation: Powertools would validate it as a model
-    stored = _latest(_svc(), node)
-    body = {"node": _node_of(stored).model_dump(), "system": stored.report.system.model_dump(mode="json")}
+    svc = _svc()
+    params = _params()
+    query = _query(svc, {k: v for k, v in params.items() if k in WHAT_IF_PARAMS}, "models")
+    stored = _latest(svc, node)
+    try:
+        shown = _what_if_system(svc, stored.report.system, query)
+    except svc.engine.query_error as exc:
+        raise ApiError(400, str(exc)) from exc
+    from fleetfit.engine.query import system_json
+
+    body = {"node": _node_of(stored).model_dump(), "system": system_json(shown)}
     return Response(status_code=200, content_type=JSON, body=body)
+
+
+# llmfit's /api/v1/system takes the hardware overrides of the model routes (and their aliases).
+WHAT_IF_PARAMS = ("ram_gb", "ram", "vram_gb", "memory", "cpu_cores")
 
 
 @app.get("/api/v1/runtimes", summary="Inference servers on a node (llmfit's /api/v1/runtimes), from its latest report")
@@ -403,6 +438,46 @@ def installed(
 def node_installed(node_id: str):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
     return _json_body(measured.installed_body(svc, _latest(svc, unquote(node_id))))
+
+
+_PLAN_DESC = (
+    "llmfit's hardware plan for one model on a node: every path that runs it (gpu, moe_offload, cpu_offload, "
+    "cpu_only) with the least hardware for it, found by running the engine (0.01 GiB less does not run it), "
+    "the least for a good fit, and what this node would add. quant (default Q4_K_M, or the model's native "
+    "MXFP4), kv_quant (fp16 = f16, q8_0, q4_0, ...; fp8 and tq are refused), target_tps, and the what-if "
+    "ram_gb / vram_gb / cpu_cores of the model routes. An unknown model is a 400 naming it, as in llmfit."
+)
+
+
+def _plan(path_node: str | None, request: PlanRequest) -> Response:
+    svc = _svc()
+    params = _params()
+    node_id = _node_id(path_node) or params.get("node")
+    if not node_id:
+        raise ApiError(400, "node is required: pass node=ID, or use /api/v1/nodes/{node_id}/plan")
+    if path_node is not None and params.get("node") not in (None, node_id):
+        raise ApiError(400, f"node={params.get('node')!r} contradicts the path's node {node_id!r}")
+    if svc.engine.plan is None:
+        raise ApiError(501, "this deployment's engine cannot plan")
+    stored = _latest(svc, node_id)
+    try:
+        answer = svc.engine.plan(stored.report.system, svc.catalogs.current(), request.model_dump())
+    except svc.engine.query_error as exc:
+        raise ApiError(400, str(exc)) from exc
+    node = _node_of(stored)
+    return _json(PlanAnswer.model_validate({"node": {"name": node.name, "os": node.os}, **answer}))
+
+
+@app.post("/api/v1/plan", summary="Hardware plan for one model on a node (llmfit's POST /api/v1/plan)",
+          description=_PLAN_DESC, responses=_doc(PlanAnswer, "Plan", 400, 404, 422, 501))  # fmt: skip
+def post_plan(request: PlanRequest):  # no return annotation: Powertools would validate it as a model
+    return _plan(None, request)
+
+
+@app.post("/api/v1/nodes/<node_id>/plan", summary="Hardware plan for one model on the node in the path",
+          description=_PLAN_DESC, responses=_doc(PlanAnswer, "Plan", 400, 404, 422, 501))  # fmt: skip
+def post_node_plan(node_id: str, request: PlanRequest):  # no return annotation: Powertools would validate it as a model
+    return _plan(node_id, request)
 
 
 def _json_body(data: dict[str, Any]) -> Response:
@@ -767,3 +842,7 @@ def fleet_placement(request: PlacementRequest):  # no return annotation: Powerto
     fleet = _fleet(svc)
     answer = _fleet_call(fleet.place, request.model, request.replicas, listing, spread=request.spread)
     return _json(PlacementAnswer.model_validate(answer))
+
+
+# The dashboard's page, matrix and autocomplete routes register on this resolver (fleetfit.api.dashboard_routes).
+from fleetfit.api import dashboard_routes as _dashboard_routes  # noqa: E402,F401

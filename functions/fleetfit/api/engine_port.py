@@ -35,6 +35,11 @@ class EnginePort:
     # (system, catalog, model, quant) -> physics decode tok/s at that quant, or None when the engine cannot
     # say (unknown model or quant): what fleet measurements are compared with. None: no calibration.
     estimate_tps: Callable[[System, Any, str, str], float | None] | None = None
+    # (system, query) -> the System the query analyses: a copy with llmfit's ram_gb / vram_gb / cpu_cores
+    # applied (engine.whatif). None: the engine takes no what-if parameters.
+    what_if: Callable[[System, Any], System] | None = None
+    # (system, catalog, PlanRequest as a dict) -> the plan (engine.plan.plan_request); None: POST .../plan 501.
+    plan: Callable[[System, Any, dict[str, Any]], dict[str, Any]] | None = None
 
     def query(self, params: Mapping[str, str], route: str, name: str | None = None) -> Any:
         return self.parse_query(params, route=route, name=name)
@@ -44,7 +49,8 @@ def real_engine() -> EnginePort:
     from fleetfit.catalog import BUNDLED_DIGEST_PATH, CatalogError, load_bundled, load_catalog_bytes
     from fleetfit.engine import QueryError, envelope_json, fit_envelope, parse_query
     from fleetfit.engine.fleet import class_system
-    from fleetfit.engine.query import fit_rows
+    from fleetfit.engine.plan import plan_request
+    from fleetfit.engine.query import fit_rows, what_if_system
     from fleetfit.fleet.service import real_fleet_engine
 
     trusted = BUNDLED_DIGEST_PATH.read_text(encoding="ascii").strip() if BUNDLED_DIGEST_PATH.exists() else None
@@ -75,4 +81,6 @@ def real_engine() -> EnginePort:
         class_system=class_system,
         fleet=real_fleet_engine(),
         estimate_tps=estimate_tps,
+        what_if=what_if_system,
+        plan=plan_request,
     )

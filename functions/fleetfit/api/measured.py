@@ -186,21 +186,28 @@ def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: boo
     mine = served(svc, stored.report)
     fitted = class_calibration(svc, stored) if calibration else Calibration()
     klass = speed_class(stored.report.system)
+    reported = bool(stored.report.runtimes)  # the probe found inference servers: installed is known
     if not mine and not fitted.corrections:
-        return body
+        return _not_installed(body) if reported else body
     uniform = not any(c.applies for c in (*fitted.per_quant.values(), *fitted.per_model.values()))
     if not mine and (uniform or not by_tps):  # one factor keeps the order: patch each row's text (12k rows)
         patched = _patch_rows(body, lambda name, quant: fitted.get(klass, "llamacpp", name, quant))
         if patched is not None:
-            return patched
+            return _not_installed(patched) if reported else patched
     envelope = json.loads(body)
     models = envelope.get("models", [])
     for model in models:
         correction = fitted.get(klass, "llamacpp", model["name"], model["best_quant"])
-        apply(model, mine, correction, calibration=calibration)
+        apply(model, mine, correction, calibration=calibration, reported=reported)
     if by_tps:  # the page keeps the engine's choice of rows; within it, measured and calibrated speeds decide
         models.sort(key=lambda m: (m["fit_level"] == "too_tight", -m["estimated_tps"], -m["score"], m["name"].lower()))
     return json.dumps(envelope, separators=(",", ":"))
+
+
+def _not_installed(body: str) -> str:
+    """Every row's installed null -> false: the node reported its runtimes and none serves these models.
+    Inside a JSON string every '"' is escaped, so the key text is found only as the key."""
+    return body.replace('"installed":null', '"installed":false')
 
 
 _NAME = re.compile(r'^\{"name":("(?:[^"\\]|\\.)*")')

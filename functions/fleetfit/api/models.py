@@ -289,3 +289,139 @@ class PlacementAnswer(BaseModel):
     unplaced: int
     plans: list[ClassPlan] = Field(description="when replicas are left unplaced: what would make more nodes fit")
     note: str
+
+
+# -- the dashboard's routes (fleet matrix, catalog autocomplete) ------------------------------------------
+
+
+class MatrixModel(BaseModel):
+    name: str
+    provider: str | None
+    parameter_count: str | None
+    use_case: str | None
+
+
+class MatrixCell(BaseModel):
+    """One model on one hardware class, short: the full Model object is GET /api/v1/nodes/{id}/models/{name}."""
+
+    fit: str = Field(description="perfect | good | marginal | too_tight")
+    tps: float = Field(description="estimated decode tok/s (physics: the node routes apply measurements)")
+    quant: str
+    mode: str = Field(description="gpu | moe_offload | cpu_offload | cpu_only")
+
+
+class MatrixClass(ClassRef):
+    stale_nodes: int
+    cpu_name: str
+    example_node: str | None = Field(description="a node of the class, for its Model objects and node page")
+
+
+class MatrixNode(BaseModel):
+    node_id: str
+    hostname: str | None
+    stale: bool
+    last_seen: datetime
+    class_index: int | None = Field(description="its row in `classes` and `cells`")
+
+
+class FleetMatrix(BaseModel):
+    catalog_version: str
+    rows: Literal["class", "node"]
+    selection: dict[str, str | int | None] = Field(description="top, use_case, search as applied")
+    models: list[MatrixModel] = Field(description="the columns, in order")
+    classes: list[MatrixClass] = Field(description="hardware classes with nodes, by class id")
+    cells: list[list[MatrixCell]] = Field(description="cells[i][j]: model j on class i")
+    pending_classes: int = Field(description="classes whose digest was not ready in time (not in the model choice)")
+    nodes: list[MatrixNode] | None = Field(description="rows=node: a page of nodes, each pointing at its class")
+    next_token: str | None = Field(description="rows=node: pass as next_token for the next page")
+
+
+class CatalogMatches(BaseModel):
+    catalog_version: str
+    q: str
+    total: int = Field(description="catalog models whose name contains q")
+    models: list[MatrixModel] = Field(description="names that start with q first, then first-party, then downloads")
+
+
+class PlanRequest(BaseModel):
+    """POST /api/v1/plan (llmfit's body): one model at a context, quant and KV-cache type."""
+
+    model: str = Field(min_length=1, max_length=256, description="catalog model name (exact, any case)")
+    context: int = Field(ge=1, le=16_777_216, description="context tokens to plan for (capped at the model's window)")
+    quant: str | None = Field(default=None, max_length=32, description="llama.cpp quant (default Q4_K_M, or native)")
+    kv_quant: str | None = Field(
+        default=None, max_length=16, description="KV-cache type: fp16 (f16), bf16, q8_0, q4_0, ... (fp8, tq: 400)"
+    )
+    target_tps: float | None = Field(default=None, gt=0, le=1e6, allow_inf_nan=False, description="decode tok/s wanted")
+    ram_gb: float | None = Field(default=None, ge=0.01, le=65536, allow_inf_nan=False, description="what-if RAM")
+    vram_gb: float | None = Field(default=None, ge=0, le=1024, allow_inf_nan=False, description="what-if VRAM per card")
+    cpu_cores: int | None = Field(default=None, ge=1, le=8192, description="what-if cores")
+
+
+class PlanHardware(BaseModel):
+    vram_gb: float | None = Field(description="GPU memory in all (GiB); null: none or unified")
+    vram_per_card_gb: float | None = Field(description="per card of the primary GPU model")
+    gpu: str | None
+    gpu_count: int
+    unified_memory_gb: float | None = Field(description="unified memory (RAM that is the GPU's too)")
+    ram_gb: float | None = Field(description="RAM free for the model; null: the node's is enough and unchanged")
+    cpu_cores: int
+
+
+class PlanPath(BaseModel):
+    path: str = Field(description="gpu | moe_offload | cpu_offload | cpu_only")
+    feasible: bool
+    fit_level: str | None = Field(description="at the minimum")
+    estimated_tps: float | None = Field(description="at the minimum")
+    minimum: PlanHardware | None = Field(description="the least hardware that runs it (0.01 GiB less does not)")
+    recommended: PlanHardware | None = Field(description="the least hardware for a good fit")
+    recommended_tps: float | None = None
+    meets_target_tps: bool | None = Field(description="target_tps reached at the recommended (else minimum) size")
+    runs_now: bool = Field(description="this node runs it on this path as it is")
+    notes: list[str] = Field(default_factory=list)
+
+
+class PlanDelta(BaseModel):
+    path: str
+    resource: str = Field(description="vram_per_card_gb | unified_memory_gb | ram_gb")
+    add_gb: float
+    target_fit: str
+    description: str
+    add_cores: int | None = Field(default=None, description="llmfit's key: always null (cores change speed, not fit)")
+
+
+class KvAlternative(BaseModel):
+    kv_quant: str
+    kv_cache_gb: float
+    memory_required_gb: float
+    fit_level: str
+    savings_fraction: float = Field(description="KV cache saved against f16")
+    supported: bool
+    note: str | None
+
+
+class PlanCurrent(BaseModel):
+    fit_level: str
+    run_mode: str
+    estimated_tps: float
+    memory_required_gb: float
+    memory_available_gb: float
+
+
+class PlanAnswer(BaseModel):
+    node: NodeRef
+    model_name: str
+    provider: str
+    context: int
+    quantization: str
+    kv_quant: str
+    target_tps: float | None
+    disk_size_gb: float
+    current: PlanCurrent
+    minimum: PlanHardware | None = Field(description="llmfit's key: the minimum of headline_path")
+    recommended: PlanHardware | None = Field(description="llmfit's key: the recommended size of headline_path")
+    headline_path: str | None = Field(description="the path this node runs it on now, else the first that runs it")
+    run_paths: list[PlanPath]
+    upgrade_deltas: list[PlanDelta]
+    kv_alternatives: list[KvAlternative]
+    estimate_notice: str

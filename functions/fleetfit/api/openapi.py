@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fleetfit.contract import MAX_CPU_CORES, MAX_RAM_GB, MAX_VRAM_GB
 from fleetfit.engine.quants import FORCEABLE, KV_CACHE_TYPES
-from fleetfit.engine.query import GROUPS, MAX_CONTEXT_LIMIT
+from fleetfit.engine.query import FORCEABLE_RUNTIMES, GROUPS, MAX_CONTEXT_LIMIT, MAX_LICENSE_TEXT
 
 BEFORE_ROUTING = {
     400: "A query or path value is invalid, a query parameter is given twice, or the body is not UTF-8 JSON "
@@ -36,6 +37,8 @@ FLEET = {501: "This deployment's engine cannot answer fleet-wide questions"}
 
 _INT = {"type": "integer", "minimum": 0, "maximum": 1_000_000}
 _BOOL = {"type": "string", "enum": ["true", "false"]}
+_RAM = {"type": "number", "minimum": 0.01, "maximum": MAX_RAM_GB}
+_VRAM = {"type": "number", "minimum": 0, "maximum": MAX_VRAM_GB}
 # llmfit's query parameters as the engine parses them (fleetfit.engine.query.parse_query); values are
 # matched case-insensitively and a few aliases are accepted (documented in the descriptions).
 LLMFIT_PARAMETERS: list[tuple[str, dict[str, Any], str]] = [
@@ -71,11 +74,27 @@ LLMFIT_PARAMETERS: list[tuple[str, dict[str, Any], str]] = [
         "Prompt length prefill_tps and ttft_ms are quoted at (default 512)",
     ),
     (
+        "license",
+        {"type": "string", "minLength": 1, "maxLength": MAX_LICENSE_TEXT},
+        "Only models under any of these licenses (comma-separated, exact, any case)",
+    ),  # fmt: skip
+    (
+        "force_runtime",
+        {"type": "string", "enum": list(FORCEABLE_RUNTIMES)},
+        "Analyse with this runtime only (mlx: Apple Silicon only, else 400); models without a build for it are left out",
+    ),  # fmt: skip
+    ("ram_gb", _RAM, "What-if: total RAM in GiB (available keeps the node's free share)"),
+    ("ram", _RAM, "Alias of ram_gb"),
+    ("vram_gb", _VRAM, "What-if: GiB per card of the primary GPU model (0: no GPU; unified memory: 400)"),
+    ("memory", _VRAM, "Alias of vram_gb"),
+    ("cpu_cores", {"type": "integer", "minimum": 1, "maximum": MAX_CPU_CORES}, "What-if: logical CPU cores"),
+    (
         "group",
         {"type": "string", "enum": list(GROUPS)},
         "base: one row per variant group (default of /top); none: every entry (default of /models and searches)",
     ),
 ]
+WHAT_IF_NAMES = ("ram_gb", "ram", "vram_gb", "memory", "cpu_cores")
 # Read by the node's model routes only (fleet measurements correct the speed), not by POST /api/v1/fit.
 CALIBRATION_PARAMETER = (
     "calibration",
@@ -140,6 +159,11 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
                 params.extend(_parameter(n, s, d) for n, s, d in LLMFIT_PARAMETERS)
                 if path != "/api/v1/fit":
                     params.append(_parameter(*CALIBRATION_PARAMETER))
+            if path == "/api/v1/plan":
+                params.append(_parameter("node", {"type": "string", "minLength": 1, "maxLength": 128},
+                                         "The node (its latest report)", required=True))  # fmt: skip
+            if path == "/api/v1/system":
+                params.extend(_parameter(n, s, d) for n, s, d in LLMFIT_PARAMETERS if n in WHAT_IF_NAMES)
             if not params:
                 op.pop("parameters")
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})

@@ -47,17 +47,22 @@ class Options:
     quant: str | None = None  # forced quant: memory and speed at it even if it does not fit
     kv_quant: str = DEFAULT_KV_CACHE  # llama.cpp KV-cache type (--cache-type-k/-v)
     prompt_tokens: int = PROMPT_TOKENS  # prompt length prefill_tps and ttft_ms are quoted at
+    runtime: str | None = None  # forced runtime (llmfit's force_runtime): the only one evaluated
 
 
 def effective_context(context_length: int, max_context: int | None) -> int:
     return max(1, min(context_length, max_context or DEFAULT_CONTEXT_CAP))
 
 
-def runtimes_for(profile: ModelProfile, hw: Hardware, forced_quant: str | None) -> tuple[str, ...]:
+def runtimes_for(
+    profile: ModelProfile, hw: Hardware, forced_quant: str | None, forced_runtime: str | None = None
+) -> tuple[str, ...]:
     """Runtimes worth evaluating: MLX only on Apple Silicon and only where an MLX build exists; llama.cpp
-    for every model that has GGUFs. A forced quant names its runtime."""
+    for every model that has GGUFs. A forced quant names its runtime; a forced runtime is the only one."""
     if forced_quant is not None:
         return (QUANTS[forced_quant].runtime,)
+    if forced_runtime is not None:
+        return (forced_runtime,)
     if not hw.apple:
         return ("llamacpp",)  # an MLX-only build is then reported too_tight
     if profile.mlx_only:
@@ -156,6 +161,10 @@ class Fit:
         p = self.profile
         run_mode_etc, middle, notes_json, placement_tail, low, basis = self._shared_json()
         confidence = "low" if low else p.entry["confidence"]
+        llmfit_keys = (
+            f'"estimate_confidence_label":"{CONFIDENCE_LABELS[confidence]}",'
+            f'"ollama_name":{_text(ollama_name(p, self.placement.quant, self.runtime))},'
+        )
         entry_notes = p.entry.get("notes")
         if entry_notes:
             notes_json = notes_json[:-1] + ("," if len(notes_json) > 2 else "") + _texts(entry_notes)[1:]
@@ -164,7 +173,7 @@ class Fit:
             f'{{{profile_head(p)},{run_mode_etc},"score":{self.score!r},'
             f'"score_components":{{"quality":{self.quality!r},{middle},"notes":{notes_json},'
             f"{profile_sources(p)},{placement_tail},"
-            f'"estimate_confidence":"{confidence}",{basis},{profile_tail(p)}{variants}}}'
+            f'"estimate_confidence":"{confidence}",{llmfit_keys}{basis},{profile_tail(p)}{variants}}}'
         )
 
     def _shared_json(self) -> tuple[str, str, str, str, bool, str]:
@@ -213,7 +222,10 @@ class Fit:
             f'"overhead_gb":{round(placement.overhead_bytes / GIB, 2)!r}}},'
             f'"effective_context_length":{self.context},"estimated_tps_full_context":{self.tps_full!r},'
             f'"prefill_tps":{self.prefill_tps!r},"ttft_ms":{"null" if self.ttft_ms is None else repr(self.ttft_ms)},'
-            f'"moe_offloaded_gb":{offloaded},"gpu_layers_fraction":{gpu_share}'
+            f'"moe_offloaded_gb":{offloaded},"gpu_layers_fraction":{gpu_share},'
+            f'"usable_context":{usable_context(self.profile, placement, self.options.kv_quant)},'
+            f'"disk_size_gb":{round(w.total / GIB, 2)!r},"total_memory_gb":{round(placement.required_bytes / GIB, 2)!r},'
+            f'"verify_command":{_text(verify_command(self.profile, placement, runtime, self.options.kv_quant, self.prompt_tokens))}'
         )
         basis = (
             f'"estimate_basis":{{"method":"{method}","gpu_bandwidth_gbps":{gpu_bw},'
@@ -224,7 +236,7 @@ class Fit:
             f'"ram_effective_gbps":{repr(round(cpu_gbps(hw, placement), 1)) if uses_cpu else "null"},'
             f'"cpu_limit":{_quote(cpu_limit(hw, placement)) if uses_cpu else "null"},'
             '"source":"estimated","calibration":null},'
-            '"installed":false,"measured_tps":null'  # physics only; fleet measurements are applied by the API
+            '"installed":null,"measured_tps":null'  # physics only; what the node serves is applied by the API
         )
         cached = (run_mode_etc, middle, _texts(self.shared_notes()), placement_tail, low, basis)
         self.shared["json"] = cached
@@ -279,10 +291,72 @@ def profile_tail(p: ModelProfile) -> str:
     cached = p.json_parts.get("tail")
     if cached is None:
         e = p.entry
+        capabilities = _texts(e.get("capabilities", ()))
+        tp = supports_tp(p)
         cached = p.json_parts["tail"] = (
-            f'"license":{_text(e.get("license"))},"capabilities":{_texts(e.get("capabilities", ()))}'
+            f'"license":{_text(e.get("license"))},"capabilities":{capabilities},"capability_ids":{capabilities},'
+            f'"supports_tp":{"null" if tp is None else json.dumps(tp, separators=(",", ":"))}'
         )
     return cached
+
+
+# estimate_confidence (how complete the model's facts are; an unknown GPU or RAM bandwidth makes it low) in
+# words, as llmfit's estimate_confidence_label; where the speed comes from is estimate_basis.source.
+CONFIDENCE_LABELS = {
+    "high": "estimated (complete model facts)",
+    "medium": "estimated (some model facts inferred)",
+    "low": "estimated (low confidence: facts or bandwidths assumed)",
+}
+MAX_TP_DEGREE = 8
+BENCH_PROMPT, BENCH_GENERATE = 512, 128  # llama-bench's -p / -n defaults
+
+
+def supports_tp(profile: ModelProfile) -> list[int] | None:
+    """Tensor-parallel degrees 1 to 8 that divide both the attention and the KV heads (vLLM's rule: heads
+    split evenly over the GPUs); None when the catalog does not give the heads."""
+    arch = profile.entry.get("arch") or {}
+    heads, kv_heads = arch.get("heads"), arch.get("kv_heads") or arch.get("heads")
+    if not heads or not kv_heads:
+        return None
+    return [d for d in range(1, MAX_TP_DEGREE + 1) if heads % d == 0 and kv_heads % d == 0]
+
+
+def verify_command(
+    profile: ModelProfile, placement: Placement, runtime: str, kv_quant: str, prompt_tokens: int
+) -> str | None:
+    """The llama-bench run that measures this row's decode and prefill as it is placed (llama.cpp only):
+    all layers on the GPU (-ngl 99), none (-ngl 0), the offloaded share (-ngl N) or the expert layers kept
+    in RAM (--n-cpu-moe N); the KV-cache type when it is not f16 (which needs flash attention)."""
+    if runtime != "llamacpp":
+        return None
+    layers = max(profile.layers, 1)
+    mode = placement.mode
+    if mode == "cpu_only":
+        offload = "-ngl 0"
+    elif mode == "cpu_offload":
+        offload = f"-ngl {round((placement.gpu_share or 0.0) * layers)}"
+    elif mode == "moe_offload":
+        per_layer = placement.weights.experts / layers
+        in_ram = placement.experts_in_ram_bytes or 0.0
+        offload = f"-ngl 99 --n-cpu-moe {min(layers, -int(-in_ram // per_layer)) if per_layer > 0 else layers}"
+    else:
+        offload = "-ngl 99"
+    kv = f" -ctk {kv_quant} -ctv {kv_quant} -fa 1" if kv_quant != DEFAULT_KV_CACHE else ""
+    prompt = prompt_tokens or BENCH_PROMPT
+    return f"llama-bench -m <path-to-{placement.quant}-gguf> {offload}{kv} -p {prompt} -n {BENCH_GENERATE}"
+
+
+def ollama_name(profile: ModelProfile, quant: str, runtime: str) -> str | None:
+    """An `ollama pull` name for a llama.cpp row: Ollama pulls a Hub GGUF repo as hf.co/{owner}/{repo}:{quant}.
+    The first listed GGUF repo (an unsloth one for UD- quants); None when there is none or on MLX."""
+    if runtime != "llamacpp":
+        return None
+    repos = [src.split("huggingface.co/", 1)[1].strip("/") for src in profile.entry.get("gguf_sources", ())
+             if "huggingface.co/" in src]  # fmt: skip
+    if quant.startswith("UD-"):
+        repos = [r for r in repos if r.lower().startswith("unsloth/")]
+    repos = [r for r in repos if r.count("/") == 1]
+    return f"hf.co/{repos[0]}:{quant}" if repos else None
 
 
 def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
@@ -290,7 +364,7 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     are both evaluated where an MLX build exists, and the better served one is kept (ties: the faster)."""
     context = effective_context(profile.context_length, options.max_context)
     best: Fit | None = None
-    for runtime in runtimes_for(profile, hw, options.quant):
+    for runtime in runtimes_for(profile, hw, options.quant, options.runtime):
         ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
         fit = serving_quant(profile, hw, options, runtime, ladder, context)
         if best is None or _runtime_key(fit) > _runtime_key(best):
@@ -427,7 +501,14 @@ def _served(
     fit = round(scoring.fit(placement.utilization, fits), 1)
     context_score = round(scoring.context(usable_context(profile, placement, kv_quant), category), 1) if fits else 0.0
     return _Served(
-        placement, level, tps, read_per_token, speed, fit, context_score, _serving(placement.quant, speed, fit, context_score)
+        placement,
+        level,
+        tps,
+        read_per_token,
+        speed,
+        fit,
+        context_score,
+        _serving(placement.quant, speed, fit, context_score),
     )
 
 
@@ -651,11 +732,7 @@ def traded_note(fit: Fit) -> str:
     placement = fit.placement
     speeds = f"{higher_tps:.1f} vs {fit.estimated_tps:.1f} tok/s"
     if mode != placement.mode:
-        why = (
-            f"would use {utilization:.0%} of its memory"
-            if higher == placement.quant
-            else f"fits only at {higher}"
-        )
+        why = f"would use {utilization:.0%} of its memory" if higher == placement.quant else f"fits only at {higher}"
         return f"{placement.quant} with some experts in system RAM serves best here: all on the GPU {why}: {speeds}"
     return f"{placement.quant} serves best here: {higher} also fits: {speeds}"
 

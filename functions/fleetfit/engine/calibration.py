@@ -224,13 +224,18 @@ class Served:
 
 
 def apply(
-    row: dict[str, object], served: list[Served], correction: Correction | None, *, calibration: bool = True
+    row: dict[str, object],
+    served: list[Served],
+    correction: Correction | None,
+    *,
+    calibration: bool = True,
+    reported: bool = True,
 ) -> dict[str, object]:
     """The Model object with what the fleet knows: ``installed``; ``measured_tps`` when this node's runtime
     measured this model at the row's quant, and then (unless ``calibration`` is off) source ``measured`` with
     that rate as estimated_tps; else ``calibrated`` by the class's correction (unless off); else physics."""
     mine = [s for s in served if s.model == row["name"]]
-    row["installed"] = bool(mine)
+    row["installed"] = bool(mine) if reported else None  # no runtimes reported: the probe could not tell
     basis = row["estimate_basis"]
     assert isinstance(basis, dict)
     physics = float(row["estimated_tps"])  # type: ignore[arg-type]

@@ -55,6 +55,12 @@ def fit_model(
     return analyze(profile, resolve(system), analysis_options(catalog, max_context, quant, kv_quant, prompt_tokens))
 
 
+def fit_models(profiles: list[ModelProfile], system: System, catalog: Catalog) -> list[Fit]:
+    """Several models on one System, its devices resolved once (the fleet matrix: a row of cells)."""
+    hw, options = resolve(system), analysis_options(catalog, None, None)
+    return [analyze(profile, hw, options) for profile in profiles]
+
+
 @dataclass(frozen=True, slots=True)
 class Replica:
     """One replica of a model on a node: the cards it runs on and how it runs there."""

@@ -18,12 +18,14 @@ from typing import Any, Literal
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
 from fleetfit.engine.analyze import FIT_ORDER as FIT_ORDER
-from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
+from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all, usable_context
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.prefill import PROMPT_TOKENS
 from fleetfit.engine.profile import ModelProfile, build_profile
 from fleetfit.engine.quants import DEFAULT_KV_CACHE, FORCEABLE, KV_CACHE_TYPES, parse_kv_quant, parse_quant
 from fleetfit.engine.scoring import NEVER_IN_USE_CASES, never_ranked
+from fleetfit.engine.whatif import RAM_MAX, VRAM_MAX, WhatIf, WhatIfError, parse_cores, parse_number
+from fleetfit.engine.whatif import apply as apply_what_if
 
 Route = Literal["models", "top", "name"]
 MIN_FIT_ALIASES = {
@@ -67,6 +69,14 @@ SORT_ALIASES = {
     "usecase": "use_case",
 }
 RUNTIME_ALIASES = {"any": "any", "mlx": "mlx", "llamacpp": "llamacpp", "llama.cpp": "llamacpp", "llama_cpp": "llamacpp"}
+# force_runtime: llmfit's values. fleetfit models llama.cpp and MLX; the others are refused by name.
+FORCE_RUNTIME_ALIASES = {k: v for k, v in RUNTIME_ALIASES.items() if v != "any"} | {
+    "vllm": "vllm",
+    "bitnetcpp": "bitnetcpp",
+    "bitnet.cpp": "bitnetcpp",
+}
+FORCEABLE_RUNTIMES = ("llamacpp", "mlx")
+MAX_LICENSE_TEXT = 256
 DEFAULT_LIMIT: dict[Route, int | None] = {"models": None, "top": 5, "name": 20}
 GROUPS = ("base", "none")
 # The top list recommends: one row per variant group. Full listings keep every row (llmfit clients expect
@@ -101,6 +111,9 @@ class Query:
     kv_quant: str = DEFAULT_KV_CACHE
     prompt_tokens: int = PROMPT_TOKENS
     group: str = "none"  # base: one row per variant group (the representative when it runs)
+    licenses: frozenset[str] | None = None  # any of these (lower case) among the model's licenses
+    force_runtime: str | None = None  # analyse with this runtime only (llamacpp | mlx)
+    what_if: WhatIf = WhatIf()  # the node's System with RAM, VRAM or cores changed (engine.whatif)
     filters: dict[str, Any] = field(default_factory=dict)
 
 
@@ -171,6 +184,20 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         kv_quant = parse_kv_quant(get("kv_quant", "")) or ""
         if not kv_quant:
             raise QueryError("kv_quant", f"invalid kv_quant value: use {'|'.join(KV_CACHE_TYPES)}")
+    what_if = _what_if(params)
+    license_text = get("license")
+    licenses = _licenses(license_text) if license_text is not None else None
+    force_runtime = None
+    if get("force_runtime") is not None:
+        force_runtime = _choice("force_runtime", get("force_runtime", ""), FORCE_RUNTIME_ALIASES, "llamacpp|mlx")
+        if force_runtime not in FORCEABLE_RUNTIMES:
+            raise QueryError(
+                "force_runtime",
+                f"invalid force_runtime value: fleetfit cannot model {force_runtime} (it models llamacpp and mlx); "
+                "use llamacpp|mlx",
+            )
+        if quant is not None and force_runtime != "llamacpp":
+            raise QueryError("force_runtime", f"force_runtime={force_runtime} contradicts quant={quant} (a GGUF quant)")
     if get("group") is not None:
         group = get("group", "").strip().lower()
         if group not in GROUPS:
@@ -193,9 +220,16 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         "prompt_tokens": prompt_tokens if get("prompt_tokens") else None,
         "group": group,
         "top_only": route == "top",
+        "ram_gb": what_if.ram_gb,
+        "vram_gb": what_if.vram_gb,
+        "cpu_cores": what_if.cpu_cores,
+        "license": get("license"),
+        "force_runtime": force_runtime,
     }
     if route == "name":
         filters["name"] = name
+        if filters["search"] is None:
+            filters["search"] = name  # llmfit echoes a /models/{name} lookup as a search
     return Query(
         route=route,
         name=name,
@@ -213,8 +247,58 @@ def parse_query(params: Mapping[str, str], *, route: Route, name: str | None = N
         kv_quant=kv_quant,
         prompt_tokens=prompt_tokens,
         group=group,
+        licenses=licenses,
+        force_runtime=force_runtime,
+        what_if=what_if,
         filters=filters,
     )
+
+
+def _one_of(params: Mapping[str, str], name: str, alias: str) -> tuple[str, str] | None:
+    """(the name used, its value) for a parameter with an alias; both given is a 400."""
+    if params.get(name) is not None and params.get(alias) is not None:
+        raise QueryError(name, f"give {name} or its alias {alias}, not both")
+    if params.get(name) is not None:
+        return name, params[name]
+    if params.get(alias) is not None:
+        return alias, params[alias]
+    return None
+
+
+def _what_if(params: Mapping[str, str]) -> WhatIf:
+    """llmfit's hardware overrides: ram_gb (alias ram), vram_gb (alias memory), cpu_cores."""
+    try:
+        ram = _one_of(params, "ram_gb", "ram")
+        vram = _one_of(params, "vram_gb", "memory")
+        return WhatIf(
+            ram_gb=parse_number(ram[0], ram[1], positive=True, maximum=RAM_MAX) if ram else None,
+            vram_gb=parse_number(vram[0], vram[1], positive=False, maximum=VRAM_MAX) if vram else None,
+            cpu_cores=parse_cores("cpu_cores", params["cpu_cores"]) if params.get("cpu_cores") is not None else None,
+        )
+    except WhatIfError as exc:
+        raise QueryError(exc.param, str(exc)) from exc
+
+
+def _licenses(value: str) -> frozenset[str]:
+    wanted = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+    if not wanted or len(value) > MAX_LICENSE_TEXT:
+        raise QueryError(
+            "license",
+            f"invalid license value: one or more licenses, comma-separated (e.g. apache-2.0,mit), "
+            f"at most {MAX_LICENSE_TEXT} characters",
+        )
+    return wanted
+
+
+def what_if_system(system: System, query: Query) -> System:
+    """The System a query analyses: the node's, or a copy with the query's what-if hardware."""
+    what_if = getattr(query, "what_if", None)
+    if not what_if:
+        return system
+    try:
+        return apply_what_if(system, what_if)
+    except WhatIfError as exc:
+        raise QueryError(exc.param, str(exc)) from exc
 
 
 # Profiles are per-model invariants: computed once per catalog version, reused for every node.
@@ -236,6 +320,7 @@ def analysis_options(
     quant: str | None = None,
     kv_quant: str = DEFAULT_KV_CACHE,
     prompt_tokens: int = PROMPT_TOKENS,
+    runtime: str | None = None,
 ) -> Options:
     """Analysis options for a catalog: quality is dated by the catalog's newest model, not the clock."""
     return Options(
@@ -244,6 +329,7 @@ def analysis_options(
         quant=quant,
         kv_quant=kv_quant,
         prompt_tokens=prompt_tokens,
+        runtime=runtime,
     )
 
 
@@ -274,14 +360,44 @@ def _wanted(profile: ModelProfile, query: Query, apple: bool) -> bool:
         haystack = f"{profile.name} {entry['provider']} {entry['parameter_count']} {profile.category}".lower()
         if query.search not in haystack:
             return False
-    return True
+    return query.licenses is None or licensed(entry.get("license"), query.licenses)
+
+
+def licensed(license_text: str | None, wanted: frozenset[str]) -> bool:
+    """Any of the model's comma-separated licenses is wanted (exact, any case); no license never matches."""
+    return bool(license_text) and any(part.strip().lower() in wanted for part in (license_text or "").split(","))
+
+
+def runs_forced(profile: ModelProfile, forced: str | None) -> bool:
+    """The model has a build for the forced runtime: llama.cpp needs GGUFs (not an MLX-only entry), MLX an
+    MLX build. Models without one are left out of a forced listing, as llmfit's runtime filter would."""
+    if forced is None:
+        return True
+    if forced == "mlx":
+        return profile.mlx_only or profile.has_mlx_build
+    return not profile.mlx_only
+
+
+def _check_forced(query: Query, apple: bool, system: System) -> None:
+    if query.force_runtime == "mlx" and not apple:
+        raise QueryError(
+            "force_runtime",
+            f"force_runtime=mlx needs Apple Silicon (Metal, unified memory); this node's backend is {system.backend}",
+        )
 
 
 def fit_rows(system: System, catalog: Catalog, query: Query) -> list[Fit]:
     """Analyze every catalog model the query's model-level filters keep."""
     hw = resolve(system)
-    options = analysis_options(catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens)
-    return [analyze(p, hw, options) for p in profiles(catalog) if _wanted(p, query, hw.apple)]
+    _check_forced(query, hw.apple, system)
+    options = analysis_options(
+        catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens, query.force_runtime
+    )
+    return [
+        analyze(p, hw, options)
+        for p in profiles(catalog)
+        if _wanted(p, query, hw.apple) and runs_forced(p, query.force_runtime)
+    ]
 
 
 SortKey = Callable[[Fit], Any]
@@ -290,7 +406,7 @@ SORT_KEYS: dict[str, SortKey] = {
     "tps": lambda f: (-f.estimated_tps, -f.score),
     "params": lambda f: -f.profile.params,
     "mem": lambda f: -f.utilization_pct,
-    "ctx": lambda f: -f.profile.context_length,
+    "ctx": lambda f: (-usable_context(f.profile, f.placement, f.options.kv_quant), -f.profile.context_length),
     "date": lambda f: _date_key(f.profile.entry.get("release_date")),
     "use_case": lambda f: (f.profile.category, -f.score),
 }
@@ -387,7 +503,7 @@ def node_of(hostname: str | None = None) -> Node:
 # A fleet is a few dozen hardware classes, so the API answers most requests from here (a filter and a walk
 # down a pre-sorted list) instead of analysing the catalog again. Least recently used rankings go first.
 MAX_RANKINGS = 16
-_RANKINGS: OrderedDict[tuple[str, str, int | None, str | None, str, int], Ranking] = OrderedDict()
+_RANKINGS: OrderedDict[tuple[str, str, int | None, str | None, str, int, str | None], Ranking] = OrderedDict()
 _RANKINGS_LOCK = threading.Lock()
 
 
@@ -448,6 +564,7 @@ def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
         query.quant,
         query.kv_quant,
         query.prompt_tokens,
+        query.force_runtime,
     )
     with _RANKINGS_LOCK:
         found = _RANKINGS.get(key)
@@ -455,8 +572,12 @@ def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
             _RANKINGS.move_to_end(key)
             return found
     hw = resolve(system)
-    options = analysis_options(catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens)
-    built = Ranking(analyze_all(profiles(catalog), hw, options), hw.apple)
+    _check_forced(query, hw.apple, system)
+    options = analysis_options(
+        catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens, query.force_runtime
+    )
+    chosen = [p for p in profiles(catalog) if runs_forced(p, query.force_runtime)]
+    built = Ranking(analyze_all(chosen, hw, options), hw.apple)
     with _RANKINGS_LOCK:
         _RANKINGS[key] = built
         while len(_RANKINGS) > MAX_RANKINGS:
@@ -472,7 +593,7 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
     table = ranking(system, catalog, query)
     limit = query.limit
     page: list[Fit] = []
-    if query.name is None and not (query.provider or query.use_case or query.search):
+    if query.name is None and not (query.provider or query.use_case or query.search or query.licenses is not None):
         # No model-level filter: the total is a per-ranking count, and the page stops at the limit.
         if query.group == "base":
             return _page(table.grouped(query), limit)
@@ -496,6 +617,16 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
     return total, page
 
 
+def system_json(system: System) -> dict[str, Any]:
+    """The System object as the envelope writes it, with llmfit's gpu_available_gb: the GPU memory free when
+    the node reported (every card's free_vram_gb; null without a GPU or when a card did not say)."""
+    data = system.model_dump(mode="json")
+    free = [g.free_vram_gb for g in system.gpus]
+    known = bool(free) and all(f is not None for f in free)
+    data["gpu_available_gb"] = round(sum((g.free_vram_gb or 0.0) * g.count for g in system.gpus), 2) if known else None
+    return data
+
+
 def envelope_dict(
     system: System, catalog: Catalog, query: Query, node: Node, *, evaluate_as: System | None = None
 ) -> dict[str, Any]:
@@ -504,7 +635,7 @@ def envelope_dict(
     total, page = ranked(evaluate_as or system, catalog, query)
     return {
         "node": node.model_dump(),
-        "system": system.model_dump(mode="json"),
+        "system": system_json(system),
         "total_models": total,
         "returned_models": len(page),
         "filters": query.filters,
@@ -518,7 +649,7 @@ def envelope_head(system: System, catalog: Catalog, query: Query, node: Node, to
     head = json.dumps(
         {
             "node": node.model_dump(),
-            "system": system.model_dump(mode="json"),
+            "system": system_json(system),
             "total_models": total,
             "returned_models": returned,
             "filters": query.filters,

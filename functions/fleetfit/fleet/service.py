@@ -66,6 +66,9 @@ class FleetEngine:
     replicas: Callable[..., list[Any]] | None = None
     # ([(digest, fresh nodes)]) -> the models that lead the most nodes (engine.fleetwide.leaders); None: none
     leaders: Callable[[list[tuple[Any, int]]], list[dict[str, Any]]] | None = None
+    # (profiles, system, catalog) -> their Fits on the System, resolved once (engine.fleetwide.fit_models);
+    # None: one fit_model per profile
+    fit_models: Callable[..., list[Any]] | None = None
 
 
 def real_fleet_engine() -> FleetEngine:
@@ -93,6 +96,7 @@ def real_fleet_engine() -> FleetEngine:
         top_envelope_json=fleetwide.top_envelope_json,
         replicas=fleetwide.replicas_on,
         leaders=fleetwide.leaders,
+        fit_models=fleetwide.fit_models,
     )
 
 
