@@ -174,3 +174,36 @@ def test_sort_by_tps_orders_the_page_by_the_speeds_shown(call: Call) -> None:
     assert again["models"][0]["estimate_basis"]["source"] == "measured"
     speeds = [m["estimated_tps"] for m in again["models"] if m["fit_level"] != "too_tight"]
     assert speeds == sorted(speeds, reverse=True)
+
+
+def test_fleet_which_prefers_measured_then_calibrated_figures_and_says_which(call: Call) -> None:
+    post(call, "i-0fleetplain00001", [])
+    base = physics(call, "i-0fleetplain00001")
+    for i in range(3):
+        post(call, f"i-0fleetpeer000{i:03}", [llama_server(round(base * 0.85, 1))])
+    post(call, "i-0fleetfast000001", [llama_server(round(base * 1.3, 1))])
+
+    def which(**query: str) -> dict[str, Any]:
+        r = call("GET", f"/api/v1/fleet/models/{LLAMA}", query={"quant": "Q4_K_M", **query})
+        assert r.status == 200, r.body
+        return {n["node_id"]: n for n in r.body["nodes"]} | {"order": [n["node_id"] for n in r.body["nodes"]]}
+
+    nodes = which()
+    fast, plain = nodes["i-0fleetfast000001"], nodes["i-0fleetplain00001"]
+    assert (fast["speed_source"], fast["estimated_tps"], fast["measured_tps"]) == ("measured", round(base * 1.3, 1),
+                                                                                    round(base * 1.3, 1))  # fmt: skip
+    assert fast["physics_tps"] == base and nodes["order"][0] == "i-0fleetfast000001"  # measured fastest: first
+    assert plain["speed_source"] == "calibrated" and plain["physics_tps"] == base
+    assert base * 0.85 <= plain["estimated_tps"] < base * 0.95 and plain["calibration"]["nodes"] >= 3
+    shown = [nodes[k]["estimated_tps"] for k in nodes["order"]]
+    assert shown == sorted(shown, reverse=True)  # sort=tps: the page is ordered by the figures it shows
+    peer = nodes["i-0fleetpeer000000"]
+    assert peer["speed_source"] == "measured" and peer["estimated_tps"] == round(base * 0.85, 1)
+
+    off = which(calibration="off")
+    assert {n["speed_source"] for k, n in off.items() if k != "order"} == {"estimated"}
+    assert off["i-0fleetfast000001"]["estimated_tps"] == base and off["i-0fleetfast000001"]["measured_tps"] == round(
+        base * 1.3, 1
+    )
+    r = call("GET", f"/api/v1/fleet/models/{LLAMA}", query={"calibration": "maybe"})
+    assert r.status == 400 and "calibration" in r.body["error"]

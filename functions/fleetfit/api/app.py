@@ -644,7 +644,9 @@ Text = Annotated[str | None, Query(max_length=64)]
 
 @app.get("/api/v1/fleet/models/<name>", summary="Every node that can run a model, fastest first, paginated",
          description="The model is evaluated once per hardware class; the nodes of the classes that qualify are "
-         "listed by class (sort: tps, score, fit or headroom), then by node id. min_fit (default marginal), quant, "
+         "listed by class (sort: tps, score, fit or headroom), then by node id; each node's tok/s is what it measured "
+         "(speed_source measured), else its class's fleet correction (calibrated), else physics (estimated), and with "
+         "sort=tps a page is ordered by those figures; calibration=off gives physics only. min_fit (default marginal), quant, "
          "max_context as the model routes; backend (prefix, any case: 'cuda', 'cpu'), gpu (part of a card's name: "
          "'4090'); include_stale (default true: stale nodes are listed and flagged). Names with '/' work raw or "
          "%2F-encoded; an unknown model is a 404 with close names.",
@@ -660,8 +662,10 @@ def fleet_model(
     sort: Text = None,
     limit: Limit = 100,
     next_token: Token = None,
+    calibration: Annotated[str | None, Query(max_length=8)] = None,
 ):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
+    calibrated = _calibration_param(calibration)
     chosen = (sort or "tps").strip().lower()
     if chosen not in FLEET_SORTS.split("|"):
         raise ApiError(400, f"invalid sort value: use {FLEET_SORTS}")
@@ -677,6 +681,7 @@ def fleet_model(
     )
     fleet = _fleet(svc)
     answer = _fleet_call(fleet.which, unquote(name), listing, limit=limit, token=next_token)
+    answer = measured.fleet_speeds(svc, answer, calibration=calibrated)
     return _json(FleetModelPage.model_validate(answer))
 
 

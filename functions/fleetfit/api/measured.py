@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -205,6 +206,54 @@ def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: boo
     if by_tps:  # the page keeps the engine's choice of rows; within it, measured and calibrated speeds decide
         models.sort(key=lambda m: (m["fit_level"] == "too_tight", -m["estimated_tps"], -m["score"], m["name"].lower()))
     return json.dumps(envelope, separators=(",", ":"))
+
+
+SPEED_RANK = {"measured": 0, "calibrated": 1, "estimated": 2}
+
+
+def fleet_speeds(svc: Services, answer: dict[str, Any], *, calibration: bool) -> dict[str, Any]:
+    """``fleet which``'s nodes with the best figure known for each: this node's measurement of the model at
+    the class's quant (``measured``), else its class's fleet correction (``calibrated``), else physics
+    (``estimated``); ``physics_tps`` keeps the physics figure, ``measured_tps`` what the node measured. With
+    sort=tps the page is reordered by the figures shown (faster first; measured before calibrated before
+    estimated on a tie); other sorts keep their order. One store read for the page's latest reports."""
+    nodes = answer.get("nodes", [])
+    if not nodes:
+        return answer
+    name = answer["model"]["name"]
+    find = getattr(svc.catalogs.current(), "find", None)
+    entry = find(name) if find is not None else None
+    is_moe = bool(entry.get("moe")) if isinstance(entry, dict) else False
+    try:
+        latest = svc.store.latest_many([n["node_id"] for n in nodes])
+    except StoreError as exc:
+        logger.warning("fleet speeds not read", reason=str(exc))
+        latest = {}
+    for node in nodes:
+        physics = float(node["estimated_tps"])
+        node.update(speed_source="estimated", physics_tps=physics, measured_tps=None)
+        stored = latest.get(node["node_id"])
+        if stored is None:
+            continue
+        rates = [s.decode_tps for s in served(svc, stored.report) if s.model == name and s.quant == node["best_quant"]]
+        rates = [r for r in rates if r]
+        if rates:
+            measured = round(statistics.median(rates), 1)
+            node["measured_tps"] = measured
+            if calibration:
+                node.update(speed_source="measured", estimated_tps=measured)
+            continue
+        if not calibration or physics <= 0:
+            continue
+        shape = run_shape(node["run_mode"], is_moe)
+        klass = speed_class(stored.report.system)
+        correction = class_calibration(svc, stored).get(klass, "llamacpp", name, node["best_quant"], shape)
+        if correction is not None:
+            node.update(speed_source="calibrated", estimated_tps=corrected_tps(physics, correction))
+            node["calibration"] = correction.basis(physics)
+    if answer.get("filters", {}).get("sort") == "tps":
+        nodes.sort(key=lambda n: (-n["estimated_tps"], SPEED_RANK[n["speed_source"]], n["node_id"]))
+    return answer
 
 
 _NAME = re.compile(r'^\{"name":("(?:[^"\\]|\\.)*")')

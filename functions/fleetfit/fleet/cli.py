@@ -58,6 +58,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     which.add_argument("--fresh-only", action="store_true", help="leave out stale nodes (they are counted)")
     which.add_argument("--limit", type=int, metavar="N", default=None, help="at most N nodes (table default 50)")
     which.add_argument("--all", action="store_true", help="every node (all pages)")
+    which.add_argument(
+        "--calibration",
+        choices=("on", "off"),
+        default=None,
+        help="on (default): a node's measured speed, else its class's fleet correction; off: physics only",
+    )
     which.set_defaults(func=run_which)
 
     compare = verb("compare", "nodes side by side, for one model or their best models")
@@ -155,6 +161,7 @@ def _which(args: argparse.Namespace, client: Any) -> int:
         **_listing_query(args),
         "sort": args.sort,
         "include_stale": False if args.fresh_only else None,
+        "calibration": args.calibration,
     }
     if args.all:
         want = None  # every page

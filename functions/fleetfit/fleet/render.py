@@ -62,6 +62,7 @@ _FIT_COLUMNS = (
     ("Quant", "<"),
     ("Memory GB", ">"),
     ("tok/s", ">"),
+    ("Speed", "<"),
     ("Last seen", "<"),
 )
 
@@ -82,6 +83,7 @@ def render_which(answer: Mapping[str, Any]) -> str:
             n["best_quant"],
             f"{n['memory_required_gb']:.1f} / {n['memory_available_gb']:.1f}",
             f"{n['estimated_tps']:.1f}",
+            n.get("speed_source", "estimated"),  # measured | calibrated | estimated (physics)
             _seen(n),
         ]
         for n in answer["nodes"]
