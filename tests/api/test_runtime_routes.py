@@ -207,3 +207,30 @@ def test_fleet_which_prefers_measured_then_calibrated_figures_and_says_which(cal
     )
     r = call("GET", f"/api/v1/fleet/models/{LLAMA}", query={"calibration": "maybe"})
     assert r.status == 400 and "calibration" in r.body["error"]
+
+
+def test_placement_shows_each_replicas_measured_or_calibrated_speed(call: Call) -> None:
+    post(call, "i-0placeplain00001", [])
+    base = physics(call, "i-0placeplain00001")
+    for i in range(3):
+        post(call, f"i-0placepeer000{i:03}", [llama_server(round(base * 0.85, 1))])
+
+    def place(**extra: Any) -> dict[str, dict[str, Any]]:
+        body = {"model": LLAMA, "replicas": 4, "quant": "Q4_K_M", **extra}
+        r = call("POST", "/api/v1/fleet/placement", body=body)
+        assert r.status == 200, r.body
+        return {p["node_id"]: p for p in r.body["placed"]}
+
+    placed = place()
+    assert len(placed) == 4, placed
+    assert placed["i-0placepeer000000"]["speed_source"] == "measured", {
+        k: v for k, v in placed["i-0placepeer000000"].items() if "tps" in k or k in ("node_id", "replica")
+    }
+    assert placed["i-0placepeer000000"]["estimated_tps"] == round(base * 0.85, 1)
+    plain = placed["i-0placeplain00001"]
+    assert plain["speed_source"] == "calibrated" and plain["physics_tps"] == base and plain["estimated_tps"] < base
+    off = place(calibration="off")
+    assert {p["speed_source"] for p in off.values()} == {"estimated"}
+    assert {p["estimated_tps"] for p in off.values()} == {base}
+    bad = call("POST", "/api/v1/fleet/placement", body={"model": LLAMA, "calibration": "maybe"})
+    assert bad.status in (400, 422) and "calibration" in str(bad.body)

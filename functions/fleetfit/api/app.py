@@ -717,7 +717,9 @@ def fleet_summary():  # no return annotation: Powertools would validate it as a 
           "that each hold one (8 on an 8x H100 node for a model one H100 holds), each listed with its cards; "
           "spread=true: at most one per node. Stale nodes only with include_stale. "
           "Replicas that find no node come with plans: for the classes closest to running the model, the smallest "
-          "change that makes it fit (quant, memory to add, GPUs from the table that would host it).",
+          "change that makes it fit (quant, memory to add, GPUs from the table that would host it). Each replica's "
+          "tok/s is its node's measurement, else its class's fleet correction, else physics (speed_source); "
+          "calibration=off: physics only.",
           responses=_doc(PlacementAnswer, "Placement", 400, 404, 422, 503))  # fmt: skip
 def fleet_placement(request: PlacementRequest):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
@@ -732,4 +734,5 @@ def fleet_placement(request: PlacementRequest):  # no return annotation: Powerto
     )
     fleet = _fleet(svc)
     answer = _fleet_call(fleet.place, request.model, request.replicas, listing, spread=request.spread)
+    answer = measured.fleet_speeds(svc, answer, calibration=request.calibration == "on", rows="placed")
     return _json(PlacementAnswer.model_validate(answer))

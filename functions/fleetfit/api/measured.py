@@ -211,13 +211,15 @@ def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: boo
 SPEED_RANK = {"measured": 0, "calibrated": 1, "estimated": 2}
 
 
-def fleet_speeds(svc: Services, answer: dict[str, Any], *, calibration: bool) -> dict[str, Any]:
+def fleet_speeds(svc: Services, answer: dict[str, Any], *, calibration: bool, rows: str = "nodes") -> dict[str, Any]:
     """``fleet which``'s nodes with the best figure known for each: this node's measurement of the model at
     the class's quant (``measured``), else its class's fleet correction (``calibrated``), else physics
     (``estimated``); ``physics_tps`` keeps the physics figure, ``measured_tps`` what the node measured. With
     sort=tps the page is reordered by the figures shown (faster first; measured before calibrated before
-    estimated on a tie); other sorts keep their order. One store read for the page's latest reports."""
-    nodes = answer.get("nodes", [])
+    estimated on a tie); other sorts keep their order. One store read for the page's latest reports.
+    ``rows="placed"``: the same for a placement's replicas (their order and numbers stay: placement picks
+    classes by fit, then physics speed)."""
+    nodes = answer.get(rows, [])
     if not nodes:
         return answer
     name = answer["model"]["name"]
@@ -225,7 +227,7 @@ def fleet_speeds(svc: Services, answer: dict[str, Any], *, calibration: bool) ->
     entry = find(name) if find is not None else None
     is_moe = bool(entry.get("moe")) if isinstance(entry, dict) else False
     try:
-        latest = svc.store.latest_many([n["node_id"] for n in nodes])
+        latest = svc.store.latest_many(list(dict.fromkeys(n["node_id"] for n in nodes)))
     except StoreError as exc:
         logger.warning("fleet speeds not read", reason=str(exc))
         latest = {}
@@ -251,7 +253,7 @@ def fleet_speeds(svc: Services, answer: dict[str, Any], *, calibration: bool) ->
         if correction is not None:
             node.update(speed_source="calibrated", estimated_tps=corrected_tps(physics, correction))
             node["calibration"] = correction.basis(physics)
-    if answer.get("filters", {}).get("sort") == "tps":
+    if rows == "nodes" and answer.get("filters", {}).get("sort") == "tps":
         nodes.sort(key=lambda n: (-n["estimated_tps"], SPEED_RANK[n["speed_source"]], n["node_id"]))
     return answer
 

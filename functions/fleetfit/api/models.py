@@ -263,6 +263,9 @@ class PlacementRequest(BaseModel):
     backend: str | None = Field(default=None, max_length=64, description="only nodes whose backend starts with this")
     gpu: str | None = Field(default=None, max_length=64, description="only nodes with a card whose name has this")
     include_stale: bool = Field(default=False, description="also place on nodes with no recent report")
+    calibration: Literal["on", "off"] = Field(
+        default="on", description="on: measured, else fleet-calibrated, speeds; off: physics only"
+    )
 
 
 class PlacedReplica(FleetNode):
