@@ -420,14 +420,7 @@ def _served(
     fit = round(scoring.fit(placement.utilization, fits), 1)
     context_score = round(scoring.context(usable_context(profile, placement, kv_quant), category), 1) if fits else 0.0
     return _Served(
-        placement,
-        level,
-        tps,
-        read_per_token,
-        speed,
-        fit,
-        context_score,
-        _serving(placement.quant, speed, fit, context_score),
+        placement, level, tps, read_per_token, speed, fit, context_score, _serving(placement.quant, speed, fit, context_score)
     )
 
 
@@ -651,7 +644,11 @@ def traded_note(fit: Fit) -> str:
     placement = fit.placement
     speeds = f"{higher_tps:.1f} vs {fit.estimated_tps:.1f} tok/s"
     if mode != placement.mode:
-        why = f"would use {utilization:.0%} of its memory" if higher == placement.quant else f"fits only at {higher}"
+        why = (
+            f"would use {utilization:.0%} of its memory"
+            if higher == placement.quant
+            else f"fits only at {higher}"
+        )
         return f"{placement.quant} with some experts in system RAM serves best here: all on the GPU {why}: {speeds}"
     return f"{placement.quant} serves best here: {higher} also fits: {speeds}"
 
