@@ -117,3 +117,13 @@ def test_which_table_marks_measured_calibrated_and_physics_speeds() -> None:
     for source, tps in (("measured", "151.2"), ("calibrated", "119.0"), ("estimated", "131.5")):
         [line] = [line for line in lines if line.startswith(f"n-{source} ")]
         assert f" {tps}  {source} " in line
+
+
+def test_placement_table_shows_each_replicas_speed_and_where_it_came_from() -> None:
+    from fleetfit.fleet.render import render_placement
+
+    row = {**_node(None, "NVIDIA GeForce RTX 4090", 1), "replica": 1, "cards": [0], "why": "good on GPU"}
+    answer = {"model": {"name": "m/x"}, "note": "1 replica placed", "plans": [],
+              "placed": [{**row, "estimated_tps": 97.5, "speed_source": "measured"}]}  # fmt: skip
+    out = render_placement(answer)
+    assert " Speed " in out and " 97.5  measured " in out

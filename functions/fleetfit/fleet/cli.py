@@ -83,6 +83,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     place.add_argument("--spread", action="store_true", help="at most one replica per node (fault isolation)")
     _listing_options(place)
     place.add_argument("--include-stale", action="store_true", help="also place on stale nodes")
+    place.add_argument(
+        "--calibration",
+        choices=("on", "off"),
+        default=None,
+        help="on (default): each replica's measured, else fleet-calibrated, speed; off: physics only",
+    )
     place.set_defaults(func=run_place)
 
 
@@ -223,6 +229,8 @@ def _place(args: argparse.Namespace, client: Any) -> int:
     body: dict[str, Any] = {"model": args.model, "replicas": args.replicas, "include_stale": args.include_stale}
     if args.spread:
         body["spread"] = True
+    if args.calibration is not None:
+        body["calibration"] = args.calibration
     for key, value in _listing_query(args).items():
         if value is not None:
             body[key] = value
