@@ -736,7 +736,9 @@ Text = Annotated[str | None, Query(max_length=64)]
 
 @app.get("/api/v1/fleet/models/<name>", summary="Every node that can run a model, fastest first, paginated",
          description="The model is evaluated once per hardware class; the nodes of the classes that qualify are "
-         "listed by class (sort: tps, score, fit or headroom), then by node id. min_fit (default marginal), quant, "
+         "listed by class (sort: tps, score, fit or headroom), then by node id; each node's tok/s is what it measured "
+         "(speed_source measured), else its class's fleet correction (calibrated), else physics (estimated), and with "
+         "sort=tps a page is ordered by those figures; calibration=off gives physics only. min_fit (default marginal), quant, "
          "max_context, kv_quant (KV-cache type, default f16) and prompt_tokens (the prompt prefill_tps and ttft_ms "
          "assume, default 512) as the model routes; backend (prefix, any case: 'cuda', 'cpu'), gpu (part of a card's name: "
          "'4090'); include_stale (default true: stale nodes are listed and flagged). Names with '/' work raw or "
@@ -755,8 +757,10 @@ def fleet_model(
     sort: Text = None,
     limit: Limit = 100,
     next_token: Token = None,
+    calibration: Annotated[str | None, Query(max_length=8)] = None,
 ):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
+    calibrated = _calibration_param(calibration)
     chosen = (sort or "tps").strip().lower()
     if chosen not in FLEET_SORTS.split("|"):
         raise ApiError(400, f"invalid sort value: use {FLEET_SORTS}")
@@ -774,6 +778,7 @@ def fleet_model(
     )
     fleet = _fleet(svc)
     answer = _fleet_call(fleet.which, unquote(name), listing, limit=limit, token=next_token)
+    answer = measured.fleet_speeds(svc, answer, calibration=calibrated)
     return _json(FleetModelPage.model_validate(answer))
 
 
@@ -824,7 +829,9 @@ _SUMMARY_REFUSES = ("kv_quant", "prompt_tokens", "quant", "max_context")
           "that each hold one (8 on an 8x H100 node for a model one H100 holds), each listed with its cards; "
           "spread=true: at most one per node. Stale nodes only with include_stale. "
           "Replicas that find no node come with plans: for the classes closest to running the model, the smallest "
-          "change that makes it fit (quant, memory to add, GPUs from the table that would host it).",
+          "change that makes it fit (quant, memory to add, GPUs from the table that would host it). Each replica's "
+          "tok/s is its node's measurement, else its class's fleet correction, else physics (speed_source); "
+          "calibration=off: physics only.",
           responses=_doc(PlacementAnswer, "Placement", 400, 404, 422, 503))  # fmt: skip
 def fleet_placement(request: PlacementRequest):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
@@ -841,6 +848,7 @@ def fleet_placement(request: PlacementRequest):  # no return annotation: Powerto
     )
     fleet = _fleet(svc)
     answer = _fleet_call(fleet.place, request.model, request.replicas, listing, spread=request.spread)
+    answer = measured.fleet_speeds(svc, answer, calibration=request.calibration == "on", rows="placed")
     return _json(PlacementAnswer.model_validate(answer))
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from fleetfit.contract import Report, System
+from fleetfit.contract import CalibrationBasis, Report, System
 
 
 class ErrorBody(BaseModel):
@@ -138,6 +138,14 @@ class FleetNode(FitFacts):
     gpus: list[GpuGroupRef] = Field(default_factory=list, description=GPUS_DESCRIPTION)
     last_seen: datetime = Field(description="collected_at of the node's latest report")
     stale: bool = Field(description="no report for longer than the stale period")
+    speed_source: Literal["measured", "calibrated", "estimated"] = Field(
+        default="estimated",
+        description="where estimated_tps comes from: this node measured the model at best_quant, its speed "
+        "class's fleet correction, or physics only (calibration=off: physics, measured_tps still shown)",
+    )
+    physics_tps: float | None = Field(default=None, description="the physics estimate before measurement")
+    measured_tps: float | None = Field(default=None, description="what this node's runtime measured, if it did")
+    calibration: CalibrationBasis | None = Field(default=None, description="the correction, when calibrated")
 
 
 class ClassRef(BaseModel):
@@ -265,6 +273,9 @@ class PlacementRequest(BaseModel):
     backend: str | None = Field(default=None, max_length=64, description="only nodes whose backend starts with this")
     gpu: str | None = Field(default=None, max_length=64, description="only nodes with a card whose name has this")
     include_stale: bool = Field(default=False, description="also place on nodes with no recent report")
+    calibration: Literal["on", "off"] = Field(
+        default="on", description="on: measured, else fleet-calibrated, speeds; off: physics only"
+    )
 
 
 class PlacedReplica(FleetNode):

@@ -58,6 +58,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     which.add_argument("--fresh-only", action="store_true", help="leave out stale nodes (they are counted)")
     which.add_argument("--limit", type=int, metavar="N", default=None, help="at most N nodes (table default 50)")
     which.add_argument("--all", action="store_true", help="every node (all pages)")
+    which.add_argument(
+        "--calibration",
+        choices=("on", "off"),
+        default=None,
+        help="on (default): a node's measured speed, else its class's fleet correction; off: physics only",
+    )
     which.set_defaults(func=run_which)
 
     compare = verb("compare", "nodes side by side, for one model or their best models")
@@ -78,6 +84,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     place.add_argument("--spread", action="store_true", help="at most one replica per node (fault isolation)")
     _listing_options(place)
     place.add_argument("--include-stale", action="store_true", help="also place on stale nodes")
+    place.add_argument(
+        "--calibration",
+        choices=("on", "off"),
+        default=None,
+        help="on (default): each replica's measured, else fleet-calibrated, speed; off: physics only",
+    )
     place.set_defaults(func=run_place)
 
 
@@ -164,6 +176,7 @@ def _which(args: argparse.Namespace, client: Any) -> int:
         **_listing_query(args),
         "sort": args.sort,
         "include_stale": False if args.fresh_only else None,
+        "calibration": args.calibration,
     }
     if args.all:
         want = None  # every page
@@ -231,6 +244,8 @@ def _place(args: argparse.Namespace, client: Any) -> int:
     body: dict[str, Any] = {"model": args.model, "replicas": args.replicas, "include_stale": args.include_stale}
     if args.spread:
         body["spread"] = True
+    if args.calibration is not None:
+        body["calibration"] = args.calibration
     for key, value in _listing_query(args).items():
         if value is not None:
             body[key] = value
