@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 from fleetfit.catalog import Catalog, load_bundled  # noqa: E402
 from fleetfit.contract import System  # noqa: E402
 from fleetfit.engine import parse_query  # noqa: E402
-from fleetfit.engine.analyze import decode_tps  # noqa: E402
+from fleetfit.engine.analyze import SPEED_CONTEXT, decode_tps  # noqa: E402
 from fleetfit.engine.devices import resolve  # noqa: E402
 from fleetfit.engine.memory import GIB, weights  # noqa: E402
 from fleetfit.engine.placement import on_pool  # noqa: E402
@@ -56,6 +56,47 @@ LLMFIT_GPU_BANDWIDTH = {
 LLMFIT_ARM_CPU_SCALE = 90.0 / 70.0
 
 
+READINGS = HERE / "ground_truth_readings.json"
+
+
+def load_readings(path: Path = READINGS) -> dict[str, Any]:
+    """The unit table and exclusions for reading published sizes (bench/ground_truth_readings.json), checked."""
+    readings: dict[str, Any] = json.loads(path.read_text())
+    units = readings["unit_bytes"]
+    for rule in readings["source_units"]:
+        if rule["label"] not in units or rule["reads_as"] not in units or not rule["reason"]:
+            raise ValueError(f"{path.name}: bad source_units rule {rule}")
+    for rule in (*readings["excluded_formats"], *readings["excluded_rows"]):
+        if not rule.get("reason"):
+            raise ValueError(f"{path.name}: an exclusion without a reason: {rule}")
+    return readings
+
+
+def truth_gib(row: dict[str, Any], readings: dict[str, Any]) -> tuple[float | None, str | None]:
+    """A size row's published size in GiB, read with the unit its source really uses; or why it is not scored.
+
+    Exact byte counts win; otherwise the published value times the bytes of its unit, where a source whose
+    label is known to be wrong (matched by the host of source_url, never by row) is read in its real unit.
+    """
+    for rule in readings["excluded_rows"]:
+        if rule["id"] == row["id"]:
+            return None, rule["reason"]
+    for rule in readings["excluded_formats"]:
+        if row["format"].startswith(rule["format_prefix"]):
+            return None, rule["reason"]
+    if row.get("size_bytes_exact"):
+        return row["size_bytes_exact"] / 2**30, None
+    unit = row["size_unit_as_published"]
+    host = row["source_url"].split("/")[2] if "://" in row["source_url"] else ""
+    for rule in readings["source_units"]:
+        if rule["host"] == host and rule["label"] == unit:
+            unit = rule["reads_as"]
+    value = row["size_value_as_published"]
+    if not value or unit not in readings["unit_bytes"]:
+        return None, f"no size in a known unit ({unit!r})"
+    return value * readings["unit_bytes"][unit] / 2**30, None
+
+
 def quant_label(published: str) -> str | None:
     """The quant a published label names: any llama.cpp type or unsloth UD- file ("i1-" marks imatrix files)."""
     return parse_quant(published.replace(" (MoE)", "").strip().removeprefix("i1-"))
@@ -74,12 +115,52 @@ def by_quant(errors: dict[str, list[float]]) -> None:
         print(f"    {quant:12} {len(values):3} rows  {summary(values)}")
 
 
+# The issue's targets (issue 9): coverage of the rows given, and median / p90 absolute % error.
+TARGETS: dict[str, float] = {
+    "decode coverage": 95.0,
+    "size coverage": 100.0,
+    "memory median": 1.0,
+    "memory p90": 4.0,
+    "decode median": 10.0,
+    "decode p90": 18.5,  # the issue's 30 %, and no worse than the 18.5 % reached before
+    "prefill median": 25.0,
+}
+COVERAGE_TARGETS = frozenset({"decode coverage", "size coverage"})
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.0f} %" if whole else "no rows"
+
+
+def p90_of(errors: list[float]) -> float:
+    absolute = sorted(abs(e) for e in errors)
+    return absolute[min(len(absolute) - 1, int(round(0.9 * (len(absolute) - 1))))]
+
+
+def verdict(target: str, value: float) -> str:
+    limit = TARGETS[target]
+    met = value >= limit if target in COVERAGE_TARGETS else value <= limit
+    return f"[{target} {'>=' if target in COVERAGE_TARGETS else '<='} {limit:g} %: {'ok' if met else 'MISSED'}]"
+
+
+def verdicts(group: str, errors: list[float]) -> str:
+    if not errors:
+        return ""
+    found = [
+        verdict(f"{group} {stat}", value)
+        for stat, value in (("median", statistics.median(abs(e) for e in errors)), ("p90", p90_of(errors)))
+        if f"{group} {stat}" in TARGETS
+    ]
+    return " ".join(found)
+
+
 def summary(errors: list[float]) -> str:
     if not errors:
         return "no rows"
-    absolute = sorted(abs(e) for e in errors)
-    p90 = absolute[min(len(absolute) - 1, int(round(0.9 * (len(absolute) - 1))))]
-    return f"median {statistics.median(absolute):5.1f} %   p90 {p90:5.1f} %   bias {statistics.mean(errors):+5.1f} %"
+    absolute = [abs(e) for e in errors]
+    return (
+        f"median {statistics.median(absolute):5.1f} %   p90 {p90_of(errors):5.1f} %   bias {statistics.mean(errors):+5.1f} %"
+    )
 
 
 class Llmfit:
@@ -148,13 +229,21 @@ class Llmfit:
 
 def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: bool) -> None:
     rows = json.loads((reference / "ground-truth" / "gguf_sizes.dev.json").read_text())
+    readings = load_readings()
     ours, theirs_gib, theirs_gb, covered = [], [], [], 0
     per_quant: dict[str, list[float]] = {}
     missed: list[str] = []
+    excluded: dict[str, list[str]] = {}
     for row in rows:
         quant = quant_label(row["quant"])
         entry = resolve_model(catalog, row["model_name"], row["hf_repo_original"])
-        truth = row["derived_size_gib"]
+        truth, reason = truth_gib(row, readings)
+        if reason is not None:
+            excluded.setdefault(reason, []).append(row["id"])
+            if show and quant and entry:
+                estimate = weights(build_profile(entry), quant).total / GIB
+                print(f"{row['id']}  {entry['name'][:42]:42} {quant:7} fleetfit {estimate:8.2f}  (not scored)")
+            continue
         if quant is None or entry is None or not truth:
             missed.append(row["id"])
             continue
@@ -162,8 +251,7 @@ def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: 
         estimate = weights(build_profile(entry), quant).total / GIB
         ours.append(100.0 * (estimate - truth) / truth)
         per_quant.setdefault(quant, []).append(ours[-1])
-        pre_gguf = "  (ggmlv3 file)" if row["format"] != "gguf" else ""
-        line = f"{row['id']}  {entry['name'][:42]:42} {quant:7} truth {truth:8.2f}  fleetfit {estimate:8.2f}{pre_gguf}"
+        line = f"{row['id']}  {entry['name'][:42]:42} {quant:7} truth {truth:8.2f}  fleetfit {estimate:8.2f}"
         if llmfit:
             names = [entry["name"], *entry.get("aliases", [])]
             theirs = llmfit.weights_gb(names, quant)
@@ -173,11 +261,17 @@ def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: 
                 line += f"  llmfit {theirs:8.2f}"
         if show:
             print(line)
-    print(f"\nWeights memory at a forced quant (GiB): coverage {covered} of {len(rows)} size rows")
-    print(f"  fleetfit                       {summary(ours)}")
+    scored = len(rows) - sum(len(ids) for ids in excluded.values())
+    print(
+        f"\nWeights memory at a forced quant (GiB): coverage {covered} of {scored} size rows ({percent(covered, scored)};"
+        f" {len(rows) - scored} of {len(rows)} not scored, below) {verdict('size coverage', 100.0 * covered / max(scored, 1))}"
+    )
+    print(f"  fleetfit                       {summary(ours)}   {verdicts('memory', ours)}")
     by_quant(per_quant)
     if missed:
         print(f"  not estimated: {', '.join(missed)}")
+    for reason, ids in excluded.items():
+        print(f"  not scored: {', '.join(ids)}: {reason[:160]}{'...' if len(reason) > 160 else ''}")
     if llmfit:
         print(f"  llmfit (its GB read as GiB)    {summary(theirs_gib)}   ({len(theirs_gib)} rows)")
         print(f"  llmfit (its GB read as 1e9 B)  {summary(theirs_gb)}")
@@ -186,7 +280,7 @@ def memory_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: 
 def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: bool) -> None:
     rows = json.loads((reference / "ground-truth" / "tps_measured.dev.json").read_text())
     decode = [r for r in rows if r["test"].startswith("tg")]
-    ours, theirs, covered = [], [], 0
+    measured_set, own_choice, theirs = [], [], []
     multi_rows = [r for r in decode if (r["gpu_count"] or 1) > 1]
     multi_placed: list[float] = []
     multi_all: list[float] = []
@@ -214,21 +308,23 @@ def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: b
         query = parse_query(params, route="models", name=entry["name"])
         fit = fit_rows(system, catalog, query)[0]
         truth = row["tokens_per_second"]
-        covered += 1
-        ours.append(100.0 * (fit.estimated_tps - truth) / truth)
-        per_quant.setdefault(quant, []).append(ours[-1])
+        own_choice.append(100.0 * (fit.estimated_tps - truth) / truth)
+        estimate = fit.estimated_tps
         line = (
             f"{row['id']}  {row['hardware'][:34]:34} {entry['name'][:30]:30} {quant:7} {row['test']:6} "
             f"truth {truth:7.1f}  fleetfit {fit.estimated_tps:7.1f} ({fit.placement.mode})"
         )
         if (row["gpu_count"] or 1) > 1 and fit.placement.pool is not None:
-            # llama-bench splits over every visible card; fleetfit may place the model on fewer.
+            # llama-bench splits over every visible card; fleetfit may place the model on fewer. The row
+            # measured the split over all of them, so that is the estimate it checks.
             hw = resolve(system)
             spread = on_pool(fit.profile, hw.pools[0], (quant,), max(tokens, 512))
-            all_cards = decode_tps(fit.profile, hw, spread, fit.runtime, min(tokens, fit.context))[0]
-            multi_placed.append(ours[-1])
-            multi_all.append(100.0 * (all_cards - truth) / truth)
-            line += f"  all {hw.pools[0].count} cards {all_cards:7.1f}"
+            estimate = decode_tps(fit.profile, hw, spread, fit.runtime, min(SPEED_CONTEXT, fit.context))[0]
+            multi_placed.append(own_choice[-1])
+            multi_all.append(100.0 * (estimate - truth) / truth)
+            line += f"  all {hw.pools[0].count} cards {estimate:7.1f}"
+        measured_set.append(100.0 * (estimate - truth) / truth)
+        per_quant.setdefault(quant, []).append(measured_set[-1])
         if llmfit:
             names = [entry["name"], *entry.get("aliases", [])]
             value = llmfit.tps(names, quant, system_data, threads)
@@ -237,15 +333,20 @@ def speed_rows(catalog: Catalog, reference: Path, llmfit: Llmfit | None, show: b
                 line += f"  llmfit {value:7.1f}"
         if show:
             print(line)
-    print(f"\nDecode tok/s: coverage {covered} of {len(decode)} decode rows (single node, full GPU or CPU only)")
-    print(f"  fleetfit                       {summary(ours)}")
+    covered = len(measured_set)
+    print(
+        f"\nDecode tok/s: coverage {covered} of {len(decode)} decode rows ({percent(covered, len(decode))}, single"
+        f" node, full GPU or CPU only) {verdict('decode coverage', 100.0 * covered / max(len(decode), 1))}"
+    )
+    print(f"  fleetfit, card set as measured {summary(measured_set)}   {verdicts('decode', measured_set)}")
+    print(f"  fleetfit, card set it chooses  {summary(own_choice)}   (multi-GPU rows on fleetfit's own card choice)")
     by_quant(per_quant)
     if llmfit:
         print(f"  llmfit                         {summary(theirs)}   ({len(theirs)} rows)")
     mixed = sum(1 for r in multi_rows if "+" in r["hardware"])
     print(
-        f"\nMulti-GPU decode rows: {len(multi_placed)} of {len(multi_rows)} covered ({mixed} with unlike cards in the"
-        " ground truth)"
+        f"\nMulti-GPU decode rows: coverage {len(multi_placed)} of {len(multi_rows)} ({percent(len(multi_placed), len(multi_rows))};"
+        f" {mixed} with unlike cards in the ground truth)"
     )
     print(f"  fleetfit, card set it chooses  {summary(multi_placed)}")
     print(f"  fleetfit, split over all cards {summary(multi_all)}   (as llama-bench ran them)")
@@ -277,8 +378,8 @@ def prefill_rows(catalog: Catalog, reference: Path, show: bool) -> None:
                 f"{row['id']}  {row['hardware'][:34]:34} {entry['name'][:30]:30} {quant:7} {row['test']:6} "
                 f"truth {truth:8.1f}  fleetfit {fit.prefill_tps:8.1f} ({fit.placement.mode})"
             )
-    print(f"\nPrefill tok/s: coverage {len(ours)} of {len(prompt)} prompt-processing rows")
-    print(f"  fleetfit                       {summary(ours)}")
+    print(f"\nPrefill tok/s: coverage {len(ours)} of {len(prompt)} prompt-processing rows ({percent(len(ours), len(prompt))})")
+    print(f"  fleetfit                       {summary(ours)}   {verdicts('prefill', ours)}")
     by_quant(per_backend)
 
 

@@ -4,10 +4,12 @@
 
 Each decode row of ground-truth/tps_measured.dev.json is treated as one node of its speed class measuring
 one model. Per class, alternate rows are fed to the fleet as measurements and the others are held back;
-the held-back rows are estimated by physics alone and by physics x the class's correction. Prints median
-and p90 absolute % error before and after, for all held-back rows and for those in classes with >= 3 rows
-fed, then the effect of 1, 5 and 20 poisoned rows added to every class (max movement of any held-back
-estimate against the clean calibration).
+the held-back rows are estimated by physics alone and by physics x the fleet's correction (backend, quant
+family, run shape, class: engine.calibration). Prints median and p90 absolute % error before and after
+(and without the per-node influence cap, to show its cost), for all held-back rows and for those in
+classes with >= 3 rows fed, then the effect of 1, 5 and 20 poisoned rows added to every class: absurd
+rows, plausible lies from one node, and plausible lies from as many colluding nodes (max movement of any
+held-back estimate against the clean calibration).
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ from accuracy import quant_label, resolve_model  # noqa: E402
 from fleetfit.catalog import Catalog, load_bundled  # noqa: E402
 from fleetfit.contract import System  # noqa: E402
 from fleetfit.engine import parse_query  # noqa: E402
-from fleetfit.engine.calibration import Calibration, Measurement, calibrate, corrected_tps, speed_class  # noqa: E402
+from fleetfit.engine.calibration import (  # noqa: E402
+    Calibration,
+    Measurement,
+    calibrate,
+    corrected_tps,
+    run_shape,
+    speed_class,
+)
 from fleetfit.engine.query import fit_rows  # noqa: E402
 from ground_truth_hardware import system_for  # noqa: E402
 
@@ -52,7 +61,7 @@ def rows_with_estimates(catalog: Catalog, reference: Path) -> list[tuple[Measure
         tokens = int("".join(ch for ch in row["test"] if ch.isdigit()) or 512)
         query = parse_query({"quant": quant, "min_fit": "too_tight", "max_context": str(max(tokens, 512))},
                             route="models", name=entry["name"])  # fmt: skip
-        estimate = fit_rows(system, catalog, query)[0].estimated_tps
+        fit = fit_rows(system, catalog, query)[0]
         measurement = Measurement(
             node_id=row["id"],
             speed_class=speed_class(system),
@@ -60,7 +69,8 @@ def rows_with_estimates(catalog: Catalog, reference: Path) -> list[tuple[Measure
             model=entry["name"],
             quant=quant,
             measured_tps=float(row["tokens_per_second"]),
-            estimated_tps=float(estimate),
+            estimated_tps=float(fit.estimated_tps),
+            shape=run_shape(fit.placement.mode, fit.profile.moe is not None),
         )
         out.append((measurement, row["id"]))
     return out
@@ -96,25 +106,31 @@ def summary(errors: list[float]) -> str:
 
 def after(held: list[Measurement], calibration: Calibration) -> dict[str, float]:
     return {
-        r.node_id: corrected_tps(r.estimated_tps, calibration.get(r.speed_class, r.backend, r.model, r.quant))
+        r.node_id: corrected_tps(r.estimated_tps, calibration.get(r.speed_class, r.backend, r.model, r.quant, r.shape))
         for r in held
     }
 
 
 SPLITS = 200
 POISON_KINDS = ("10x high", "10x low", "zero", "negative", "NaN", "hardware changed")
+LIE = "3x high (plausible lie)"
 
 
-def poisoned(fed: list[Measurement], count: int, kind: str | None = None) -> tuple[list[Measurement], dict[str, str]]:
-    """`count` poisoned rows per class, cycling through the kinds; returns rows and the nodes' current class."""
+def poisoned(
+    fed: list[Measurement], count: int, kind: str | None = None, *, one_node: str | None = None
+) -> tuple[list[Measurement], dict[str, str]]:
+    """`count` poisoned rows per class, cycling through the kinds and through the class's fed rows (their
+    models, quants and shapes), each from its own node, or (`one_node`: a class) all from one node of that
+    class and nowhere else; returns the rows and the nodes' current class."""
     extra: list[Measurement] = []
     current: dict[str, str] = {}
-    classes = sorted({r.speed_class for r in fed})
+    classes = [one_node] if one_node else sorted({r.speed_class for r in fed})
     for klass in classes:
-        template = next(r for r in fed if r.speed_class == klass)
+        templates = [r for r in fed if r.speed_class == klass]
         for i in range(count):
+            template = templates[i % len(templates)]
             chosen = kind or POISON_KINDS[i % len(POISON_KINDS)]
-            node = f"poison-{klass}-{i}"
+            node = f"poison-{klass}-{0 if one_node else i}"
             value = {
                 "10x high": template.estimated_tps * 10,
                 "10x low": template.estimated_tps / 10,
@@ -122,7 +138,7 @@ def poisoned(fed: list[Measurement], count: int, kind: str | None = None) -> tup
                 "negative": -template.estimated_tps,
                 "NaN": math.nan,
                 "hardware changed": template.estimated_tps * 3,
-                "3x high (plausible lie)": template.estimated_tps * 3,
+                LIE: template.estimated_tps * 3,
             }[chosen]
             if chosen == "hardware changed":
                 current[node] = "CUDA|1xNVIDIA GeForce RTX 5090"  # the node reports other hardware now
@@ -130,10 +146,25 @@ def poisoned(fed: list[Measurement], count: int, kind: str | None = None) -> tup
     return fed + extra, current
 
 
+def factors(held: list[Measurement], calibration: Calibration) -> dict[str, float]:
+    """Each held-back row's correction factor, unrounded (1.0: none)."""
+    out = {}
+    for r in held:
+        c = calibration.get(r.speed_class, r.backend, r.model, r.quant, r.shape)
+        out[r.node_id] = 1.0 if c is None else c.factor
+    return out
+
+
+def movement(held: list[Measurement], clean: Calibration, dirty: Calibration) -> float:
+    """The largest change of any held-back estimate, %."""
+    before, now = factors(held, clean), factors(held, dirty)
+    return max(abs(now[k] / before[k] - 1) * 100 for k in before)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", type=Path, default=HERE.parents[1] / "shared" / "reference")
-    parser.add_argument("--rows", action="store_true", help="print every held-back row and each class's correction")
+    parser.add_argument("--rows", action="store_true", help="print every held-back row and its correction")
     args = parser.parse_args()
     reference = args.reference if args.reference.exists() else HERE.parents[2] / "shared" / "reference"
     rows = [m for m, _ in rows_with_estimates(load_bundled(), reference)]
@@ -143,12 +174,13 @@ def main() -> int:
     fed_per_class = {k: sum(r.speed_class == k for r in fed) for k in {r.speed_class for r in fed}}
 
     if args.rows:
-        for (klass, backend), c in sorted(clean.corrections.items()):
-            state = "applied" if c.applies else "not applied"
-            print(f"{klass[:60]:60} {backend:9} x{c.factor:.3f} [{c.low:.2f}-{c.high:.2f}] {c.nodes} nodes ({state})")
         for r in held:
-            print(f"{r.node_id}  {r.speed_class[:40]:40} {r.model[:30]:30} {r.quant:7} truth {r.measured_tps:7.1f}"
-                  f"  physics {r.estimated_tps:7.1f}  calibrated {corrected[r.node_id]:7.1f}")  # fmt: skip
+            c = clean.get(r.speed_class, r.backend, r.model, r.quant, r.shape)
+            how = c.note() if c is not None else "no correction"
+            print(f"{r.node_id}  {r.speed_class[:36]:36} {r.model[:30]:30} {r.quant:7} {r.shape:14} truth {r.measured_tps:7.1f}"
+                  f"  physics {r.estimated_tps:7.1f}  calibrated {corrected[r.node_id]:7.1f}  {how}")  # fmt: skip
+        capped = {n: round(w, 3) for n, w in clean.weights.items() if w < 1}
+        print(f"nodes whose weight the influence cap cut: {len(capped)} of {len(clean.weights)}")
 
     print(f"\n{len(rows)} decode rows, {len(fed_per_class)} speed classes; per class half fed as fleet measurements,")
     print("the other half estimated (errors pooled over every held-back row of every split)")
@@ -157,33 +189,42 @@ def main() -> int:
     splits.append((f"{SPLITS} random half-splits (seed 13)", [split(rows, rng) for _ in range(SPLITS)]))
     for title, runs in splits:
         print(f"  {title}:")
-        pooled: dict[str, tuple[list[float], list[float]]] = {}
+        pooled: dict[str, tuple[list[float], list[float], list[float]]] = {}
         for fed_i, held_i in runs:
             fixed = after(held_i, calibrate(fed_i))
+            uncapped = after(held_i, calibrate(fed_i, cap=math.inf))
             fed_n = {k: sum(r.speed_class == k for r in fed_i) for k in {r.speed_class for r in rows}}
             for label, keep in (("all held-back rows", 0), ("classes with >= 3 rows fed", 3)):
-                before_err, after_err = pooled.setdefault(label, ([], []))
+                before_err, after_err, free_err = pooled.setdefault(label, ([], [], []))
                 for r in held_i:
                     if fed_n[r.speed_class] >= keep:
                         before_err.append(error(r.estimated_tps, r.measured_tps))
                         after_err.append(error(fixed[r.node_id], r.measured_tps))
-        for label, (before_err, after_err) in pooled.items():
-            cut = (1 - statistics.median(after_err) / statistics.median(before_err)) * 100 if before_err else 0.0
+                        free_err.append(error(uncapped[r.node_id], r.measured_tps))
+        for label, (before_err, after_err, free_err) in pooled.items():
             print(f"    {label}:")
-            print(f"      physics only   {summary(before_err)}")
-            print(f"      calibrated     {summary(after_err)}   median error cut {cut:.0f} %")
+            print(f"      physics only             {summary(before_err)}")
+            for name, errs in (("calibrated", after_err), ("  without influence cap", free_err)):
+                cut = (1 - statistics.median(errs) / statistics.median(before_err)) * 100 if before_err else 0.0
+                print(f"      {name:24} {summary(errs)}   median error cut {cut:.0f} %")
 
     print("\nPoisoned rows added to every class (max movement of any held-back estimate vs the clean calibration):")
     for count in (1, 5, 20):
         fed_bad, current = poisoned(fed, count)
-        moved = after(held, calibrate(fed_bad, current))
-        worst = max(abs(moved[k] / corrected[k] - 1) * 100 for k in corrected)
-        print(f"  {count:2} per class ({', '.join(POISON_KINDS)} in turn): max movement {worst:.2f} %")
+        worst = movement(held, clean, calibrate(fed_bad, current))
+        print(f"  {count:2} rows per class, one node each ({', '.join(POISON_KINDS)} in turn): {worst:.2f} %")
+    classes = sorted(fed_per_class)
     for count in (1, 5, 20):
-        fed_bad, current = poisoned(fed, count, "3x high (plausible lie)")
-        moved = after(held, calibrate(fed_bad, current))
-        worst = max(abs(moved[k] / corrected[k] - 1) * 100 for k in corrected)
-        print(f"  {count:2} per class, 3x high (within the 4x plausibility bound, for comparison): max movement {worst:.1f} %")  # fmt: skip
+        worst = 0.0
+        for klass in classes:  # one hostile node in the whole fleet, in each class in turn
+            fed_bad, current = poisoned(fed, count, LIE, one_node=klass)
+            worst = max(worst, movement(held, clean, calibrate(fed_bad, current)))
+        print(f"  {count:2} rows from one node (each class in turn), each 3x high (within the 4x bound): {worst:.2f} %")
+    print("  Colluding nodes (each within the cap; the cap bounds one node, not a coalition):")
+    for count in (1, 5, 20):
+        fed_bad, current = poisoned(fed, count, LIE)
+        worst = movement(held, clean, calibrate(fed_bad, current))
+        print(f"  {count:2} nodes in every class, each one 3x-high row: {worst:.1f} %")
     return 0
 
 

@@ -1,9 +1,12 @@
 """`fleetfit serve`: the same API on one machine — HTTP requests become API Gateway REST events and go
 through the Lambda's own ``handle_event``, with the embedded SQLite store and the bundled catalog.
 
-When a token is configured every route but ``/health`` needs ``Authorization: Bearer <token>``, loopback
-included. Bound beyond loopback, the server refuses to start without a token. The token never enters an
-event or a log line.
+When a token is configured every route but ``/health`` (and the login form's stylesheet) needs
+``Authorization: Bearer <token>`` or the dashboard's session cookie, loopback included; the dashboard's
+``/login`` form trades the token for that cookie once (``fleetfit.dashboard.web``: sessions, the Host check
+against DNS rebinding, the Origin check against cross-site writes, all applied here before routing). Bound
+beyond loopback, the server refuses to start without a token. The token and the cookie never enter an event
+or a log line.
 
 Connections are bounded so that no client can starve the others: a listen backlog of 128, a socket timeout
 on every connection (a silent or half-open one is closed), at most MAX_CONNECTIONS handler threads and
@@ -26,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fleetfit.contract import Report
+from fleetfit.dashboard import web
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -37,7 +41,12 @@ CONNECTION_TIMEOUT_S = 10.0  # a connection silent this long (between bytes) is 
 MAX_CONNECTIONS = 256  # handler threads at once (each holds a thread while its connection is open)
 MAX_PER_CLIENT = 64  # of them per source address: one client cannot take every thread
 _BUSY_RETRY_AFTER_S = 1
-_HOP_BY_HOP = {"authorization", "connection", "keep-alive", "proxy-authorization", "transfer-encoding"}
+# Never copied into an event: hop-by-hop headers and credentials (the token, the dashboard's session cookie).
+_HOP_BY_HOP = {"authorization", "connection", "cookie", "keep-alive", "proxy-authorization", "transfer-encoding"}
+_LOGIN_BODY_LIMIT = 4096
+_AUTH_PATHS = ("/login", "/logout", "/session")
+# Answered without a token: liveness, and the stylesheet the login form needs (no data in either).
+_PUBLIC_PATHS = ("/health", "/dashboard/style.css")
 
 
 class ServerConfigError(ValueError):
@@ -141,13 +150,24 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(self.path)
         path = parts.path or "/"
-        if self.server.token is not None and path != "/health" and not self._token_ok():
-            self.close_connection = True
-            declared = self.headers.get("Content-Length") or "0"
-            self._discard(int(declared) if declared.isdigit() else 0)
+        refusal = web.host_refusal(self.headers.get("Host"), self.server.allowed_hosts)
+        if refusal is not None:  # DNS rebinding: a foreign name pointed at this address
+            self._refuse_body()
+            return _json_reply(421, refusal)
+        if path in _AUTH_PATHS:
+            return self._auth_route(path)
+        auth = self._auth()
+        if auth == "missing":
+            self._refuse_body()
+            if self.command in ("GET", "HEAD") and (path == "/" or path.startswith("/dashboard/")):
+                return 303, {"Location": "/login", "Content-Type": "text/plain"}, b"log in at /login"
             status, headers, body = _json_reply(401, "missing or invalid bearer token")
             headers["WWW-Authenticate"] = 'Bearer realm="fleetfit"'
             return status, headers, body
+        refusal = web.origin_refusal(self.command, self.headers, cookie_auth=auth == "cookie")
+        if refusal is not None:  # a cross-site request from a browser (CSRF)
+            self._refuse_body()
+            return _json_reply(403, refusal)
         length_text = self.headers.get("Content-Length") or "0"
         try:
             length = int(length_text)
@@ -171,6 +191,78 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:  # the resolver keeps per-request state: one request at a time
             reply = self.server.handle(event)
         return _from_proxy(reply)
+
+    def _refuse_body(self) -> None:
+        self.close_connection = True
+        declared = self.headers.get("Content-Length") or "0"
+        self._discard(int(declared) if declared.isdigit() else 0)
+
+    def _auth(self) -> str:
+        """How this request authenticates: "none" (no token configured, or /health), "bearer", "cookie" (a
+        dashboard session), or "missing"."""
+        if self.server.token is None or urlsplit(self.path).path in _PUBLIC_PATHS:
+            return "none"
+        if self._token_ok():
+            return "bearer"
+        if self.server.sessions.valid(web.cookie_value(self.headers.get("Cookie"))):
+            return "cookie"
+        return "missing"
+
+    def _auth_route(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """The dashboard's login form, its POST, log out, and what the page asks to show a log-out button."""
+        method, token = self.command, self.server.token
+        if path == "/session" and method in ("GET", "HEAD"):
+            state = {"none": "none", "bearer": "bearer", "cookie": "cookie", "missing": "required"}[self._auth()]
+            return (
+                200,
+                {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                json.dumps({"auth": state}).encode(),
+            )
+        if path == "/login" and method in ("GET", "HEAD"):
+            if token is None:
+                return 303, {"Location": "/", "Content-Type": "text/plain"}, b"no token needed here"
+            return self._login_page(200, "")
+        if method != "POST" or path == "/session":
+            self._refuse_body()
+            status, headers, body = _json_reply(405, f"method {method[:16]!r} is not allowed on {path}")
+            headers["Allow"] = "POST" if path == "/logout" else "GET, POST" if path == "/login" else "GET"
+            return status, headers, body
+        secure = web.is_https(self.headers)
+        if path == "/logout":
+            refusal = web.origin_refusal(method, self.headers, cookie_auth=True)
+            self._refuse_body()
+            if refusal is not None:
+                return _json_reply(403, refusal)
+            self.server.sessions.end(web.cookie_value(self.headers.get("Cookie")))
+            return 303, {"Location": "/login" if token else "/", "Set-Cookie": web.cleared_cookie(secure=secure),
+                         "Content-Type": "text/plain", "Cache-Control": "no-store"}, b"logged out"  # fmt: skip
+        refusal = web.origin_refusal(method, self.headers, cookie_auth=False)
+        declared = self.headers.get("Content-Length") or "0"
+        length = int(declared) if declared.isdigit() else -1
+        if refusal is not None or token is None or not 0 <= length <= _LOGIN_BODY_LIMIT:
+            self._refuse_body()
+            if refusal is not None:
+                return _json_reply(403, refusal)
+            if token is None:
+                return 303, {"Location": "/", "Content-Type": "text/plain"}, b"no token needed here"
+            return _json_reply(413, f"a login form is at most {_LOGIN_BODY_LIMIT} bytes")
+        given = web.form_token(self.rfile.read(length) if length else b"")
+        if not web.token_matches(given, token):
+            return self._login_page(401, "That token is not this server's.")
+        headers = {"Location": "/", "Content-Type": "text/plain", "Cache-Control": "no-store",
+                   "Set-Cookie": web.session_cookie(self.server.sessions.create(), secure=secure)}  # fmt: skip
+        return 303, headers, b"logged in"
+
+    def _login_page(self, status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+        from html import escape
+
+        from fleetfit.dashboard import SECURITY_HEADERS, asset
+
+        found = asset("login.html")
+        assert found is not None, "login.html ships with the package"
+        note = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+        body = found[0].replace(b"<!--message-->", note.encode())
+        return status, {**SECURITY_HEADERS, "Content-Type": found[1], "Cache-Control": "no-store"}, body
 
     def _discard(self, length: int) -> None:
         """Read and drop a refused body, up to a bound (beyond it, the connection just closes)."""
@@ -242,8 +334,12 @@ class FleetfitHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, address: tuple[str, int], *, token: str | None, max_body_bytes: int) -> None:
+    def __init__(
+        self, address: tuple[str, int], *, token: str | None, max_body_bytes: int, allow_hosts: tuple[str, ...] = ()
+    ) -> None:
         self.token = None if token is None else token.encode()
+        self.sessions = web.Sessions()
+        self.allowed_hosts = web.allowed_hosts(address[0], allow_hosts, loopback=is_loopback(address[0]))
         self.this_machine: str | None = None  # drop-in mode: the node llmfit's routes answer for
         self.max_body_bytes = max_body_bytes
         self.lock = threading.Lock()
@@ -322,6 +418,7 @@ def make_server(
     *,
     db_path: str | None = None,
     token: str | None = None,
+    allow_hosts: tuple[str, ...] = (),
     this_machine: Report | None = None,
 ) -> FleetfitHTTPServer:
     """Configure the API for one machine (SQLite + bundled catalog + token auth) and bind the server.
@@ -346,7 +443,9 @@ def make_server(
         auth_mode="local", db_path=db_path, table_name=None, catalog_bucket=None, max_response_bytes=None
     )
     services.configure(services.build_services(settings))
-    server = FleetfitHTTPServer((host, port), token=token, max_body_bytes=settings.max_body_bytes)
+    server = FleetfitHTTPServer(
+        (host, port), token=token, max_body_bytes=settings.max_body_bytes, allow_hosts=allow_hosts
+    )
     if this_machine is not None:
         from datetime import UTC, datetime
 
@@ -364,20 +463,21 @@ def serve(
     *,
     db_path: str | None = None,
     token: str | None = None,
+    allow_hosts: tuple[str, ...] = (),
     out: Any = None,
     this_machine: Report | None = None,
 ) -> int:
     import sys
 
     out = out or sys.stderr
-    server = make_server(host, port, db_path=db_path, token=token, this_machine=this_machine)
+    server = make_server(host, port, db_path=db_path, token=token, allow_hosts=allow_hosts, this_machine=this_machine)
     bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     store = services_db_path()
     print(
         f"fleetfit API on http://{bound_host}:{bound_port} (store {store}; "
         f"{'bearer token required' if token else 'no token: loopback only'}"
         + (f"; drop-in for llmfit clients: node {server.this_machine}" if server.this_machine else "")
-        + ")",
+        + f"); dashboard at http://{bound_host}:{bound_port}/",
         file=out,
         flush=True,
     )

@@ -6,7 +6,9 @@ with model size inside one family.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -200,3 +202,90 @@ FAMILY_CONTEXTS: tuple[FamilyContext, ...] = (
         "https://huggingface.co/google/gemma-7b/blob/main/config.json (max_position_embeddings 8192)",
     ),
 )
+
+
+@dataclass(frozen=True)
+class TiedEmbeddings:
+    architecture: str
+    hidden: int
+    vocab: int
+    params: tuple[int, ...]  # the base's listed parameter counts: entries within PARAMS_TOLERANCE share its layout
+    tied: bool
+    model: str
+    source: str
+
+
+TIED_EMBEDDINGS_FILE = Path(__file__).resolve().parent / "tied_embeddings.json"
+# A fine-tune that keeps its base's tensors lists the same count; one that adds or drops a vocab x hidden
+# matrix moves by at least 5 % (Qwen2.5-1.5B 1.54 B, its untied distill 1.78 B).
+PARAMS_TOLERANCE = 0.01
+
+
+def load_tied_embeddings(path: Path = TIED_EMBEDDINGS_FILE) -> tuple[TiedEmbeddings, ...]:
+    """tie_word_embeddings rows (tied_embeddings.json), checked: one answer per (architecture, hidden, vocab)."""
+    rows = tuple(TiedEmbeddings(**{**row, "params": tuple(row["params"])}) for row in json.loads(path.read_text())["rows"])
+    seen: set[tuple[str, int, int]] = set()
+    for row in rows:
+        key = (row.architecture, row.hidden, row.vocab)
+        if key in seen or not row.source or not row.params or not isinstance(row.tied, bool):
+            raise ValueError(f"{path.name}: duplicate or incomplete row {row}")
+        seen.add(key)
+    return rows
+
+
+TIED_EMBEDDINGS = load_tied_embeddings()
+
+
+def tied_embeddings_of(
+    architecture: str | None,
+    hidden: int | None,
+    vocab: int | None,
+    params: int,
+    rows: tuple[TiedEmbeddings, ...] = TIED_EMBEDDINGS,
+) -> TiedEmbeddings | None:
+    """The published base whose output-matrix choice an entry shares: same shape and the same parameter count."""
+    for row in rows:
+        if (row.architecture, row.hidden, row.vocab) == (architecture, hidden, vocab) and any(
+            abs(params - count) <= PARAMS_TOLERANCE * count for count in row.params
+        ):
+            return row
+    return None
+
+
+@dataclass(frozen=True)
+class MtpLayers:
+    architecture: str
+    hidden: int
+    vocab: int
+    params: tuple[int, ...]
+    mtp_layers: int
+    model: str
+    source: str
+
+
+MTP_LAYERS_FILE = Path(__file__).resolve().parent / "mtp_layers.json"
+
+
+def load_mtp_layers(path: Path = MTP_LAYERS_FILE) -> tuple[MtpLayers, ...]:
+    """MTP-layer rows (mtp_layers.json), checked like the tied-embedding rows."""
+    rows = tuple(MtpLayers(**{**row, "params": tuple(row["params"])}) for row in json.loads(path.read_text())["rows"])
+    seen: set[tuple[str, int, int]] = set()
+    for row in rows:
+        key = (row.architecture, row.hidden, row.vocab)
+        if key in seen or not row.source or not row.params or not 1 <= row.mtp_layers <= 8:
+            raise ValueError(f"{path.name}: duplicate or incomplete row {row}")
+        seen.add(key)
+    return rows
+
+
+MTP_LAYERS = load_mtp_layers()
+
+
+def mtp_layers_of(architecture: str | None, hidden: int | None, vocab: int | None, params: int) -> MtpLayers | None:
+    """The published base whose MTP block an entry carries in its count: same shape, same parameter count."""
+    for row in MTP_LAYERS:
+        if (row.architecture, row.hidden, row.vocab) == (architecture, hidden, vocab) and any(
+            abs(params - count) <= PARAMS_TOLERANCE * count for count in row.params
+        ):
+            return row
+    return None

@@ -9,7 +9,8 @@ Steps, each a small function below:
   3. fold MLX conversions into their base model (as mlx_sources) and de-duplicate same-named repos;
   4. size packed-weight repos as their base, classify every repo (first-party, kind) and fold variants into
      groups with a representative (lineage.py, rules in first_party_orgs.json, repo_kinds.json, packed_weights.json);
-  5. add attention variants (sliding window, MLA, hybrid) from public configs;
+  5. add attention variants (sliding window, MLA, hybrid), tied output embeddings (tied_embeddings.json) and
+     MTP layers the GGUF leaves out (mtp_layers.json) from public configs;
   6. validate every entry against the schema and write gzip-compressed JSON (deterministic bytes).
 Every repaired or assumed fact is recorded in the entry's `provenance`.
 """
@@ -38,6 +39,8 @@ from arch_traits import (  # noqa: E402
     FAMILY_CONTEXTS,
     NATIVE_MXFP4_ARCHITECTURES,
     UNRUNNABLE_ARCHITECTURES,
+    mtp_layers_of,
+    tied_embeddings_of,
 )
 from fleetfit.catalog import LINEAGE_DEFAULTS  # noqa: E402
 from fleetfit.catalog.schema import (  # noqa: E402
@@ -457,7 +460,13 @@ def confidence_of(draft: Draft) -> str:
 
 def to_entry(draft: Draft) -> CatalogEntry:
     raw = draft.raw
-    arch = {k: v for k, v in draft.arch.items() if v is not None}
+    arch: dict[str, Any] = {k: v for k, v in draft.arch.items() if v is not None}
+    tie = tied_embeddings_of(raw.get("architecture"), arch.get("hidden"), arch.get("vocab"), draft.params)
+    if tie is not None:
+        arch["tied_embeddings"] = tie.tied  # the published config of the base with this shape (row's source)
+    mtp = mtp_layers_of(raw.get("architecture"), arch.get("hidden"), arch.get("vocab"), draft.params)
+    if mtp is not None:
+        arch["mtp_layers"] = mtp.mtp_layers  # counted in params, not written to the GGUF (mtp_layers.json)
     if not draft.has_shape():
         draft.notes.append("Layer/KV-head facts unknown: KV cache estimated from parameter count")
     gguf = [f"https://huggingface.co/{s['repo']}" for s in raw.get("gguf_sources") or () if s.get("repo")]

@@ -143,6 +143,10 @@ def test_which_filters_and_sorts(fleet_call: Call, clock: Clock) -> None:
         ({"max_context": "-4"}, "max_context"),
         ({"next_token": "garbage!"}, "next_token"),
         ({"backend": "x" * 100}, "backend"),
+        ({"kv_quant": "q9_9"}, "kv_quant"),
+        ({"prompt_tokens": "0"}, "prompt_tokens"),
+        ({"prompt_tokens": "many"}, "prompt_tokens"),
+        ({"prompt_tokens": "\u00b2"}, "prompt_tokens"),
     ],
 )
 def test_which_bad_input_is_400_naming_the_parameter(
@@ -376,6 +380,8 @@ def test_a_mixed_node_lists_every_card_and_splits_a_70b_across_them(fleet_call: 
         ({"model": SMALL, "max_context": 0}, 422, "max_context"),
         ({"replicas": 2}, 422, "model"),
         ({"model": SMALL, "quant": "Q9"}, 400, "quant"),
+        ({"model": SMALL, "kv_quant": "q9_9"}, 400, "kv_quant"),
+        ({"model": SMALL, "prompt_tokens": 0}, 422, "prompt_tokens"),
         ({"model": "no/such-model-xyz"}, 404, "no/such-model-xyz"),
     ],
 )
@@ -430,3 +436,29 @@ def test_ingest_answers_a_known_class_from_its_digest_with_the_same_envelope() -
     assert top_envelope_json(system, as_class, catalog, found, query, node) == envelope_json(
         system, catalog, query, node, evaluate_as=as_class
     )
+
+
+def test_fleet_answers_take_the_kv_cache_type_and_prompt_length(fleet_call: Call, clock: Clock) -> None:
+    # As /api/v1/models does: a q4_0 KV cache needs less memory, a longer prompt a longer time to first token.
+    lab(fleet_call, clock)
+    plain = {n["node_id"]: n for n in which(fleet_call, SMALL, max_context="32768").body["nodes"]}
+    r = which(fleet_call, SMALL, max_context="32768", kv_quant="Q4_0", prompt_tokens="8192")
+    assert r.status == 200, r.body
+    assert r.body["filters"]["kv_quant"] == "q4_0" and r.body["filters"]["prompt_tokens"] == 8192
+    for node in r.body["nodes"]:
+        before = plain[node["node_id"]]
+        assert node["kv_quant"] == "q4_0" and before["kv_quant"] == "f16"
+        assert node["prompt_tokens"] == 8192 and before["prompt_tokens"] == 512
+        if node["best_quant"] == before["best_quant"]:
+            assert node["memory_required_gb"] < before["memory_required_gb"]
+        assert node["ttft_ms"] is None or node["ttft_ms"] > before["ttft_ms"]
+    placed = place(fleet_call, model=SMALL, replicas=2, kv_quant="q8_0", prompt_tokens=2048).body["placed"]
+    assert placed and all(p["kv_quant"] == "q8_0" and p["prompt_tokens"] == 2048 for p in placed)
+    compared = fleet_call("GET", "/api/v1/fleet/compare", query={"nodes": "rtx-0,mac-0", "model": SMALL, "kv_quant": "q8_0"})
+    assert compared.status == 200, compared.body
+    assert {f["kv_quant"] for row in compared.body["models"] for f in row["fits"]} == {"q8_0"}
+    bad = fleet_call("GET", "/api/v1/fleet/compare", query={"nodes": "rtx-0", "prompt_tokens": "-1"})
+    assert bad.status == 400 and "prompt_tokens" in bad.body["error"]
+    # The summary counts default rankings: it refuses a fit option rather than ignore it.
+    refused = fleet_call("GET", "/api/v1/fleet/summary", query={"kv_quant": "q8_0"})
+    assert refused.status == 400 and "kv_quant" in refused.body["error"]

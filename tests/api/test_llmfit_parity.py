@@ -28,7 +28,6 @@ FIT_ORDER = {"too_tight": 0, "marginal": 1, "good": 2, "perfect": 3}
 STATUS_DIVERGES = {
     "err-trailing-slash": "'/api/v1/models/' is routed as /api/v1/models (API Gateway drops the slash)",
     "err-method": "a method a path does not take is a 404 naming the method and path (no 405 route table)",
-    "dashboard": "no web page at / yet (the dashboard work adds it: then drop this line)",
     "download-no-model": "fleetfit does not download models: POST /api/v1/download is no route (404)",
 }
 # Sorts that order by more than one field: ctx orders by usable context, then the native window.

@@ -15,7 +15,7 @@ from fleetfit.store.samples import rtx4090_workstation
 CORRECTION = Correction("k", "llamacpp", 0.9, 0.8, 1.02, 7, 5, 1, True)
 
 
-def pick(name: str, quant: str) -> Correction | None:
+def pick(name: str, quant: str, shape: str = "") -> Correction | None:
     return None if quant == "Q8_0" else CORRECTION  # some rows corrected, some not
 
 

@@ -233,3 +233,89 @@ def test_build_is_deterministic(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
     assert (tmp_path / "a.sha256").read_text().strip() == hashlib.sha256(first.read_bytes()).hexdigest()
     assert len(load_catalog_bytes(first.read_bytes(), source="built")) == 1
+
+
+QWEN3_SMALL = dict(
+    architecture="qwen3",
+    num_hidden_layers=28,
+    num_attention_heads=16,
+    num_key_value_heads=8,
+    head_dim=128,
+    vocab_size=151936,
+    moe_intermediate_size=3072,
+)
+
+
+def test_build_ties_output_embeddings_from_published_configs() -> None:
+    # Qwen3-0.6B ties lm_head to the embedding, Qwen3-8B does not (their config.json); a fine-tune listing the
+    # base's count shares its layout; one whose count differs (a head dropped or added) is left to the engine.
+    # TinyLlama shares Llama-3.2-1B's hidden size but not its vocabulary: a row needs the whole shape.
+    sample = [
+        upstream("Qwen/Qwen3-0.6B", 751_632_384, hidden_size=1024, **QWEN3_SMALL),
+        upstream("someone/Qwen3-0.6B-finetune", 751_632_384, hidden_size=1024, **QWEN3_SMALL),
+        upstream("someone/Qwen3-0.6B-headless", 596_049_920, hidden_size=1024, **QWEN3_SMALL),
+        upstream("Qwen/Qwen3-8B", 8_190_735_360, **{**QWEN3_SMALL, "hidden_size": 4096, "num_hidden_layers": 36}),
+        upstream("TinyLlama/TinyLlama-1.1B-Chat-v1.0", 1_100_048_384, hidden_size=2048, vocab_size=32000),
+        upstream("a/Mystery-1B", 1_100_000_000, architecture="mystery", hidden_size=2048, vocab_size=32000),
+    ]
+    models, _ = build(sample)
+    tied = {name: m["arch"].get("tied_embeddings") for name, m in models.items()}
+    assert tied == {
+        "Qwen/Qwen3-0.6B": True,
+        "someone/Qwen3-0.6B-finetune": True,
+        "someone/Qwen3-0.6B-headless": None,
+        "Qwen/Qwen3-8B": False,
+        "TinyLlama/TinyLlama-1.1B-Chat-v1.0": False,
+        "a/Mystery-1B": None,  # no published row: the engine infers it from the parameter count
+    }
+
+
+def test_tied_embedding_rows_are_checked(tmp_path: Path) -> None:
+    from arch_traits import TIED_EMBEDDINGS_FILE, load_tied_embeddings
+
+    data = json.loads(TIED_EMBEDDINGS_FILE.read_text())
+    data["rows"].append(dict(data["rows"][0], tied=False))
+    bad = tmp_path / "tied.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="duplicate"):
+        load_tied_embeddings(bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "quant", "published_gb"),
+    [
+        ("Qwen/Qwen3-0.6B", "Q8_0", 0.639),  # Qwen/Qwen3-0.6B-GGUF Qwen3-0.6B-Q8_0.gguf, 639 MB
+        ("Qwen/Qwen3-1.7B", "Q8_0", 1.83),  # Qwen/Qwen3-1.7B-GGUF Qwen3-1.7B-Q8_0.gguf, 1.83 GB
+    ],
+)
+def test_bundled_tied_models_are_sized_with_one_vocabulary_matrix(name: str, quant: str, published_gb: float) -> None:
+    from fleetfit.engine.memory import weights
+    from fleetfit.engine.profile import build_profile
+
+    entry = load_bundled().find(name)
+    assert entry is not None and entry["arch"]["tied_embeddings"] is True
+    assert weights(build_profile(entry), quant).total / 1e9 == pytest.approx(published_gb, rel=0.03)
+
+
+def test_mtp_layers_are_marked_and_left_out_of_the_gguf_size() -> None:
+    # DeepSeek-R1 lists 684.49 B with its MTP block; llama-bench counts 671.03 B in the GGUF, 376.65 GiB at
+    # Q4_K_M; GLM-4.7-Flash 31.22 B listed, 29.94 B in its Q8_0 GGUF of 29.65 GiB (ground-truth gguf_sizes).
+    from fleetfit.engine.memory import weights
+    from fleetfit.engine.profile import build_profile
+
+    catalog = load_bundled()
+    for name, quant, gib in (("deepseek-ai/DeepSeek-R1", "Q4_K_M", 376.65), ("zai-org/GLM-4.7-Flash", "Q8_0", 29.65)):
+        entry = catalog.find(name)
+        assert entry is not None and entry["arch"]["mtp_layers"] == 1
+        assert weights(build_profile(entry), quant).total / 2**30 == pytest.approx(gib, rel=0.015)
+        unmarked = {**entry, "arch": {k: v for k, v in entry["arch"].items() if k != "mtp_layers"}}
+        assert weights(build_profile(unmarked), quant).total > 1.015 * weights(build_profile(entry), quant).total
+    sample = [
+        upstream("deepseek-ai/DeepSeek-V3", 684_531_386_000, architecture="deepseek_v3", hidden_size=7168,
+                 vocab_size=129280, num_hidden_layers=61),  # fmt: skip
+        upstream("someone/DeepSeek-V3-no-mtp", 671_026_419_200, architecture="deepseek_v3", hidden_size=7168,
+                 vocab_size=129280, num_hidden_layers=61),  # fmt: skip
+    ]
+    models, _ = build(sample)
+    assert models["deepseek-ai/DeepSeek-V3"]["arch"]["mtp_layers"] == 1
+    assert "mtp_layers" not in models["someone/DeepSeek-V3-no-mtp"]["arch"]  # a count without the block

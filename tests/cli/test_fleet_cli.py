@@ -155,6 +155,23 @@ def test_place(served: dict[str, str], capsys: Any) -> None:
     assert code == 2 and "replicas" in err
 
 
+def test_fit_options_reach_every_fleet_answer(served: dict[str, str], capsys: Any) -> None:
+    opts = ("--kv-quant", "Q8_0", "--prompt-tokens", "4096", "--json")
+    code, out, _ = run(served, capsys, "which", SMALL, *opts)
+    page = json.loads(out)
+    assert code == 0 and page["filters"]["kv_quant"] == "q8_0" and page["filters"]["prompt_tokens"] == 4096
+    assert {(n["kv_quant"], n["prompt_tokens"]) for n in page["nodes"]} == {("q8_0", 4096)}
+    code, out, _ = run(served, capsys, "place", SMALL, "--replicas", "2", *opts)
+    assert code == 0 and {p["kv_quant"] for p in json.loads(out)["placed"]} == {"q8_0"}
+    code, out, _ = run(served, capsys, "compare", "rtx-0", "mac-0", "--model", SMALL, *opts)
+    fits = [f for row in json.loads(out)["models"] for f in row["fits"]]
+    assert code == 0 and {(f["kv_quant"], f["prompt_tokens"]) for f in fits} == {("q8_0", 4096)}
+    code, _, err = run(served, capsys, "which", SMALL, "--kv-quant", "q9")
+    assert code == 2 and "kv_quant" in err
+    code, _, err = run(served, capsys, "place", SMALL, "--prompt-tokens", "0")
+    assert code == 2 and "prompt_tokens" in err
+
+
 def test_auth_from_env_and_refusals(served: dict[str, str], capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FLEETFIT_TOKEN", raising=False)
     code, _, err = run(served, capsys, "summary", auth=False)

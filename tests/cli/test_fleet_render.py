@@ -93,3 +93,37 @@ def test_placement_table_lists_each_replica_with_its_cards() -> None:
     assert "Cards" in lines[2]
     assert [line.split()[:3] for line in lines[4:6]] == [["1", "n-1", "0"], ["2", "n-1", "1"]]
     assert all("RTX 4090 + RTX 3090" in line for line in lines[4:6])
+
+
+def test_which_table_marks_measured_calibrated_and_physics_speeds() -> None:
+    base = {"fit_level": "good", "run_mode": "gpu", "best_quant": "Q4_K_M", "memory_required_gb": 5.0,
+            "memory_available_gb": 24.0}  # fmt: skip
+    nodes = [
+        {**_node(None, "NVIDIA GeForce RTX 4090", 1), **base, "node_id": f"n-{source}", "estimated_tps": tps,
+         "speed_source": source}
+        for source, tps in (("measured", 151.2), ("calibrated", 119.0), ("estimated", 131.5))
+    ]  # fmt: skip
+    answer = {
+        "model": {"name": "meta-llama/Llama-3.1-8B-Instruct", "parameter_count": "8.0B"},
+        "filters": {"min_fit": "marginal"},
+        "nodes": nodes,
+        "classes": [{}],
+        "returned_nodes": 3,
+        "total_nodes": 3,
+        "stale_nodes": 0,
+    }
+    lines = render_which(answer).splitlines()
+    assert " Speed " in next(line for line in lines if line.startswith("Node"))
+    for source, tps in (("measured", "151.2"), ("calibrated", "119.0"), ("estimated", "131.5")):
+        [line] = [line for line in lines if line.startswith(f"n-{source} ")]
+        assert f" {tps}  {source} " in line
+
+
+def test_placement_table_shows_each_replicas_speed_and_where_it_came_from() -> None:
+    from fleetfit.fleet.render import render_placement
+
+    row = {**_node(None, "NVIDIA GeForce RTX 4090", 1), "replica": 1, "cards": [0], "why": "good on GPU"}
+    answer = {"model": {"name": "m/x"}, "note": "1 replica placed", "plans": [],
+              "placed": [{**row, "estimated_tps": 97.5, "speed_source": "measured"}]}  # fmt: skip
+    out = render_placement(answer)
+    assert " Speed " in out and " 97.5  measured " in out

@@ -300,3 +300,27 @@ def test_shared_analyses_of_fine_tunes_equal_their_own(system: System) -> None:
     shared = [fit.as_json() for fit in analyze_all(everything, hw, OPTIONS)]
     alone = [analyze(profile, hw, OPTIONS).as_json() for profile in everything]
     assert shared == alone
+
+
+def test_metal_k_quants_decode_slower_per_byte_than_legacy_and_float_types() -> None:
+    # engine/data/gpu_decode_cost.json (bench/fit_gpu_decode_cost.py): K-quants cost more per weight byte on Metal.
+    from fleetfit.engine.speed import gpu_decode_cost
+
+    assert gpu_decode_cost("Metal", "llamacpp", "Q4_K_M") > 1.05
+    assert gpu_decode_cost("Metal", "llamacpp", "Q4_0") == gpu_decode_cost("Metal", "llamacpp", "F16") == 1.0
+    assert gpu_decode_cost("Metal", "mlx", "Q4_K_M") == 1.0  # MLX is not llama.cpp's kernels
+    assert gpu_decode_cost("CUDA", "llamacpp", "Q4_K_M") == 1.0  # CUDA efficiencies were measured on Q4_K_M
+    # Same bytes per token, same chip: the Q4_K_M file decodes slower than its byte count alone says.
+    mac = apple_system("Apple M3 Max", 64.0)
+    k = fit_of("meta-llama/Llama-3.1-8B-Instruct", mac, quant="Q4_K_M")
+    legacy = fit_of("meta-llama/Llama-3.1-8B-Instruct", mac, quant="Q4_0")
+    per_byte_k = k.estimated_tps * k.bytes_per_token
+    per_byte_legacy = legacy.estimated_tps * legacy.bytes_per_token
+    assert per_byte_k < 0.95 * per_byte_legacy
+    # M3 Max 40-core, Llama-3-8B Q4_K_M tg512: 49.0 tok/s measured (ground truth tps-195); within 15 %.
+    assert k.estimated_tps == pytest.approx(49.0, rel=0.15)
+    # On CUDA the two files' bytes alone decide.
+    cuda_k = fit_of("meta-llama/Llama-3.1-8B-Instruct", RTX_4090, quant="Q4_K_M")
+    cuda_legacy = fit_of("meta-llama/Llama-3.1-8B-Instruct", RTX_4090, quant="Q4_0")
+    ratio = (cuda_k.estimated_tps * cuda_k.bytes_per_token) / (cuda_legacy.estimated_tps * cuda_legacy.bytes_per_token)
+    assert ratio == pytest.approx(1.0, rel=0.05)

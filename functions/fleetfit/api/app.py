@@ -161,7 +161,7 @@ def _svc() -> Services:
 
 # Query parameters the engine reads as integers. Python's int() takes other scripts' digits ('²' passes
 # str.isdigit, then fails) and refuses more than 4,300 digits: both are refused here, naming the parameter.
-_INTEGER_PARAMS = ("limit", "top", "n", "max_context")
+_INTEGER_PARAMS = ("limit", "top", "n", "max_context", "prompt_tokens")
 _INTEGER_DIGITS = 12
 
 
@@ -689,17 +689,34 @@ def _fleet_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise ApiError(404, str(exc)) from exc
 
 
-def _listing(svc: Services, min_fit: str | None, quant: str | None, max_context: str | None, **rest: Any) -> Any:
-    """Filters shared by fleet/models and placement: min_fit, quant and max_context as the listing routes
-    parse them (same values, same messages)."""
+def _listing(
+    svc: Services,
+    min_fit: str | None,
+    quant: str | None,
+    max_context: str | None,
+    kv_quant: str | None = None,
+    prompt_tokens: str | None = None,
+    **rest: Any,
+) -> Any:
+    """Filters shared by fleet/models and placement: min_fit, quant, max_context, kv_quant and prompt_tokens as
+    the listing routes parse them (same values, same messages)."""
     from fleetfit.fleet.service import Listing
 
-    given = {k: v for k, v in (("min_fit", min_fit), ("quant", quant), ("max_context", max_context)) if v is not None}
+    named = (
+        ("min_fit", min_fit),
+        ("quant", quant),
+        ("max_context", max_context),
+        ("kv_quant", kv_quant),
+        ("prompt_tokens", prompt_tokens),
+    )
+    given = {k: v for k, v in named if v is not None}
     query = _query(svc, given, "models")
     return Listing(
         min_fit=query.min_fit if min_fit is not None else "marginal",
         quant=query.quant,
         max_context=query.max_context,
+        kv_quant=query.kv_quant,
+        prompt_tokens=query.prompt_tokens,
         **rest,
     )
 
@@ -719,8 +736,11 @@ Text = Annotated[str | None, Query(max_length=64)]
 
 @app.get("/api/v1/fleet/models/<name>", summary="Every node that can run a model, fastest first, paginated",
          description="The model is evaluated once per hardware class; the nodes of the classes that qualify are "
-         "listed by class (sort: tps, score, fit or headroom), then by node id. min_fit (default marginal), quant, "
-         "max_context as the model routes; backend (prefix, any case: 'cuda', 'cpu'), gpu (part of a card's name: "
+         "listed by class (sort: tps, score, fit or headroom), then by node id; each node's tok/s is what it measured "
+         "(speed_source measured), else its class's fleet correction (calibrated), else physics (estimated), and with "
+         "sort=tps a page is ordered by those figures; calibration=off gives physics only. min_fit (default marginal), quant, "
+         "max_context, kv_quant (KV-cache type, default f16) and prompt_tokens (the prompt prefill_tps and ttft_ms "
+         "assume, default 512) as the model routes; backend (prefix, any case: 'cuda', 'cpu'), gpu (part of a card's name: "
          "'4090'); include_stale (default true: stale nodes are listed and flagged). Names with '/' work raw or "
          "%2F-encoded; an unknown model is a 404 with close names.",
          responses=_doc(FleetModelPage, "Nodes that run the model", 400, 404, 503))  # fmt: skip
@@ -729,14 +749,18 @@ def fleet_model(
     min_fit: Text = None,
     quant: Text = None,
     max_context: Text = None,
+    kv_quant: Text = None,
+    prompt_tokens: Text = None,
     backend: Text = None,
     gpu: Text = None,
     include_stale: Annotated[str | None, Query(max_length=8)] = None,
     sort: Text = None,
     limit: Limit = 100,
     next_token: Token = None,
+    calibration: Annotated[str | None, Query(max_length=8)] = None,
 ):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
+    calibrated = _calibration_param(calibration)
     chosen = (sort or "tps").strip().lower()
     if chosen not in FLEET_SORTS.split("|"):
         raise ApiError(400, f"invalid sort value: use {FLEET_SORTS}")
@@ -745,6 +769,8 @@ def fleet_model(
         min_fit,
         quant,
         max_context,
+        kv_quant,
+        prompt_tokens,
         backend=backend or None,
         gpu=gpu or None,
         include_stale=_flag("include_stale", include_stale, True),
@@ -752,34 +778,50 @@ def fleet_model(
     )
     fleet = _fleet(svc)
     answer = _fleet_call(fleet.which, unquote(name), listing, limit=limit, token=next_token)
+    answer = measured.fleet_speeds(svc, answer, calibration=calibrated)
     return _json(FleetModelPage.model_validate(answer))
 
 
 @app.get("/api/v1/fleet/compare", summary="Nodes side by side: their systems, and the fit of one model or their top N",
          description="nodes: 1 to 16 node ids, comma-separated. model: one catalog model; else limit (1-50, "
-         "default 5): the union of each node's best models by score, each evaluated on every node.",
+         "default 5): the union of each node's best models by score, each evaluated on every node. kv_quant "
+         "(KV-cache type, default f16) and prompt_tokens (default 512) as the model routes: every fit shown uses them.",
          responses=_doc(FleetCompare, "Nodes side by side", 400, 404, 503))  # fmt: skip
 def fleet_compare(
     nodes: Annotated[str, Query(min_length=1, max_length=4096, description="comma-separated node ids")],
     model: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
     limit: Annotated[int, Query(ge=1, le=50, description="top models per node when no model is given")] = 5,
+    kv_quant: Text = None,
+    prompt_tokens: Text = None,
 ):  # no return annotation: Powertools would validate it as a model
     from fleetfit.fleet.service import MAX_COMPARE_NODES
 
     ids = [n.strip() for n in nodes.split(",") if n.strip()]
     if not 1 <= len(ids) <= MAX_COMPARE_NODES or any(len(n) > 256 for n in ids):
         raise ApiError(400, f"nodes: give 1 to {MAX_COMPARE_NODES} node ids, comma-separated")
-    fleet = _fleet(_svc())
-    answer = _fleet_call(fleet.compare, ids, model=model, limit=limit)
+    svc = _svc()
+    options = _listing(svc, None, None, None, kv_quant, prompt_tokens)
+    fleet = _fleet(svc)
+    answer = _fleet_call(fleet.compare, ids, model=model, limit=limit, options=options)
     return _json(FleetCompare.model_validate(answer))
 
 
 @app.get("/api/v1/fleet/summary", summary="The fleet at a glance",
          description="Nodes fresh and stale, GPU inventory by card model, nodes per backend, and how many catalog "
-         "models at least one class with fresh nodes runs at each fit level.",
-         responses=_doc(FleetSummary, "Summary", 503))  # fmt: skip
+         "models at least one class with fresh nodes runs at each fit level, from each class's default ranking "
+         "(f16 KV cache, 512-token prompt): kv_quant, prompt_tokens, quant and max_context are refused (400).",
+         responses=_doc(FleetSummary, "Summary", 400, 503))  # fmt: skip
 def fleet_summary():  # no return annotation: Powertools would validate it as a model
+    given = app.current_event.query_string_parameters or {}
+    for name in _SUMMARY_REFUSES:
+        if name in given:
+            # The counts come from each class's default ranking: a fit option here could not be honoured.
+            raise ApiError(400, f"{name} is not taken by fleet/summary (it counts each class's default ranking);"
+                           " ask fleet/models or fleet/compare with it")  # fmt: skip
     return _json(FleetSummary.model_validate(_fleet(_svc()).summary()))
+
+
+_SUMMARY_REFUSES = ("kv_quant", "prompt_tokens", "quant", "max_context")
 
 
 @app.post("/api/v1/fleet/placement", summary="Where should a model go: the best nodes for N replicas, each with why",
@@ -787,7 +829,9 @@ def fleet_summary():  # no return annotation: Powertools would validate it as a 
           "that each hold one (8 on an 8x H100 node for a model one H100 holds), each listed with its cards; "
           "spread=true: at most one per node. Stale nodes only with include_stale. "
           "Replicas that find no node come with plans: for the classes closest to running the model, the smallest "
-          "change that makes it fit (quant, memory to add, GPUs from the table that would host it).",
+          "change that makes it fit (quant, memory to add, GPUs from the table that would host it). Each replica's "
+          "tok/s is its node's measurement, else its class's fleet correction, else physics (speed_source); "
+          "calibration=off: physics only.",
           responses=_doc(PlacementAnswer, "Placement", 400, 404, 422, 503))  # fmt: skip
 def fleet_placement(request: PlacementRequest):  # no return annotation: Powertools would validate it as a model
     svc = _svc()
@@ -796,10 +840,17 @@ def fleet_placement(request: PlacementRequest):  # no return annotation: Powerto
         request.min_fit,
         request.quant,
         None if request.max_context is None else str(request.max_context),
+        request.kv_quant,
+        None if request.prompt_tokens is None else str(request.prompt_tokens),
         backend=request.backend or None,
         gpu=request.gpu or None,
         include_stale=request.include_stale,
     )
     fleet = _fleet(svc)
     answer = _fleet_call(fleet.place, request.model, request.replicas, listing, spread=request.spread)
+    answer = measured.fleet_speeds(svc, answer, calibration=request.calibration == "on", rows="placed")
     return _json(PlacementAnswer.model_validate(answer))
+
+
+# The dashboard's page, matrix and autocomplete routes register on this resolver (fleetfit.api.dashboard_routes).
+from fleetfit.api import dashboard_routes as _dashboard_routes  # noqa: E402,F401

@@ -27,12 +27,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--db", metavar="PATH", help="SQLite file (default ~/.local/share/fleetfit/fleetfit.db)")
     serve.add_argument("--token-file", metavar="FILE", help="file holding the bearer token")
     serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another Host name browsers use to reach this server (repeatable); other names are refused (421) "
+        "against DNS rebinding",
+    )
+    serve.add_argument(
         "--this-machine",
         action="store_true",
         help="drop-in for `llmfit serve`: detect this machine at start-up and answer llmfit's routes for it "
         "with no node= and no token (loopback only; FLEETFIT_TOKEN is not used)",
     )
     serve.set_defaults(func=_serve)
+
+    dashboard = subparsers.add_parser(
+        "dashboard",
+        help="the dashboard on loopback, its API calls signed with your AWS credentials (like kubectl proxy)",
+        description="Serve the dashboard on 127.0.0.1 and forward its /api/v1 calls to --endpoint, signed with "
+        "SigV4 from the standard AWS credential chain. Nothing else is forwarded; the credentials never reach "
+        "the browser.",
+    )
+    dashboard.add_argument("--endpoint", required=True, help="the API Gateway URL (the stack's ApiUrl output)")
+    dashboard.add_argument("--port", type=int, default=8788, help="loopback port (default 8788)")
+    dashboard.add_argument("--region", help="AWS region (default: from the endpoint's name)")
+    dashboard.set_defaults(func=_dashboard)
 
     catalog = subparsers.add_parser("catalog", help="publish or inspect the model catalog")
     verbs = catalog.add_subparsers(dest="catalog_command", metavar="{publish,info}")
@@ -68,9 +88,19 @@ def _serve(args: argparse.Namespace) -> int:
                 db = os.path.join(scratch, "fleet.db")
                 return serve(args.host, args.port, db_path=db, this_machine=this_machine_report())
         token = read_token(args.token_file, dict(os.environ))
-        return serve(args.host, args.port, db_path=args.db, token=token)
+        return serve(args.host, args.port, db_path=args.db, token=token, allow_hosts=tuple(args.allow_host))
     except (ServerConfigError, ValueError, OSError) as exc:
         print(f"fleetfit serve: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from fleetfit.dashboard.proxy import ProxyConfigError, run_proxy
+
+    try:
+        return run_proxy(args.endpoint, port=args.port, region=args.region)
+    except (ProxyConfigError, OSError) as exc:
+        print(f"fleetfit dashboard: {exc}", file=sys.stderr)
         return 2
 
 

@@ -32,9 +32,10 @@ class EnginePort:
     class_system: Callable[[System], System] | None = None
     # What the fleet-wide routes need (fleetfit.fleet.service.FleetEngine); None: those routes answer 501.
     fleet: Any = None
-    # (system, catalog, model, quant) -> physics decode tok/s at that quant, or None when the engine cannot
-    # say (unknown model or quant): what fleet measurements are compared with. None: no calibration.
-    estimate_tps: Callable[[System, Any, str, str], float | None] | None = None
+    # (system, catalog, model, quant) -> (physics decode tok/s at that quant, its run shape
+    # (engine.calibration.run_shape)), or None when the engine cannot say (unknown model or quant): what
+    # fleet measurements are compared with. None: no calibration.
+    estimate_tps: Callable[[System, Any, str, str], tuple[float, str] | None] | None = None
     # (system, query) -> the System the query analyses: a copy with llmfit's ram_gb / vram_gb / cpu_cores
     # applied (engine.whatif). None: the engine takes no what-if parameters.
     what_if: Callable[[System, Any], System] | None = None
@@ -48,6 +49,7 @@ class EnginePort:
 def real_engine() -> EnginePort:
     from fleetfit.catalog import BUNDLED_DIGEST_PATH, CatalogError, load_bundled, load_catalog_bytes
     from fleetfit.engine import QueryError, envelope_json, fit_envelope, parse_query
+    from fleetfit.engine.calibration import run_shape
     from fleetfit.engine.fleet import class_system
     from fleetfit.engine.plan import plan_request
     from fleetfit.engine.query import fit_rows, what_if_system
@@ -62,13 +64,16 @@ def real_engine() -> EnginePort:
             return load_catalog_bytes(data, source)
         return load_catalog_bytes(data, source, trusted_digest=trusted)
 
-    def estimate_tps(system: System, catalog: Any, model: str, quant: str) -> float | None:
+    def estimate_tps(system: System, catalog: Any, model: str, quant: str) -> tuple[float, str] | None:
         try:
             query = parse_query({"quant": quant, "min_fit": "too_tight"}, route="models", name=model)
         except QueryError:
             return None
         found = [fit for fit in fit_rows(system, catalog, query) if fit.name == model]
-        return float(found[0].estimated_tps) if found else None
+        if not found:
+            return None
+        fit = found[0]
+        return float(fit.estimated_tps), run_shape(fit.placement.mode, fit.profile.moe is not None)
 
     return EnginePort(
         parse_query=parse_query,

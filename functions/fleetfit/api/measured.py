@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,12 +28,15 @@ from fleetfit.engine.calibration import (
     apply,
     calibrate,
     corrected_tps,
+    run_shape,
     speed_class,
 )
 from fleetfit.store import StoredReport, StoreError
 
 CACHE_S = 300  # a class's correction is refitted at most this often per process
 PEERS = 200  # nodes of a class read to fit its correction (one index page)
+MEASURING_PEERS = 64  # of those, the measuring nodes the correction is fitted from (the cap refits per node)
+ROWS_PER_PEER = 4  # and of each, its first served models with a measured rate
 KNOWN_RUNTIMES = ("llamacpp", "ollama", "vllm", "sglang", "lmstudio")
 
 
@@ -154,9 +158,9 @@ def class_calibration(svc: Services, stored: StoredReport) -> Calibration:
         except StoreError as exc:
             logger.warning("calibration peers not read", reason=str(exc))
             peers = {}
-        for peer in peers.values():
-            if peer.report.runtimes:
-                measurements += _measurements(svc, peer, estimate)
+        measuring = [p for _, p in sorted(peers.items()) if p.report.runtimes][:MEASURING_PEERS]
+        for peer in measuring:
+            measurements += _measurements(svc, peer, estimate)[:ROWS_PER_PEER]
     calibration = calibrate(measurements)
     if len(cache) > 1000:
         cache.clear()
@@ -172,11 +176,12 @@ def _measurements(svc: Services, peer: StoredReport, estimate: Any) -> list[Meas
         rate = row.model.measured_decode_tps
         if row.entry is None or row.quant is None or not rate:
             continue
-        physics = estimate(system, svc.catalogs.current(), row.entry, row.quant)
-        if physics is None:
+        found = estimate(system, svc.catalogs.current(), row.entry, row.quant)
+        if found is None:
             continue
+        physics, shape = found
         backend = BACKEND_OF_RUNTIME.get(row.runtime.kind, row.runtime.kind)
-        out.append(Measurement(peer.report.node_id, klass, backend, row.entry, row.quant, rate, physics))
+        out.append(Measurement(peer.report.node_id, klass, backend, row.entry, row.quant, rate, physics, shape))
     return out
 
 
@@ -187,17 +192,17 @@ def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: boo
     fitted = class_calibration(svc, stored) if calibration else Calibration()
     klass = speed_class(stored.report.system)
     reported = bool(stored.report.runtimes)  # the probe found inference servers: installed is known
-    if not mine and not fitted.corrections:
+    if not mine and not fitted.weights:
         return _not_installed(body) if reported else body
-    uniform = not any(c.applies for c in (*fitted.per_quant.values(), *fitted.per_model.values()))
-    if not mine and (uniform or not by_tps):  # one factor keeps the order: patch each row's text (12k rows)
-        patched = _patch_rows(body, lambda name, quant: fitted.get(klass, "llamacpp", name, quant))
+    if not mine and (fitted.uniform() or not by_tps):  # the order holds: patch each row's text (12k rows)
+        patched = _patch_rows(body, lambda name, quant, shape: fitted.get(klass, "llamacpp", name, quant, shape))
         if patched is not None:
             return _not_installed(patched) if reported else patched
     envelope = json.loads(body)
     models = envelope.get("models", [])
     for model in models:
-        correction = fitted.get(klass, "llamacpp", model["name"], model["best_quant"])
+        shape = run_shape(model["run_mode"], bool(model.get("is_moe")))
+        correction = fitted.get(klass, "llamacpp", model["name"], model["best_quant"], shape)
         apply(model, mine, correction, calibration=calibration, reported=reported)
     if by_tps:  # the page keeps the engine's choice of rows; within it, measured and calibrated speeds decide
         models.sort(key=lambda m: (m["fit_level"] == "too_tight", -m["estimated_tps"], -m["score"], m["name"].lower()))
@@ -210,15 +215,67 @@ def _not_installed(body: str) -> str:
     return body.replace('"installed":null', '"installed":false')
 
 
+SPEED_RANK = {"measured": 0, "calibrated": 1, "estimated": 2}
+
+
+def fleet_speeds(svc: Services, answer: dict[str, Any], *, calibration: bool, rows: str = "nodes") -> dict[str, Any]:
+    """``fleet which``'s nodes with the best figure known for each: this node's measurement of the model at
+    the class's quant (``measured``), else its class's fleet correction (``calibrated``), else physics
+    (``estimated``); ``physics_tps`` keeps the physics figure, ``measured_tps`` what the node measured. With
+    sort=tps the page is reordered by the figures shown (faster first; measured before calibrated before
+    estimated on a tie); other sorts keep their order. One store read for the page's latest reports.
+    ``rows="placed"``: the same for a placement's replicas (their order and numbers stay: placement picks
+    classes by fit, then physics speed)."""
+    nodes = answer.get(rows, [])
+    if not nodes:
+        return answer
+    name = answer["model"]["name"]
+    find = getattr(svc.catalogs.current(), "find", None)
+    entry = find(name) if find is not None else None
+    is_moe = bool(entry.get("moe")) if isinstance(entry, dict) else False
+    try:
+        latest = svc.store.latest_many(list(dict.fromkeys(n["node_id"] for n in nodes)))
+    except StoreError as exc:
+        logger.warning("fleet speeds not read", reason=str(exc))
+        latest = {}
+    for node in nodes:
+        physics = float(node["estimated_tps"])
+        node.update(speed_source="estimated", physics_tps=physics, measured_tps=None)
+        stored = latest.get(node["node_id"])
+        if stored is None:
+            continue
+        rates = [s.decode_tps for s in served(svc, stored.report) if s.model == name and s.quant == node["best_quant"]]
+        rates = [r for r in rates if r]
+        if rates:
+            measured = round(statistics.median(rates), 1)
+            node["measured_tps"] = measured
+            if calibration:
+                node.update(speed_source="measured", estimated_tps=measured)
+            continue
+        if not calibration or physics <= 0:
+            continue
+        shape = run_shape(node["run_mode"], is_moe)
+        klass = speed_class(stored.report.system)
+        correction = class_calibration(svc, stored).get(klass, "llamacpp", name, node["best_quant"], shape)
+        if correction is not None:
+            node.update(speed_source="calibrated", estimated_tps=corrected_tps(physics, correction))
+            node["calibration"] = correction.basis(physics)
+    if rows == "nodes" and answer.get("filters", {}).get("sort") == "tps":
+        nodes.sort(key=lambda n: (-n["estimated_tps"], SPEED_RANK[n["speed_source"]], n["node_id"]))
+    return answer
+
+
 _NAME = re.compile(r'^\{"name":("(?:[^"\\]|\\.)*")')
 _QUANT = re.compile(r'"best_quant":"([^"]+)"')
+_MODE = re.compile(r'"run_mode":"([a-z_]+)"')
+_MOE = re.compile(r'"is_moe":(true|false)')
 _TPS = re.compile(r'"estimated_tps":([-\d.eE+]+),')
 _FULL = re.compile(r'"estimated_tps_full_context":([-\d.eE+]+)')
 _PHYSICS = '"source":"estimated","calibration":null'
 _TAIL = re.compile(r'^\](,"catalog_version":("[^"]*"|null))?\}$')
 
 
-def _patch_rows(body: str, correction_for: Callable[[str, str], Correction | None]) -> str | None:
+def _patch_rows(body: str, correction_for: Callable[[str, str, str], Correction | None]) -> str | None:
     """``apply`` for calibrated rows, on the engine's JSON text: the same result as parsing, applying and
     dumping (tests compare both), at a tenth of the cost. None when the text is not laid out as the engine
     writes it (the caller then takes the parsing path)."""
@@ -234,9 +291,11 @@ def _patch_rows(body: str, correction_for: Callable[[str, str], Correction | Non
     for i, row in enumerate(rows):
         row = row if i == 0 else '{"name":' + row
         name, quant, tps = _NAME.match(row), _QUANT.search(row), _TPS.search(row)
-        if name is None or quant is None or tps is None:
+        mode, moe = _MODE.search(row), _MOE.search(row)
+        if name is None or quant is None or tps is None or mode is None or moe is None:
             return None
-        correction = correction_for(json.loads(name.group(1)), quant.group(1))
+        shape = run_shape(mode.group(1), moe.group(1) == "true")
+        correction = correction_for(json.loads(name.group(1)), quant.group(1), shape)
         if correction is not None:
             patched = _calibrated(row, tps, correction)
             if patched is None:

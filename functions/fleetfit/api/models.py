@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from fleetfit.contract import Report, System
+from fleetfit.contract import CalibrationBasis, Report, System
 
 
 class ErrorBody(BaseModel):
@@ -120,6 +120,10 @@ class FitFacts(BaseModel):
     memory_available_gb: float
     utilization_pct: float
     score: float
+    kv_quant: str = Field(default="f16", description="llama.cpp KV-cache type the memory and speed assume")
+    prompt_tokens: int = Field(default=512, description="prompt length prefill_tps and ttft_ms assume")
+    prefill_tps: float | None = Field(default=None, description="prompt-processing tok/s (compute-bound)")
+    ttft_ms: float | None = Field(default=None, description="time to first token for prompt_tokens (null: never)")
     why: str = Field(description="the fit in one line: level, where, quant, speed, memory")
 
 
@@ -134,6 +138,14 @@ class FleetNode(FitFacts):
     gpus: list[GpuGroupRef] = Field(default_factory=list, description=GPUS_DESCRIPTION)
     last_seen: datetime = Field(description="collected_at of the node's latest report")
     stale: bool = Field(description="no report for longer than the stale period")
+    speed_source: Literal["measured", "calibrated", "estimated"] = Field(
+        default="estimated",
+        description="where estimated_tps comes from: this node measured the model at best_quant, its speed "
+        "class's fleet correction, or physics only (calibration=off: physics, measured_tps still shown)",
+    )
+    physics_tps: float | None = Field(default=None, description="the physics estimate before measurement")
+    measured_tps: float | None = Field(default=None, description="what this node's runtime measured, if it did")
+    calibration: CalibrationBasis | None = Field(default=None, description="the correction, when calibrated")
 
 
 class ClassRef(BaseModel):
@@ -252,9 +264,18 @@ class PlacementRequest(BaseModel):
     min_fit: Literal["perfect", "good", "marginal"] = "marginal"
     max_context: int | None = Field(default=None, ge=1, le=16_777_216)
     quant: str | None = Field(default=None, max_length=16, description="force a quant (F16, Q8_0, ..., MXFP4)")
+    kv_quant: str | None = Field(
+        default=None, max_length=16, description="KV-cache type (f16, bf16, q8_0, q4_0, ...; default f16), any case"
+    )
+    prompt_tokens: int | None = Field(
+        default=None, ge=1, le=16_777_216, description="prompt length prefill_tps and ttft_ms assume (default 512)"
+    )
     backend: str | None = Field(default=None, max_length=64, description="only nodes whose backend starts with this")
     gpu: str | None = Field(default=None, max_length=64, description="only nodes with a card whose name has this")
     include_stale: bool = Field(default=False, description="also place on nodes with no recent report")
+    calibration: Literal["on", "off"] = Field(
+        default="on", description="on: measured, else fleet-calibrated, speeds; off: physics only"
+    )
 
 
 class PlacedReplica(FleetNode):
@@ -279,6 +300,58 @@ class PlacementAnswer(BaseModel):
     unplaced: int
     plans: list[ClassPlan] = Field(description="when replicas are left unplaced: what would make more nodes fit")
     note: str
+
+
+# -- the dashboard's routes (fleet matrix, catalog autocomplete) ------------------------------------------
+
+
+class MatrixModel(BaseModel):
+    name: str
+    provider: str | None
+    parameter_count: str | None
+    use_case: str | None
+
+
+class MatrixCell(BaseModel):
+    """One model on one hardware class, short: the full Model object is GET /api/v1/nodes/{id}/models/{name}."""
+
+    fit: str = Field(description="perfect | good | marginal | too_tight")
+    tps: float = Field(description="estimated decode tok/s (physics: the node routes apply measurements)")
+    quant: str
+    mode: str = Field(description="gpu | moe_offload | cpu_offload | cpu_only")
+
+
+class MatrixClass(ClassRef):
+    stale_nodes: int
+    cpu_name: str
+    example_node: str | None = Field(description="a node of the class, for its Model objects and node page")
+
+
+class MatrixNode(BaseModel):
+    node_id: str
+    hostname: str | None
+    stale: bool
+    last_seen: datetime
+    class_index: int | None = Field(description="its row in `classes` and `cells`")
+
+
+class FleetMatrix(BaseModel):
+    catalog_version: str
+    rows: Literal["class", "node"]
+    selection: dict[str, str | int | None] = Field(description="top, use_case, search as applied")
+    models: list[MatrixModel] = Field(description="the columns, in order")
+    classes: list[MatrixClass] = Field(description="hardware classes with nodes, by class id")
+    cells: list[list[MatrixCell]] = Field(description="cells[i][j]: model j on class i")
+    pending_classes: int = Field(description="classes whose digest was not ready in time (not in the model choice)")
+    nodes: list[MatrixNode] | None = Field(description="rows=node: a page of nodes, each pointing at its class")
+    next_token: str | None = Field(description="rows=node: pass as next_token for the next page")
+
+
+class CatalogMatches(BaseModel):
+    catalog_version: str
+    q: str
+    total: int = Field(description="catalog models whose name contains q")
+    models: list[MatrixModel] = Field(description="names that start with q first, then first-party, then downloads")
 
 
 class PlanRequest(BaseModel):

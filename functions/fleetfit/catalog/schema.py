@@ -37,6 +37,8 @@ class Architecture(TypedDict, total=False):
     ffn: Positive  # dense FFN width, or per-expert width for MoE
     shared_expert_ffn: Positive
     tied_embeddings: bool
+    # multi-token-prediction layers counted in `params` that llama.cpp's GGUF leaves out (DeepSeek-V3: 1)
+    mtp_layers: Annotated[int, Field(ge=1, le=8)]
 
 
 class Attention(TypedDict, total=False):

@@ -26,6 +26,7 @@ from fleetfit.engine.speed import (
     CPU_GBPS_PER_THREAD,
     LAYER_COST_MS,
     cpu_bandwidth_effective,
+    gpu_decode_cost,
     seconds_per_token,
 )
 
@@ -92,16 +93,22 @@ def decode_tps(
     kv_quant: str = DEFAULT_KV_CACHE,
 ) -> tuple[float, float]:
     """(tok/s, bytes read per token) with `context` tokens in the KV cache (speed.seconds_per_token).
-    The CPU's share runs at the rate its cores dequantize this quant's types (quants.cpu_dequant_cost)."""
-    gpu_bytes, cpu_bytes = bytes_per_token(placement, profile, kv_cache(profile, context, kv_quant))
+    The CPU's share runs at the rate its cores dequantize this quant's types (quants.cpu_dequant_cost); the
+    GPU's weight bytes at its backend's cost for the quant's family (speed.gpu_decode_cost)."""
+    kv_read = kv_cache(profile, context, kv_quant)
+    gpu_bytes, cpu_bytes = bytes_per_token(placement, profile, kv_read)
     pool = placement.pool
     cpu_rate = cpu_gbps(hw, placement) if cpu_bytes > 0 else hw.cpu_effective_gbps
     if pool is None or placement.mode == "cpu_only":
         seconds = seconds_per_token(0.0, 1.0, cpu_bytes, cpu_rate, profile.layers, LAYER_COST_MS["CPU"])
     else:
         split = 1 if pool.unified else pool.count  # offloads split their GPU layers over the pool's cards too
+        cost = gpu_decode_cost(pool.backend, runtime, QUANTS[placement.quant].ftype)
+        # Weights and KV cross the GPU in proportion (bytes_per_token): the cost falls on the weights' part.
+        active = placement.weights.active
+        weighted = gpu_bytes * (1.0 + (cost - 1.0) * active / (active + kv_read)) if active + kv_read else gpu_bytes
         seconds = seconds_per_token(
-            gpu_bytes,
+            weighted,
             pool.effective_gbps[runtime],
             cpu_bytes,
             cpu_rate,

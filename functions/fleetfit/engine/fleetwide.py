@@ -23,7 +23,9 @@ from fleetfit.contract import RUN_MODE_LABELS, Node, System
 from fleetfit.engine.analyze import Fit, analyze
 from fleetfit.engine.devices import resolve, without_cards
 from fleetfit.engine.memory import GIB
+from fleetfit.engine.prefill import PROMPT_TOKENS
 from fleetfit.engine.profile import ModelProfile, build_profile
+from fleetfit.engine.quants import DEFAULT_KV_CACHE
 from fleetfit.engine.query import FIT_ORDER, Query, Ranking, analysis_options, envelope_head
 
 # Levels a model can run at, worst first; a digest keeps one mask per level ("at least this level").
@@ -40,10 +42,23 @@ def profile_of(catalog: Catalog, name: str) -> ModelProfile | None:
 
 
 def fit_model(
-    profile: ModelProfile, system: System, catalog: Catalog, *, max_context: int | None = None, quant: str | None = None
+    profile: ModelProfile,
+    system: System,
+    catalog: Catalog,
+    *,
+    max_context: int | None = None,
+    quant: str | None = None,
+    kv_quant: str = DEFAULT_KV_CACHE,
+    prompt_tokens: int = PROMPT_TOKENS,
 ) -> Fit:
     """One model on one System (a hardware class's representative), with the listing routes' options."""
-    return analyze(profile, resolve(system), analysis_options(catalog, max_context, quant))
+    return analyze(profile, resolve(system), analysis_options(catalog, max_context, quant, kv_quant, prompt_tokens))
+
+
+def fit_models(profiles: list[ModelProfile], system: System, catalog: Catalog) -> list[Fit]:
+    """Several models on one System, its devices resolved once (the fleet matrix: a row of cells)."""
+    hw, options = resolve(system), analysis_options(catalog, None, None)
+    return [analyze(profile, hw, options) for profile in profiles]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +78,8 @@ def replicas_on(
     quant: str | None = None,
     min_fit: str = "marginal",
     limit: int = 64,
+    kv_quant: str = DEFAULT_KV_CACHE,
+    prompt_tokens: int = PROMPT_TOKENS,
 ) -> list[Replica]:
     """A node's capacity for a model: disjoint card sets that each hold one replica at `min_fit` or better.
 
@@ -73,7 +90,7 @@ def replicas_on(
     memory shares the host with any other, so it is the node's only one.
     """
     hw = resolve(system)
-    options = analysis_options(catalog, max_context, quant)
+    options = analysis_options(catalog, max_context, quant, kv_quant, prompt_tokens)
     out: list[Replica] = []
     while len(out) < limit:
         fit = analyze(profile, hw, options)
@@ -89,7 +106,7 @@ def replicas_on(
         if not hw.pools:
             break
         if options.quant is None:  # replicas of one node share a quant: the same file serves them all
-            options = analysis_options(catalog, max_context, placement.quant)
+            options = analysis_options(catalog, max_context, placement.quant, kv_quant, prompt_tokens)
     return out
 
 

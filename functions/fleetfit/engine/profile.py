@@ -63,6 +63,7 @@ class Shape:
     ffn: int | None
     shared_expert_ffn: int | None
     tied_embeddings: bool | None
+    mtp_layers: int | None = None  # MTP blocks counted in the published total, left out of the GGUF
 
     @classmethod
     def of(cls, arch: Mapping[str, Any]) -> Shape:
@@ -77,6 +78,7 @@ class Shape:
             get("ffn"),
             get("shared_expert_ffn"),
             get("tied_embeddings"),
+            get("mtp_layers"),
         )
 
 
@@ -261,6 +263,10 @@ def _physics(entry: CatalogEntry) -> tuple[Any, ...]:
         # The published total counts the tied matrix twice (checkpoints that store lm_head as well, e.g.
         # Qwen3-0.6B: 0.75B listed, 0.60B in its GGUF): the GGUF holds one copy, so the body is the rest.
         body = params - 2 * embed
+    if a.mtp_layers and a.layers:
+        # Each MTP block is one more decoder layer plus its own embedding and head copies, all in the published
+        # count (DeepSeek-V3: 671 B + 14 B); llama.cpp's converter writes none of it (arch_traits mtp_layers.json).
+        body = (body - 2 * a.mtp_layers * embed) * a.layers / (a.layers + a.mtp_layers)
     if body <= params * 0.02:
         # Embedding-dominated or inconsistent facts: keep the total, give the body a minimal share.
         embed = params * (0.4 if tied else 0.25)

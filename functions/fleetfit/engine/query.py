@@ -124,7 +124,7 @@ def _bool(param: str, value: str) -> bool:
 
 
 def _int(param: str, value: str, minimum: int, maximum: int) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
         raise QueryError(param, f"invalid {param} value: expected an integer from {minimum} to {maximum}")
     number = int(value)
     if not minimum <= number <= maximum:

@@ -10,6 +10,10 @@ and are checked, not fitted row by row, against ground-truth/tps_measured.dev.js
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from typing import Any
+
 # Share of peak bandwidth llama.cpp's decode kernels reach, by backend and memory kind.
 # GDDR NVIDIA 0.82-0.89 (RTX 4090 F16 0.82; RTX 6000 Ada large-vs-small model pairs 0.89);
 # HBM2e/HBM3 parts reach less per stream (A100 PCIe 0.58, H100 PCIe 0.66 from the 8B/70B pairs);
@@ -59,6 +63,30 @@ GPU_FURTHER_HOP_MS = 0.15
 # per thread), ~3 GB/s per Arm core of SBC/laptop class (Geerling's Arm boards: 2-3.4 GB/s per thread).
 CPU_EFFICIENCY = 0.60
 CPU_GBPS_PER_THREAD = {"x86": 10.0, "arm": 3.0}
+
+
+def _load_gpu_decode_cost() -> tuple[dict[str, str], dict[tuple[str, str], float]]:
+    """engine/data/gpu_decode_cost.json: file type -> family, and (backend, family) -> cost per weight byte."""
+    data: dict[str, Any] = json.loads(resources.files("fleetfit.engine").joinpath("data/gpu_decode_cost.json").read_text())
+    family_of = {ftype: family for family, ftypes in data["families"].items() for ftype in ftypes}
+    costs: dict[tuple[str, str], float] = {}
+    for row in data["costs"]:
+        if row["family"] not in data["families"] or not 0.5 <= float(row["cost"]) <= 3.0 or not row.get("source"):
+            raise ValueError(f"gpu_decode_cost.json: bad row {row}")
+        costs[(row["backend"], row["family"])] = float(row["cost"])
+    return family_of, costs
+
+
+QUANT_FAMILY, GPU_DECODE_COST = _load_gpu_decode_cost()
+
+
+def gpu_decode_cost(backend: str, runtime: str, ftype: str) -> float:
+    """Time per weight byte of llama.cpp's decode kernels for a file type on a backend, relative to the types
+    the device efficiency was measured on (Metal: K-quants run slower per byte than Q4_0/Q8_0/F16)."""
+    if runtime != "llamacpp":
+        return 1.0
+    family = QUANT_FAMILY.get(ftype)
+    return GPU_DECODE_COST.get((backend, family), 1.0) if family else 1.0
 
 
 def memory_kind(memory_type: str) -> str:

@@ -58,12 +58,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     which.add_argument("--fresh-only", action="store_true", help="leave out stale nodes (they are counted)")
     which.add_argument("--limit", type=int, metavar="N", default=None, help="at most N nodes (table default 50)")
     which.add_argument("--all", action="store_true", help="every node (all pages)")
+    which.add_argument(
+        "--calibration",
+        choices=("on", "off"),
+        default=None,
+        help="on (default): a node's measured speed, else its class's fleet correction; off: physics only",
+    )
     which.set_defaults(func=run_which)
 
     compare = verb("compare", "nodes side by side, for one model or their best models")
     compare.add_argument("nodes", metavar="NODE", nargs="+", help="node ids (1 to 16)")
     compare.add_argument("--model", metavar="NAME", help="one catalog model")
     compare.add_argument("--limit", type=int, metavar="N", help="best models per node when no --model (default 5)")
+    _fit_options(compare)
     compare.set_defaults(func=run_compare)
 
     summary = verb("summary", "nodes fresh and stale, GPU inventory, backends, models the fleet runs")
@@ -77,13 +84,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     place.add_argument("--spread", action="store_true", help="at most one replica per node (fault isolation)")
     _listing_options(place)
     place.add_argument("--include-stale", action="store_true", help="also place on stale nodes")
+    place.add_argument(
+        "--calibration",
+        choices=("on", "off"),
+        default=None,
+        help="on (default): each replica's measured, else fleet-calibrated, speed; off: physics only",
+    )
     place.set_defaults(func=run_place)
+
+
+def _fit_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kv-quant", metavar="TYPE", help="KV-cache type: f16 (default), bf16, q8_0, q4_0, ...")
+    parser.add_argument(
+        "--prompt-tokens", type=int, metavar="N", help="prompt length prefill tok/s and time to first token assume (512)"
+    )
 
 
 def _listing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-fit", metavar="LEVEL", help="perfect, good or marginal (default)")
     parser.add_argument("--quant", metavar="Q", help="force a quant: F16, Q8_0, ..., Q4_K_M, ..., MXFP4")
     parser.add_argument("--max-context", type=int, metavar="N", help="context tokens the memory estimate assumes")
+    _fit_options(parser)
     parser.add_argument("--backend", metavar="B", help="only nodes whose backend starts with B (cuda, metal, cpu)")
     parser.add_argument("--gpu", metavar="TEXT", help="only nodes with a card whose name contains TEXT (4090)")
 
@@ -155,6 +176,7 @@ def _which(args: argparse.Namespace, client: Any) -> int:
         **_listing_query(args),
         "sort": args.sort,
         "include_stale": False if args.fresh_only else None,
+        "calibration": args.calibration,
     }
     if args.all:
         want = None  # every page
@@ -190,7 +212,13 @@ def _which(args: argparse.Namespace, client: Any) -> int:
 
 
 def _compare(args: argparse.Namespace, client: Any) -> int:
-    query = {"nodes": ",".join(args.nodes), "model": args.model, "limit": args.limit}
+    query = {
+        "nodes": ",".join(args.nodes),
+        "model": args.model,
+        "limit": args.limit,
+        "kv_quant": args.kv_quant,
+        "prompt_tokens": args.prompt_tokens,
+    }
     answer = client.get("/api/v1/fleet/compare", query)
     if args.json:
         _dump(answer)
@@ -216,6 +244,8 @@ def _place(args: argparse.Namespace, client: Any) -> int:
     body: dict[str, Any] = {"model": args.model, "replicas": args.replicas, "include_stale": args.include_stale}
     if args.spread:
         body["spread"] = True
+    if args.calibration is not None:
+        body["calibration"] = args.calibration
     for key, value in _listing_query(args).items():
         if value is not None:
             body[key] = value
@@ -234,6 +264,8 @@ def _listing_query(args: argparse.Namespace) -> dict[str, Any]:
         "min_fit": args.min_fit,
         "quant": args.quant,
         "max_context": args.max_context,
+        "kv_quant": args.kv_quant,
+        "prompt_tokens": args.prompt_tokens,
         "backend": args.backend,
         "gpu": args.gpu,
     }

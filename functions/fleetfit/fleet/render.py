@@ -62,6 +62,7 @@ _FIT_COLUMNS = (
     ("Quant", "<"),
     ("Memory GB", ">"),
     ("tok/s", ">"),
+    ("Speed", "<"),
     ("Last seen", "<"),
 )
 
@@ -82,6 +83,7 @@ def render_which(answer: Mapping[str, Any]) -> str:
             n["best_quant"],
             f"{n['memory_required_gb']:.1f} / {n['memory_available_gb']:.1f}",
             f"{n['estimated_tps']:.1f}",
+            n.get("speed_source", "estimated"),  # measured | calibrated | estimated (physics)
             _seen(n),
         ]
         for n in answer["nodes"]
@@ -152,8 +154,20 @@ def render_summary(s: Mapping[str, Any]) -> str:
 def render_placement(p: Mapping[str, Any]) -> str:
     out = [f"{p['model']['name']}: {p['note']}"]
     if p["placed"]:
-        rows = [[str(r["replica"]), r["node_id"], _cards(r), _gpu(r), r["why"]] for r in p["placed"]]
-        headers = (("#", ">"), ("Node", "<"), ("Cards", "<"), ("GPU", "<"), ("Why", "<"))
+        rows = [
+            [str(r["replica"]), r["node_id"], _cards(r), _gpu(r), _tps(r),
+             r.get("speed_source", "estimated"), r["why"]]
+            for r in p["placed"]
+        ]  # fmt: skip
+        headers = (
+            ("#", ">"),
+            ("Node", "<"),
+            ("Cards", "<"),
+            ("GPU", "<"),
+            ("tok/s", ">"),
+            ("Speed", "<"),
+            ("Why", "<"),
+        )
         out += ["", table(headers, rows)]
     if p["plans"]:
         out += ["", "What would make it fit:"]
@@ -161,6 +175,11 @@ def render_placement(p: Mapping[str, Any]) -> str:
             out.append(f"- {plan['nodes']} node(s) of class {plan['hw_class']} ({_gpu(plan)}, "
                        f"{plan['total_ram_gb']:g} GB RAM): {_plan_line(plan['plan'])}")  # fmt: skip
     return "\n".join(out)
+
+
+def _tps(row: Mapping[str, Any]) -> str:
+    tps = row.get("estimated_tps")
+    return "-" if tps is None else f"{tps:.1f}"
 
 
 def _cards(row: Mapping[str, Any]) -> str:

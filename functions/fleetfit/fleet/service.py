@@ -52,20 +52,23 @@ class FleetEngine:
 
     profile_of: Callable[[Any, str], Any]  # (catalog, name) -> profile | None
     suggest: Callable[[Any, str], list[str]]  # (catalog, name) -> close names
-    fit_model: Callable[..., Any]  # (profile, system, catalog, *, max_context, quant) -> Fit
+    fit_model: Callable[..., Any]  # (profile, system, catalog, *, max_context, quant, kv_quant, prompt_tokens) -> Fit
     class_system: Callable[[System], System]
     digest_of: Callable[[System, Any], Any]  # (class system, catalog) -> Digest of the full ranking
-    plan: Callable[..., dict[str, Any]]  # (profile, system, catalog, *, max_context, quant) -> engine.fleet.plan
+    plan: Callable[..., dict[str, Any]]  # (profile, system, catalog, **Listing.options()) -> engine.fleet.plan
     why: Callable[[Any], str]
     best_levels: Callable[[list[Any], int], dict[str, int]]
     digest_type: type
     # (node system, class system, catalog, digest, query, node) -> the default /top envelope from a digest
     top_envelope_json: Callable[..., str] | None = None
-    # (profile, system, catalog, *, max_context, quant, min_fit, limit) -> replicas one node holds, each with
+    # (profile, system, catalog, **Listing.options(), min_fit, limit) -> replicas one node holds, each with
     # its `cards` and `fit` (engine.fleetwide.replicas_on); None: one replica per node, on its fit
     replicas: Callable[..., list[Any]] | None = None
     # ([(digest, fresh nodes)]) -> the models that lead the most nodes (engine.fleetwide.leaders); None: none
     leaders: Callable[[list[tuple[Any, int]]], list[dict[str, Any]]] | None = None
+    # (profiles, system, catalog) -> their Fits on the System, resolved once (engine.fleetwide.fit_models);
+    # None: one fit_model per profile
+    fit_models: Callable[..., list[Any]] | None = None
 
 
 def real_fleet_engine() -> FleetEngine:
@@ -76,10 +79,9 @@ def real_fleet_engine() -> FleetEngine:
     def digest_of(system: System, catalog: Any) -> Any:
         return fleetwide.digest(ranking(system, catalog, Query()), catalog.version)
 
-    def plan_for(
-        profile: Any, system: System, catalog: Any, *, max_context: int | None = None, quant: str | None = None
-    ) -> dict[str, Any]:
-        return plan(profile, system, analysis_options(catalog, max_context, quant))
+    def plan_for(profile: Any, system: System, catalog: Any, **options: Any) -> dict[str, Any]:
+        """options: max_context, quant, kv_quant, prompt_tokens (analysis_options)."""
+        return plan(profile, system, analysis_options(catalog, **options))
 
     return FleetEngine(
         profile_of=fleetwide.profile_of,
@@ -94,6 +96,7 @@ def real_fleet_engine() -> FleetEngine:
         top_envelope_json=fleetwide.top_envelope_json,
         replicas=fleetwide.replicas_on,
         leaders=fleetwide.leaders,
+        fit_models=fleetwide.fit_models,
     )
 
 
@@ -163,6 +166,17 @@ class Listing:
     gpu: str | None = None
     include_stale: bool = True
     sort: str = "tps"
+    kv_quant: str = "f16"  # llama.cpp KV-cache type (engine.quants.KV_CACHE_TYPES)
+    prompt_tokens: int = 512  # the prompt prefill_tps and ttft_ms assume (engine.prefill.PROMPT_TOKENS)
+
+    def options(self) -> dict[str, Any]:
+        """The analysis options every fit of this listing is made with."""
+        return {
+            "max_context": self.max_context,
+            "quant": self.quant,
+            "kv_quant": self.kv_quant,
+            "prompt_tokens": self.prompt_tokens,
+        }
 
 
 def _fit_facts(fit: Any, why: str | None = None) -> dict[str, Any]:
@@ -177,6 +191,10 @@ def _fit_facts(fit: Any, why: str | None = None) -> dict[str, Any]:
         "memory_available_gb": round(p.available_bytes / 2**30, 2),
         "utilization_pct": fit.utilization_pct,
         "score": fit.score,
+        "kv_quant": fit.options.kv_quant,
+        "prompt_tokens": fit.prompt_tokens,
+        "prefill_tps": fit.prefill_tps,
+        "ttft_ms": fit.ttft_ms,
     }
     if why is not None:
         facts["why"] = why
@@ -246,7 +264,7 @@ class Fleet:
         for cls in self.store.classes():
             if cls.nodes <= 0 or not _hardware_matches(cls.system, q.backend, q.gpu):
                 continue
-            fit = self.engine.fit_model(profile, cls.system, self.catalog, max_context=q.max_context, quant=q.quant)
+            fit = self.engine.fit_model(profile, cls.system, self.catalog, **q.options())
             if FIT_ORDER[fit.fit_level] >= FIT_ORDER[q.min_fit]:
                 out.append((cls, fit))
         out.sort(key=_order_key(q.sort))
@@ -316,6 +334,8 @@ class Fleet:
                 "min_fit": q.min_fit,
                 "quant": q.quant,
                 "max_context": q.max_context,
+                "kv_quant": q.kv_quant,
+                "prompt_tokens": q.prompt_tokens,
                 "backend": q.backend,
                 "gpu": q.gpu,
                 "include_stale": q.include_stale,
@@ -338,7 +358,12 @@ class Fleet:
         }
 
     # -- compare ----------------------------------------------------------------------------------------
-    def compare(self, node_ids: list[str], *, model: str | None = None, limit: int = 5) -> dict[str, Any]:
+    def compare(
+        self, node_ids: list[str], *, model: str | None = None, limit: int = 5, options: Listing | None = None
+    ) -> dict[str, Any]:
+        """`options`: the fit options (kv_quant, prompt_tokens, ...) every model is evaluated with; the top N
+        without a model is each class's default ranking (its digest)."""
+        fit_options = (options or Listing()).options()
         wanted = list(dict.fromkeys(node_ids))
         profile = self.profile(model) if model is not None else None
         found = self.store.latest_many(wanted)
@@ -362,7 +387,7 @@ class Fleet:
             profiles = [p for p in (self.engine.profile_of(self.catalog, n) for n in names) if p is not None]
         rows = []
         for prof in profiles:
-            per_class = {k: self.engine.fit_model(prof, s, self.catalog) for k, s in systems.items()}
+            per_class = {k: self.engine.fit_model(prof, s, self.catalog, **fit_options) for k, s in systems.items()}
             fits = [per_class[found[n].hw_class] for n in wanted]
             runnable = [(f.estimated_tps, n) for f, n in zip(fits, wanted, strict=True) if f.fit_level != "too_tight"]
             rows.append(
@@ -498,9 +523,7 @@ class Fleet:
         """The replicas one node of the class holds (disjoint cards each), at most `limit`."""
         if self.engine.replicas is None:
             return [_OneReplica(fit)]
-        found = self.engine.replicas(
-            profile, cls.system, self.catalog, max_context=q.max_context, quant=q.quant, min_fit=q.min_fit, limit=limit
-        )
+        found = self.engine.replicas(profile, cls.system, self.catalog, **q.options(), min_fit=q.min_fit, limit=limit)
         return found or [_OneReplica(fit)]
 
     def place(self, name: str, replicas: int, q: Listing, *, spread: bool = False) -> dict[str, Any]:
@@ -579,7 +602,7 @@ class Fleet:
         for cls in self.store.classes():
             if cls.nodes <= 0 or cls.hw_class in qualifying or not _hardware_matches(cls.system, q.backend, q.gpu):
                 continue
-            plan = self.engine.plan(profile, cls.system, self.catalog, max_context=q.max_context, quant=q.quant)
+            plan = self.engine.plan(profile, cls.system, self.catalog, **q.options())
             add = next((u["add_gb"] for u in plan["upgrades"] if u["target_fit"] == target), None)
             rank = float("inf") if add is None else add
             plans.append((rank, -cls.nodes, cls.hw_class, {**_class_ref(cls), "add_gb": add, "plan": plan}))
@@ -631,5 +654,8 @@ def _hardware_matches(system: System, backend: str | None, gpu: str | None) -> b
 
 
 def _signature(version: str, model: str, q: Listing) -> str:
-    text = json.dumps([version, model, q.min_fit, q.quant, q.max_context, q.backend, q.gpu, q.include_stale, q.sort])
+    text = json.dumps(
+        [version, model, q.min_fit, q.quant, q.max_context, q.backend, q.gpu, q.include_stale, q.sort, q.kv_quant]
+        + [q.prompt_tokens]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
