@@ -120,6 +120,8 @@ def _http(srv: FleetfitHTTPServer, method: str, path: str, token: str | None, bo
     resp = conn.getresponse()
     raw = resp.read()
     conn.close()
+    if resp.getheader("Content-Type", "").startswith("text/plain"):
+        return resp.status, {"location": resp.getheader("Location"), "text": raw.decode()}
     return resp.status, json.loads(raw) if raw else None
 
 
@@ -131,6 +133,10 @@ def test_every_route_of_the_local_server_refuses_missing_or_wrong_tokens(
         if path == "/health":
             continue  # liveness is open by design on `fleetfit serve` (docs/deploy.md)
         status, body = _http(local, method, path, token, _body(method))
+        if method == "GET" and (path == "/" or path.startswith("/dashboard/")):
+            # the dashboard page: a browser without a session is sent to the login form, nothing else
+            assert status == 303 and body == {"location": "/login", "text": "log in at /login"}, (path, status)
+            continue
         assert status == 401 and "token" in body["error"], (method, path, status)
     assert _http(local, "GET", "/api/v1/nodes", TOKEN)[1]["nodes"] == []
 

@@ -56,6 +56,7 @@ def requests(svc: Services, call: Call, nodes: list[str], *, first: bool) -> dic
         return r.body  # type: ignore[no-any-return]
 
     forget_digests()
+    svc.caches.pop("calibration", None)  # each fleet size fits its classes' corrections afresh
     if first:  # the classes have no digest yet: the summary computes and stores one per class
         measure("summary (digests computed and stored)", "GET", "/api/v1/fleet/summary")
         forget_digests()
@@ -89,10 +90,12 @@ def test_requests_grow_with_classes_and_pages_not_nodes(
     assert big == small  # ten times the nodes, the same requests
     assert small["summary (digests read from the store)"] == {"Query": 2}  # classes (with digests), stale nodes
     assert small["summary"] == {"Query": 2}
-    assert small["which, page 1"] == {"Query": 3}  # classes, stale counts, one page of the fastest class
-    assert small["which, page 2"] == {"Query": 3}
-    assert small["which, fresh only"] == {"Query": 3}
+    # classes, stale counts, one page of the fastest class, the page's latest reports (measured speeds); the
+    # first page also reads its class's peers once (one index page, <= 200 nodes) to fit the correction
+    assert small["which, page 1"] == {"Query": 4, "BatchGetItem": 2}
+    assert small["which, page 2"] == {"Query": 3, "BatchGetItem": 1}
+    assert small["which, fresh only"] == {"Query": 3, "BatchGetItem": 1}
     assert small["compare, one model"] == {"BatchGetItem": 1}
     assert small["compare, top 5"] == {"BatchGetItem": 1}  # digests of the three classes: in memory
-    assert small["placement"] == {"Query": 3}
+    assert small["placement"] == {"Query": 3, "BatchGetItem": 1}  # + the replicas' latest reports
     assert all("Scan" not in c for c in small.values())
