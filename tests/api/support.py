@@ -8,8 +8,10 @@ import gzip
 import hashlib
 import json
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -363,3 +365,22 @@ def call(lambda_services: Services) -> Call:
         return Reply(status=out["statusCode"], headers=headers, body=parsed, raw=out)
 
     return _call
+
+
+@contextmanager
+def local_server(engine: EnginePort, db_path: str, **options: Any) -> Iterator[Any]:
+    """`fleetfit serve` (fleetfit.server.make_server with `options`) on a loopback port, in a thread, with the
+    session's engine in place of the one make_server would build; shut down and unconfigured afterwards."""
+    from fleetfit.server import make_server
+
+    with pytest.MonkeyPatch.context() as mp:
+        real_build = services_mod.build_services
+        mp.setattr(services_mod, "build_services", lambda s, **kw: real_build(s, engine=engine, **kw))
+        srv = make_server("127.0.0.1", 0, db_path=db_path, **options)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            yield srv
+        finally:
+            srv.shutdown()
+            srv.server_close()
+            services_mod.configure(None)

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fleetfit.api import services as services_mod
 from fleetfit.api.app import app
 from fleetfit.api.engine_port import EnginePort
-from fleetfit.server import FleetfitHTTPServer, make_server
+from fleetfit.server import FleetfitHTTPServer
 from fleetfit.store.samples import sample_report
 
-from .support import NO_IDENTITY, OPERATOR, Call, FakeContext, node_identity, rest_event
+from .support import NO_IDENTITY, OPERATOR, Call, FakeContext, local_server, node_identity, rest_event
 from .test_template import template  # noqa: F401  (fixture)
 
 NODE_A, NODE_B = "i-0aaaaaaaaaaaaaaa1", "i-0bbbbbbbbbbbbbbb2"
@@ -99,15 +97,9 @@ def test_a_session_named_like_the_node_from_another_role_is_refused(call: Call) 
 
 
 @pytest.fixture
-def local(tmp_path: Path, engine: EnginePort, monkeypatch: pytest.MonkeyPatch) -> Iterator[FleetfitHTTPServer]:
-    real_build = services_mod.build_services
-    monkeypatch.setattr(services_mod, "build_services", lambda s, **kw: real_build(s, engine=engine, **kw))
-    srv = make_server("127.0.0.1", 0, db_path=str(tmp_path / "fleet.db"), token=TOKEN)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    services_mod.configure(None)
+def local(tmp_path: Path, engine: EnginePort) -> Iterator[FleetfitHTTPServer]:
+    with local_server(engine, str(tmp_path / "fleet.db"), token=TOKEN) as srv:
+        yield srv
 
 
 def _http(srv: FleetfitHTTPServer, method: str, path: str, token: str | None, body: Any = None) -> tuple[int, Any]:

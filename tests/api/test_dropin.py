@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fleetfit.api import services as services_mod
 from fleetfit.api.engine_port import EnginePort
 from fleetfit.cli import main
 from fleetfit.dropin import this_machine_report, with_node
 from fleetfit.server import FleetfitHTTPServer, ServerConfigError, make_server
+
+from .support import local_server
 
 
 def request(server: FleetfitHTTPServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -30,17 +30,10 @@ def request(server: FleetfitHTTPServer, method: str, path: str, body: Any = None
 
 
 @pytest.fixture
-def dropin(tmp_path: Path, engine: EnginePort, monkeypatch: pytest.MonkeyPatch) -> Iterator[FleetfitHTTPServer]:
-    real_build = services_mod.build_services
-    monkeypatch.setattr(services_mod, "build_services", lambda s, **kw: real_build(s, engine=engine, **kw))
+def dropin(tmp_path: Path, engine: EnginePort) -> Iterator[FleetfitHTTPServer]:
     report = this_machine_report(discover_runtimes=list)  # the probe's real detection; no runtime probing
-    srv = make_server("127.0.0.1", 0, db_path=str(tmp_path / "fleet.db"), this_machine=report)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    services_mod.configure(None)
+    with local_server(engine, str(tmp_path / "fleet.db"), this_machine=report) as srv:
+        yield srv
 
 
 def test_llmfit_routes_answer_for_this_machine_without_node_or_token(dropin: FleetfitHTTPServer) -> None:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from fleetfit.api import services as services_mod
 from fleetfit.api.engine_port import EnginePort
 from fleetfit.dropin import this_machine_report
-from fleetfit.server import FleetfitHTTPServer, make_server
+from fleetfit.server import FleetfitHTTPServer
+
+from .support import local_server
 
 DATA = Path(__file__).parents[1] / "data" / "llmfit"
 REQUESTS = json.loads((DATA / "requests.json").read_text())["requests"]
@@ -36,20 +36,9 @@ SORT_FIELDS = {"ctx": ("usable_context", "context_length")}
 
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory: pytest.TempPathFactory, engine: EnginePort) -> Iterator[dict[str, tuple[int, Any]]]:
-    mp = pytest.MonkeyPatch()
-    real_build = services_mod.build_services
-    mp.setattr(services_mod, "build_services", lambda s, **kw: real_build(s, engine=engine, **kw))
     db = str(tmp_path_factory.mktemp("dropin") / "fleet.db")
-    srv = make_server("127.0.0.1", 0, db_path=db, this_machine=this_machine_report(discover_runtimes=list))
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_server(engine, db, this_machine=this_machine_report(discover_runtimes=list)) as srv:
         yield {r["id"]: _send(srv, r) for r in REQUESTS}
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        services_mod.configure(None)
-        mp.undo()
 
 
 def _send(server: FleetfitHTTPServer, request: dict[str, Any]) -> tuple[int, Any]:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from fleetfit.api import services as services_mod
 from fleetfit.api.engine_port import EnginePort
-from fleetfit.server import FleetfitHTTPServer, ServerConfigError, check_bind, make_server, read_token
+from fleetfit.server import FleetfitHTTPServer, ServerConfigError, check_bind, read_token
 from fleetfit.store.samples import sample_report
+
+from .support import local_server
 
 TOKEN = "s3cret-token-for-tests-0123456789"
 
@@ -42,17 +42,9 @@ class Client:
 
 
 @pytest.fixture
-def server(tmp_path: Path, engine: EnginePort, monkeypatch: pytest.MonkeyPatch) -> Iterator[FleetfitHTTPServer]:
-    # make_server builds the real services; swap in the session's engine (real, or the fake meanwhile)
-    real_build = services_mod.build_services
-    monkeypatch.setattr(services_mod, "build_services", lambda s, **kw: real_build(s, engine=engine, **kw))
-    srv = make_server("127.0.0.1", 0, db_path=str(tmp_path / "fleet.db"), token=TOKEN)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    services_mod.configure(None)
+def server(tmp_path: Path, engine: EnginePort) -> Iterator[FleetfitHTTPServer]:
+    with local_server(engine, str(tmp_path / "fleet.db"), token=TOKEN) as srv:
+        yield srv
 
 
 @pytest.fixture
