@@ -454,7 +454,9 @@ def test_fleet_answers_take_the_kv_cache_type_and_prompt_length(fleet_call: Call
         assert node["ttft_ms"] is None or node["ttft_ms"] > before["ttft_ms"]
     placed = place(fleet_call, model=SMALL, replicas=2, kv_quant="q8_0", prompt_tokens=2048).body["placed"]
     assert placed and all(p["kv_quant"] == "q8_0" and p["prompt_tokens"] == 2048 for p in placed)
-    compared = fleet_call("GET", "/api/v1/fleet/compare", query={"nodes": "rtx-0,mac-0", "model": SMALL, "kv_quant": "q8_0"})
+    compared = fleet_call(
+        "GET", "/api/v1/fleet/compare", query={"nodes": "rtx-0,mac-0", "model": SMALL, "kv_quant": "q8_0"}
+    )
     assert compared.status == 200, compared.body
     assert {f["kv_quant"] for row in compared.body["models"] for f in row["fits"]} == {"q8_0"}
     bad = fleet_call("GET", "/api/v1/fleet/compare", query={"nodes": "rtx-0", "prompt_tokens": "-1"})
