@@ -25,8 +25,10 @@ from fleetfit.contract import MAX_RAM_GB, MAX_VRAM_GB, System
 from fleetfit.engine.analyze import FIT_ORDER, Fit, Options, analyze
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.memory import GIB
-from fleetfit.engine.profile import ModelProfile
-from fleetfit.engine.quants import QUANTS
+from fleetfit.engine.profile import ModelProfile, build_profile
+from fleetfit.engine.quants import KV_CACHE_TYPES, QUANTS, parse_kv_quant, parse_quant
+from fleetfit.engine.query import QueryError, analysis_options, what_if_system
+from fleetfit.engine.query import parse_query as parse
 from fleetfit.engine.whatif import WhatIf, apply, without_gpus
 
 PATHS = ("gpu", "moe_offload", "cpu_offload", "cpu_only")
@@ -39,12 +41,6 @@ PATH_NOTES = {
 STEP = 0.01  # GiB: the resolution of every minimum
 KV_ALTERNATIVES = ("f16", "q8_0", "q4_0")
 DEFAULT_PLAN_QUANT = "Q4_K_M"
-
-
-class PlanError(ValueError):
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +188,7 @@ def _deltas(system: System, path: str, res: Resources, target: str) -> list[dict
 def plan(profile: ModelProfile, system: System, options: Options, target_tps: float | None = None) -> dict[str, Any]:
     """The plan for `profile` on `system` (already what-if'd): options carry the context cap, quant and KV type."""
     if options.quant is None:
-        raise PlanError("quant", "a plan needs a quant (plan_quant gives the default)")
+        raise QueryError("quant", "a plan needs a quant (plan_quant gives the default)")
     now = _run(profile, system, options)
     cores = system.cpu_cores
     paths, deltas = [], []
@@ -278,10 +274,6 @@ KV_ALIASES = {"fp16": "f16", "fp32": "f32"}
 def plan_request(system: System, catalog: Any, body: dict[str, Any]) -> dict[str, Any]:
     """POST /api/v1/plan: validate the body's names against the catalog and the engine's tables, apply its
     what-if hardware, plan. Raises QueryError naming the field at fault."""
-    from fleetfit.engine.profile import build_profile
-    from fleetfit.engine.quants import KV_CACHE_TYPES, parse_kv_quant, parse_quant
-    from fleetfit.engine.query import QueryError, analysis_options, what_if_system
-    from fleetfit.engine.query import parse_query as parse
 
     name = str(body["model"])
     entry = catalog.find(name)
@@ -307,7 +299,4 @@ def plan_request(system: System, catalog: Any, body: dict[str, Any]) -> dict[str
     node = what_if_system(system, query)
     options = analysis_options(catalog, int(body["context"]), plan_quant(profile, quant), kv)
     target = body.get("target_tps")
-    try:
-        return plan(profile, node, options, None if target is None else float(target))
-    except PlanError as exc:
-        raise QueryError(exc.param, str(exc)) from exc
+    return plan(profile, node, options, None if target is None else float(target))
