@@ -49,7 +49,7 @@ from fleetfit.catalog.schema import (  # noqa: E402
     catalog_file_adapter,
     consistency_error,
 )
-from lineage import assign_groups, classify, kinds_summary, load_rules, repair_packed  # noqa: E402
+from lineage import assign_groups, classify, fold_lineages, kinds_summary, load_rules, repair_packed  # noqa: E402
 
 DEFAULT_OUT = HERE.parents[1] / "functions" / "fleetfit" / "catalog" / "data" / "catalog.json.gz"
 ARCH_FIELDS = ("layers", "hidden", "heads", "kv_heads", "head_dim", "vocab", "ffn", "shared_expert_ffn")
@@ -93,6 +93,7 @@ class Draft:
     moe_raw: dict[str, Any] | None = None  # the upstream record whose MoE facts apply (a packed repo's base)
     kind: str = "chat"
     first_party: bool = False
+    experimental: bool = False  # named an experiment by its publisher (repo_kinds.json "experiment")
     group: str = ""
     origin_date: str | None = None
     runtime_unverified: bool = False  # unknown architecture, no GGUF in its whole variant group
@@ -458,7 +459,7 @@ def confidence_of(draft: Draft) -> str:
 # ---------------------------------------------------------------- 5. assemble, validate, write
 
 
-def to_entry(draft: Draft) -> CatalogEntry:
+def to_entry(draft: Draft, group_downloads: int) -> CatalogEntry:
     raw = draft.raw
     arch: dict[str, Any] = {k: v for k, v in draft.arch.items() if v is not None}
     tie = tied_embeddings_of(raw.get("architecture"), arch.get("hidden"), arch.get("vocab"), draft.params)
@@ -500,9 +501,11 @@ def to_entry(draft: Draft) -> CatalogEntry:
             "likes": int(raw.get("hf_likes") or 0),
             "first_party": draft.first_party,
             "kind": draft.kind,
+            "experimental": draft.experimental,
             "runtime_unverified": draft.runtime_unverified,
             "group": draft.group or draft.name,
             "origin_date": draft.origin_date,
+            "group_downloads": group_downloads,
         }
     )
     problem = consistency_error(entry)
@@ -542,7 +545,11 @@ def build(raw_models: list[dict[str, Any]], source_name: str) -> tuple[dict[str,
     stats.update(kinds_summary(drafts))
     stats.update(assign_groups(drafts, rules))
     stats.update(mark_unverified_runtimes(drafts))
-    entries = sorted((to_entry(d) for d in drafts), key=lambda e: e["name"].lower())
+    stats.update(fold_lineages(drafts, rules))
+    line_use: Counter[str] = Counter()
+    for draft in drafts:
+        line_use[draft.group or draft.name] += int(draft.raw.get("hf_downloads") or 0)
+    entries = sorted((to_entry(d, line_use[d.group or d.name]) for d in drafts), key=lambda e: e["name"].lower())
     stats["kept"] = len(entries)
     document = {
         "schema_version": 1,
@@ -563,6 +570,7 @@ def _compact(entry: CatalogEntry) -> dict[str, Any]:
         **LINEAGE_DEFAULTS,
         "group": entry["name"],
         "origin_date": entry.get("release_date"),
+        "group_downloads": entry.get("downloads"),
     }
     return {k: v for k, v in entry.items() if v not in (None, [], {}, ()) and defaults.get(k, object()) != v}
 

@@ -8,9 +8,13 @@ variant groups. Build time only; the rules are data files beside this module:
 Steps (called by build_catalog.build, in this order):
   1. `repair_packed`: a packed repo whose count is far under its base's (packed 4-bit tensors counted one
      parameter per byte) takes its base's unpacked count, shapes and MoE facts, with provenance;
-  2. `classify`: first_party and kind for every entry (downloads and likes are copied by build_catalog.to_entry);
+  2. `classify`: first_party, kind and experimental for every entry (downloads and likes are copied by
+     build_catalog.to_entry);
   3. `assign_groups`: one variant group per weights lineage (same family and compatible shapes, parameter count
-     within PARAMS_TOLERANCE, the parent's name stem inside the child's name), its representative and origin date.
+     within PARAMS_TOLERANCE, the parent's name stem inside the child's name), its representative and origin date;
+  4. `fold_lineages`: whole groups folded into the group they descend from: a superseded version into its
+     organisation's newer release of that name and size (GigaChat3-10B-A1.8B into GigaChat3.1-10B-A1.8B), and a
+     fine-tune that does not name its base into that base (tencent/ContextPilot-14B into Qwen/Qwen3-14B).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class DraftLike(Protocol):
     mlx_only: bool
     kind: str
     first_party: bool
+    experimental: bool
     group: str
     origin_date: str | None
     moe_raw: dict[str, Any] | None
@@ -102,6 +107,8 @@ class Rules:
     kind_rules: tuple[KindRule, ...]
     chat_markers: frozenset[str]
     instruct_markers: frozenset[str]
+    experiment: re.Pattern[str]  # names their publisher gives experiments (repo_kinds.json "experiment")
+    version_markers: frozenset[str]  # dropped from an older name when looking for its successor
     packed_markers: tuple[tuple[re.Pattern[str], str], ...]
     packed_ratio: tuple[float, float]
     name_agreement: tuple[float, float]
@@ -161,7 +168,7 @@ def parse_first_party(document: Any, where: str = "first_party_orgs.json") -> di
 
 def parse_kind_rules(
     document: Any, where: str = "repo_kinds.json"
-) -> tuple[tuple[KindRule, ...], frozenset[str], frozenset[str]]:
+) -> tuple[tuple[KindRule, ...], frozenset[str], frozenset[str], re.Pattern[str], frozenset[str]]:
     _need(isinstance(document, dict) and isinstance(document.get("rules"), list), where, "expected {'rules': [...]}")
     rules = []
     for index, spec in enumerate(document["rules"]):
@@ -188,7 +195,17 @@ def parse_kind_rules(
     chat_markers = _strings(document.get("chat_markers"), f"{where}: chat_markers")
     instruct_markers = _strings(document.get("instruct_markers"), f"{where}: instruct_markers")
     _need(instruct_markers <= chat_markers, where, "instruct_markers: must be chat markers too")
-    return tuple(rules), chat_markers, instruct_markers
+    experiment = document.get("experiment")
+    _need(isinstance(experiment, dict), where, "experiment: expected {'name': ..., 'reason': ...}")
+    _need(isinstance(experiment.get("reason"), str) and bool(experiment["reason"]), where, "experiment.reason: required")
+    version_markers = _strings(document.get("version_markers"), f"{where}: version_markers")
+    return (
+        tuple(rules),
+        chat_markers,
+        instruct_markers,
+        _regex(experiment.get("name"), f"{where}: experiment.name"),
+        version_markers,
+    )
 
 
 def parse_packed(document: Any, where: str = "packed_weights.json") -> dict[str, Any]:
@@ -217,12 +234,14 @@ def load_rules(directory: Path = HERE) -> Rules:
         except (OSError, ValueError) as exc:
             raise RulesError(f"{name}: cannot read ({exc})") from exc
 
-    kind_rules, chat_markers, instruct_markers = parse_kind_rules(read("repo_kinds.json"))
+    kind_rules, chat_markers, instruct_markers, experiment, version_markers = parse_kind_rules(read("repo_kinds.json"))
     return Rules(
         first_party=parse_first_party(read("first_party_orgs.json")),
         kind_rules=kind_rules,
         chat_markers=chat_markers,
         instruct_markers=instruct_markers,
+        experiment=experiment,
+        version_markers=version_markers,
         **parse_packed(read("packed_weights.json")),
     )
 
@@ -422,17 +441,20 @@ def kind_by_rules(name: str, raw: dict[str, Any], category: str, params: int, ru
 
 
 def classify(drafts: Sequence[DraftLike], rules: Rules, category_of: Any) -> Counter[str]:
-    """first_party and kind for every entry; pretrained-only siblings of an instruct release become "base"."""
+    """first_party, kind and experimental for every entry; pretrained-only siblings of an instruct release become
+    "base"."""
+    stats: Counter[str] = Counter()
     for draft in drafts:
         draft.first_party = is_first_party(draft.name, rules)
         draft.kind = kind_by_rules(draft.name, draft.raw, category_of(draft.raw), draft.params, rules)
+        draft.experimental = bool(rules.experiment.search(draft.basename.lower()))
+        stats["experimental (named so by the publisher)"] += draft.experimental
     # A chat-marked release, by its name without the markers: Llama-3.1-8B-Instruct -> ("llama", "3.1", "8b").
     tuned: dict[tuple[Any, ...], list[DraftLike]] = defaultdict(list)
     for draft in drafts:
         tokens = name_tokens(draft.basename, rules)
         if rules.instruct_markers.intersection(tokens):
             tuned[(draft.family, stem_of(tokens, rules))].append(draft)
-    stats: Counter[str] = Counter()
     for draft in drafts:
         tokens = name_tokens(draft.basename, rules)
         if draft.kind != "chat" or rules.chat_markers.intersection(tokens):
@@ -567,6 +589,127 @@ def _parent(
         if found:
             return min(found, key=lambda o: (not contains(tokens[id(draft)], tokens[id(o)]), rank[id(o)]))
     return None
+
+
+# ---------------------------------------------------------------- 4. successors and unnamed fine-tunes
+
+VERSION = re.compile(r"\d+(?:\.\d+)*")  # "3", "3.1", "0.2", "2507": a version or a date, never a size ("10b")
+DATE_WORD = re.compile(r"\d{3,4}")  # a release tag: 2507 (YYMM), 0528 (MMDD)
+# A version is named near the front (GigaChat3.1, Mistral-Small-3.2), after a "v", or as a release tag.
+VERSION_POSITIONS = 3
+
+
+def fold_lineages(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
+    """Fold whole variant groups into the group they descend from, so one row stands for one model line.
+
+    a. A superseded version: the same organisation and kind, the parameter count within PARAMS_TOLERANCE (or a
+       vision tower or one embedding matrix apart), a later release date, and the same name but for version
+       numbers that rose (GigaChat3 -> GigaChat3.1, Mistral-Small-3.1-...-2503 -> 3.2-...-2506), a release tag
+       added (Qwen3-30B-A3B -> Qwen3-30B-A3B-Instruct-2507) or an experiment/preview word dropped
+       (DeepSeek-V3.2-Exp -> DeepSeek-V3.2). The architecture may change with the version (Gemma 3 -> 4), the
+       shapes may too (a larger vocabulary). An older release folds into the newest that supersedes it.
+    b. A chat fine-tune that does not name its base: a group whose representative has exactly the shapes
+       (layers, hidden, heads, KV heads, vocabulary, experts), family and parameter count of the earliest
+       first-party chat original of that shape, released later by another organisation (tencent/ContextPilot-14B
+       and microsoft/MagenticBrain are Qwen3-14B), folds into that original's line.
+    The representative of the group folded into stays the face of both. A superseded line keeps its own origin
+    date; an unnamed fine-tune takes its base's, as every named fine-tune already does (recency belongs to the
+    original release)."""
+    by_name = {d.name: d for d in drafts}
+    members: dict[str, list[DraftLike]] = defaultdict(list)
+    for draft in drafts:
+        members[draft.group or draft.name].append(draft)
+    heads = [by_name[name] for name in members if name in by_name]
+    into: dict[str, str] = {}
+    stats: Counter[str] = Counter()
+
+    by_org: dict[tuple[str, str], list[DraftLike]] = defaultdict(list)
+    for head in heads:
+        by_org[(org_of(head.name).lower(), head.kind)].append(head)
+    for group in by_org.values():
+        for older in group:
+            newer = [s for s in group if s is not older and _supersedes(s, older, rules)]
+            if newer:
+                into[older.name] = max(newer, key=lambda s: (s.raw.get("release_date") or "", downloads(s))).name
+                stats["variant groups folded into the newer release that supersedes them"] += 1
+
+    roots: dict[tuple[Any, ...], DraftLike] = {}  # per exact shape: the earliest first-party chat original
+    for head in sorted(heads, key=lambda h: (h.raw.get("release_date") or "~", -downloads(h), h.name)):
+        if head.kind == "chat" and head.first_party and _full_shape(head) and head.raw.get("release_date"):
+            roots.setdefault((*signature(head), experts_of(head)), head)
+    for head in heads:
+        root = roots.get((*signature(head), experts_of(head))) if head.kind == "chat" and _full_shape(head) else None
+        if (
+            root is None
+            or head.name in into
+            or org_of(root.name).lower() == org_of(head.name).lower()  # the lab's own line (rule a's to judge)
+            or not head.raw.get("release_date")
+            or head.raw["release_date"] <= root.raw["release_date"]
+            or not params_close(root, head)
+            or head.name in _chain(root.name, into)  # never a cycle
+        ):
+            continue
+        into[head.name] = root.name
+        for draft in members[head.name]:
+            draft.origin_date = root.origin_date  # a fine-tune's recency is its base's (scoring.recency_points)
+        stats["variant groups folded into the earlier first-party model whose shapes they share"] += 1
+
+    for name in into:
+        target = _chain(name, into)[-1]
+        for draft in members[name]:
+            draft.group = target
+    return stats
+
+
+def _chain(name: str, into: dict[str, str]) -> list[str]:
+    """`name` and the groups it folds into, in order. Rule (a) folds only forward in time within one organisation
+    and rule (b) adds no fold that would close a loop, so the walk ends; the bound proves it."""
+    chain = [name]
+    for _ in range(len(into) + 1):
+        if chain[-1] not in into:
+            return chain
+        chain.append(into[chain[-1]])
+    raise AssertionError(f"lineage fold cycle through {name}")
+
+
+def _full_shape(draft: DraftLike) -> bool:
+    return all(draft.arch.get(k) for k in SHAPE_KEYS)
+
+
+def _version_stem(draft: DraftLike, rules: Rules) -> tuple[str, ...]:
+    """The name stem as a version line: chat and version markers out, the organisation's own word in front out
+    (Meta-Llama-3-8B-Instruct reads as Llama-3-8B)."""
+    stem = [t for t in stem_of(name_tokens(draft.basename, rules), rules) if t not in rules.version_markers]
+    org_words = set(re.split(r"[-_]", org_of(draft.name).lower()))
+    if len(stem) > MIN_STEM and stem[0] in org_words and stem[1][0].isalpha():
+        stem = stem[1:]
+    return tuple(stem)
+
+
+def _supersedes(newer: DraftLike, older: DraftLike, rules: Rules) -> bool:
+    """Whether `newer` is a later release of `older`'s line (fold_lineages, rule a)."""
+    new_date, old_date = newer.raw.get("release_date"), older.raw.get("release_date")
+    if not new_date or not old_date or new_date <= old_date or not params_close(newer, older):
+        return False
+    new, old = list(_version_stem(newer, rules)), list(_version_stem(older, rules))
+    tagged = len(new) == len(old) + 1 and bool(DATE_WORD.fullmatch(new[-1]))  # a release tag added
+    if tagged:
+        new = new[:-1]
+    if len(new) != len(old) or len(new) < MIN_STEM:
+        return False
+    rose = tagged or bool(rules.version_markers.intersection(name_tokens(older.basename, rules)))
+    for i, (a, b) in enumerate(zip(new, old, strict=True)):
+        if a == b:
+            continue
+        if not (VERSION.fullmatch(a) and VERSION.fullmatch(b)):
+            return False
+        if not (i < VERSION_POSITIONS or new[i - 1] == "v" or (DATE_WORD.fullmatch(a) and DATE_WORD.fullmatch(b))):
+            return False  # a number deep in the name is no version: pythia-160m-data-seed1 vs -seed3
+        ours, theirs = tuple(int(x) for x in a.split(".")), tuple(int(x) for x in b.split("."))
+        if ours < theirs:
+            return False
+        rose = True
+    return rose
 
 
 def kinds_summary(drafts: Iterable[DraftLike]) -> Counter[str]:

@@ -408,3 +408,86 @@ def test_bundled_unverified_entries_are_unknown_architectures_without_ggufs() ->
     assert entry is not None and entry["runtime_unverified"] is True and entry["confidence"] == "low"
     flagged = [e for e in catalog if e["runtime_unverified"]]
     assert flagged and all(not e.get("gguf_sources") and e.get("architecture") in (None, "unknown") for e in flagged)
+
+
+# --- lineage folds: superseded versions, unnamed fine-tunes, experiments (lineage.fold_lineages) ----------------
+
+GIGACHAT_10B = {
+    "num_hidden_layers": 26,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 32,
+    "head_dim": 192,
+    "hidden_size": 1536,
+    "vocab_size": 128256,
+    "architecture": "deepseek_v3",
+}
+QWEN3_14B = {**QWEN3_8B, "num_hidden_layers": 40, "hidden_size": 5120, "num_attention_heads": 40}
+FOLD_SAMPLE = [
+    upstream("ai-sage/GigaChat3-10B-A1.8B", 11_479_750_784, release_date="2025-11-19", **GIGACHAT_10B),
+    upstream("ai-sage/GigaChat3.1-10B-A1.8B", 11_480_403_068, release_date="2026-03-21", **GIGACHAT_10B),
+    upstream("ai-forever/SMITH-Exp", 10_672_535_616, release_date="2026-09-16", **GIGACHAT_10B),
+    upstream("Qwen/Qwen3-14B", 14_768_307_200, downloads=900_000, release_date="2025-04-27", **QWEN3_14B, architecture="qwen3"),
+    upstream("tencent/ContextPilot-14B", 14_768_307_200, downloads=300, release_date="2026-08-27", **QWEN3_14B, architecture="qwen3"),
+    upstream("microsoft/MagenticBrain", 14_768_307_200, downloads=500, release_date="2026-05-12", **QWEN3_14B, architecture="qwen3"),
+    upstream("someone/Brand-New-14B", 14_768_307_200, release_date="2026-06-01", **QWEN3_14B, architecture="qwen3"),
+    upstream("Qwen/Qwen3-8B", 8_190_735_360, downloads=2_000_000, release_date="2025-04-27", **QWEN3_8B, architecture="qwen3"),
+    upstream("mistralai/Mistral-Small-3.1-24B-Instruct-2503", 24_011_361_280, release_date="2025-03-11", **LLAMA_70B),
+    upstream("mistralai/Mistral-Small-3.2-24B-Instruct-2506", 24_011_361_280, release_date="2025-06-20", **LLAMA_70B),
+    upstream("deepseek-ai/DeepSeek-V3.2-Exp", 685_000_000_000, release_date="2025-09-29", **LLAMA_70B),
+    upstream("deepseek-ai/DeepSeek-V3.2", 685_400_000_000, release_date="2025-12-01", **LLAMA_70B),
+    upstream("EleutherAI/pythia-160m-data-seed1", 162_322_944, release_date="2024-01-22", **LLAMA_8B),
+    upstream("EleutherAI/pythia-160m-data-seed3", 162_322_944, release_date="2024-01-24", **LLAMA_8B),
+]
+
+
+def _fold_sample(cache: dict[str, dict[str, dict[str, Any]]] = {}) -> dict[str, dict[str, Any]]:  # noqa: B006
+    if "models" not in cache:
+        cache["models"] = build(FOLD_SAMPLE)
+    return cache["models"]
+
+
+@pytest.mark.parametrize(
+    ("name", "group"),
+    [
+        ("ai-sage/GigaChat3-10B-A1.8B", "ai-sage/GigaChat3.1-10B-A1.8B"),  # superseded by 3.1
+        ("ai-sage/GigaChat3.1-10B-A1.8B", "ai-sage/GigaChat3.1-10B-A1.8B"),
+        ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", "mistralai/Mistral-Small-3.2-24B-Instruct-2506"),
+        ("deepseek-ai/DeepSeek-V3.2-Exp", "deepseek-ai/DeepSeek-V3.2"),  # the experiment before the release
+        ("tencent/ContextPilot-14B", "Qwen/Qwen3-14B"),  # another lab's fine-tune that does not name its base
+        ("microsoft/MagenticBrain", "Qwen/Qwen3-14B"),
+        ("someone/Brand-New-14B", "Qwen/Qwen3-14B"),
+        ("Qwen/Qwen3-14B", "Qwen/Qwen3-14B"),  # the original is never folded into its later fine-tunes
+        ("Qwen/Qwen3-8B", "Qwen/Qwen3-8B"),  # another size: its own line
+        ("EleutherAI/pythia-160m-data-seed1", "EleutherAI/pythia-160m-data-seed1"),  # a seed number is no version
+    ],
+)
+def test_lineage_folds(name: str, group: str) -> None:
+    assert _fold_sample()[name]["group"] == group
+
+
+def test_a_folded_fine_tune_takes_its_bases_origin_and_its_group_shares_downloads() -> None:
+    models = _fold_sample()
+    assert models["tencent/ContextPilot-14B"]["origin_date"] == "2025-04-27"  # recency is the base's
+    assert models["ai-sage/GigaChat3-10B-A1.8B"]["origin_date"] == "2025-11-19"  # a superseded line keeps its own
+    qwen_line = sum(models[n]["downloads"] for n, m in models.items() if m["group"] == "Qwen/Qwen3-14B")
+    assert models["Qwen/Qwen3-14B"]["group_downloads"] == qwen_line == 900_000 + 300 + 500 + 10
+    assert models["Qwen/Qwen3-8B"]["group_downloads"] == 2_000_000
+
+
+def test_experiments_are_marked_by_name() -> None:
+    models = _fold_sample()
+    assert models["ai-forever/SMITH-Exp"]["experimental"] and models["deepseek-ai/DeepSeek-V3.2-Exp"]["experimental"]
+    assert not models["ai-sage/GigaChat3.1-10B-A1.8B"]["experimental"]
+
+
+def test_bundled_folds() -> None:
+    catalog = load_bundled()
+    expected = {
+        "ai-sage/GigaChat3-10B-A1.8B": "ai-sage/GigaChat3.1-10B-A1.8B",
+        "tencent/ContextPilot-14B": "Qwen/Qwen3-14B",
+        "microsoft/MagenticBrain": "Qwen/Qwen3-14B",
+        "Qwen/Qwen3.5-27B": "Qwen/Qwen3.8-27B",
+    }
+    for name, group in expected.items():
+        assert catalog.find(name)["group"] == group, name  # type: ignore[index]
+    assert catalog.find("ai-forever/SMITH-Exp")["experimental"]  # type: ignore[index]

@@ -69,18 +69,24 @@ TODAY = date(2026, 10, 1)
         (8.0, None, 48.0, 52.0),
         (30.0, None, 60.0, 63.0),
         (300.0, None, 75.0, 75.0),  # size is worth 75 of quality's 100 points
-        (30.5, 3.3, 51.0, 54.0),  # MoE: dense equivalent sqrt(30.5 x 3.3) ~ 10B
-        (117.0, 5.1, 59.0, 62.0),  # gpt-oss-120b: ~24B dense equivalent
+        (30.5, 3.3, 56.0, 57.5),  # MoE: dense equivalent 30.5^0.65 x 3.3^0.35 ~ 14B (Qwen3-30B-A3B ~ Qwen3-14B)
+        (117.0, 5.1, 62.5, 64.0),  # gpt-oss-120b: ~39B dense equivalent
     ],
 )
 def test_size_points(params_b: float, active_b: float | None, low: float, high: float) -> None:
     assert low <= scoring.size_points(params_b, active_b) <= high
 
 
+def test_a_moe_scores_with_the_dense_model_its_base_benchmarks_beside() -> None:
+    # Qwen3 technical report (arXiv:2505.09388), base MMLU-Pro: 30B-A3B 61.49 beside 14B 61.03 (8B 56.73).
+    assert scoring.size_points(30.5, 3.3) == pytest.approx(scoring.size_points(14.0), abs=0.5)
+    assert scoring.size_points(8.0) < scoring.size_points(30.5, 3.3) < scoring.size_points(32.0)
+
+
 def test_size_curve_is_steep_where_capability_rises_and_still_separates_large_models() -> None:
     assert scoring.size_points(4.0) - scoring.size_points(0.3) > 30
     assert scoring.size_points(300.0) - scoring.size_points(30.0) > 10
-    sizes = [0.05, 0.3, 0.7, 1.5, 3, 7, 14, 32, 72, 157, 1000]
+    sizes = [0.05, 0.3, 0.7, 1.5, 3, 7, 14, 32, 72, 157, 243, 1000]
     points = [scoring.size_points(s) for s in sizes]
     assert points == sorted(points)
 
@@ -114,21 +120,30 @@ def test_recency_points(origin: str | None, expected: float) -> None:
     [
         (0, 0, False, False, 0.0, 0.0),
         (100, 10, False, False, 0.0, 0.0),  # at the floors: no evidence
-        (10_000, 100, False, False, 2.3, 2.5),  # 2 decades x 1.0 + 1 decade x 0.4
-        (10**9, 10**7, False, False, 5.2, 5.2),  # bounded
+        (10_000, 100, False, False, 6.5, 6.5),  # 2 decades x 3.0 + 1 decade x 0.5
+        (6_400_000, 5_000, False, False, 15.7, 15.8),  # gpt-oss-20b's line: 4.8 decades x 3.0 + 2.7 x 0.5
+        (10**9, 10**7, False, False, 17.0, 17.0),  # bounded
         (0, 0, True, False, 4.0, 4.0),
         (0, 0, False, True, 2.0, 2.0),  # the original of its group
-        (10**9, 10**7, True, True, 11.2, 11.2),
+        (10**9, 10**7, True, True, 23.0, 23.0),
     ],
 )
 def test_trust_points(downloads: int, likes: int, first_party: bool, original: bool, low: float, high: float) -> None:
     assert low <= scoring.trust_points(downloads, likes, first_party, original) <= high
 
 
-def test_a_first_party_original_outranks_any_re_upload_on_trust() -> None:
-    least_official = scoring.trust_points(0, 0, True, True)
-    most_popular_copy = scoring.trust_points(10**9, 10**7, False, False)
-    assert least_official > most_popular_copy
+@pytest.mark.parametrize("group_downloads", [0, 5_000, 10**6, 10**9])
+def test_a_first_party_original_outranks_any_re_upload_on_trust(group_downloads: int) -> None:
+    # Members of one variant group share its downloads (catalog group_downloads): likes alone cannot overtake.
+    least_official = scoring.trust_points(group_downloads, 0, True, True)
+    most_liked_copy = scoring.trust_points(group_downloads, 10**7, False, False)
+    assert least_official > most_liked_copy
+
+
+def test_adoption_separates_a_flagship_from_a_side_release_by_several_points() -> None:
+    flagship = scoring.trust_points(6_400_000, 5_000, True, True)  # openai/gpt-oss-20b's line
+    side_release = scoring.trust_points(160, 20, True, True)  # ai-sage/GFusion-10B-A1.8B
+    assert flagship - side_release > 8
 
 
 @pytest.mark.parametrize(
@@ -173,7 +188,13 @@ def test_never_ranked(kind: str, asked: str | None, category: str, hidden: bool)
 
 def test_quality_base_adds_the_evidence_and_drops_with_quant() -> None:
     plain = scoring.Evidence("x/plain-8b", 8.0)
-    assert scoring.quality_base(plain, "General", TODAY) == pytest.approx(scoring.size_points(8.0) + 2.0)  # original
+    # an original (+2) that nothing but its size shows capable: its size points cut by the whole discount
+    unproven = 1.0 - scoring.UNPROVEN["discount"]
+    assert scoring.quality_base(plain, "General", TODAY) == pytest.approx(scoring.size_points(8.0) * unproven + 2.0)
+    adopted = scoring.Evidence("x/plain-8b", 8.0, downloads=10_000)
+    assert scoring.quality_base(adopted, "General", TODAY) == pytest.approx(
+        scoring.size_points(8.0) + scoring.trust_points(10_000, 0, False, original=True)  # proven: no discount
+    )
     official = scoring.Evidence("x/plain-8b", 8.0, downloads=2_000_000, likes=5000, first_party=True)
     newer = scoring.Evidence("x/plain-8b", 8.0, origin_date="2026-08-01")
     base_ckpt = scoring.Evidence("x/plain-8b", 8.0, kind="base")
@@ -208,16 +229,18 @@ def test_evidence_reads_catalog_fields_with_defaults() -> None:
     [
         (0.0, "Chat", 0.0, 0.0),
         (1.0, "Chat", 0.0, 0.0),  # nothing for <= 1 tok/s
-        (2.0, "Chat", 22.0, 25.0),
-        (4.0, "Chat", 45.0, 48.0),
-        (7.9, "Chat", 69.0, 70.0),  # just under the usable rate
-        (8.0, "Chat", 85.0, 85.0),  # usable: reading speed with margin
-        (16.0, "Chat", 92.0, 93.0),  # small reward above
-        (32.0, "Chat", 100.0, 100.0),
+        (2.0, "Chat", 24.0, 24.5),  # 55 x ln 2 / ln 4.8
+        (4.0, "Chat", 48.5, 49.0),
+        (4.8, "Chat", 54.9, 55.0),  # 4/5 of the usable rate
+        (5.4, "Chat", 72.0, 73.0),  # the steep last fifth: falling short of reading speed costs most here
+        (5.9, "Chat", 85.0, 86.0),  # just under the usable rate: no step at it
+        (6.0, "Chat", 88.0, 88.0),  # usable: reading speed (5.3 tok/s) with margin
+        (12.0, "Chat", 94.0, 94.0),  # small reward above
+        (24.0, "Chat", 100.0, 100.0),
         (500.0, "Chat", 100.0, 100.0),
-        (8.0, "Coding", 50.0, 58.0),  # coding wants 15
-        (8.0, "Reasoning", 45.0, 52.0),  # reasoning wants 20
-        (100.0, "Embedding", 58.0, 64.0),  # embeddings want 200
+        (8.0, "Coding", 45.5, 46.5),  # coding wants 15
+        (8.0, "Reasoning", 41.0, 41.5),  # reasoning wants 20
+        (100.0, "Embedding", 49.5, 50.5),  # embeddings want 200
     ],
 )
 def test_speed_saturates_at_the_usable_rate(tps: float, category: str, low: float, high: float) -> None:

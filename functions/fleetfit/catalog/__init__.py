@@ -37,6 +37,7 @@ LINEAGE_DEFAULTS: dict[str, Any] = {
     "likes": 0,
     "first_party": False,
     "kind": "chat",
+    "experimental": False,
     "runtime_unverified": False,
 }
 
@@ -53,12 +54,16 @@ def _restore_defaults(models: list[dict[str, Any]]) -> None:
             entry["first_party"] = first_party
         if "kind" not in entry:
             entry["kind"] = kind
+        if "experimental" not in entry:
+            entry["experimental"] = False
         if "runtime_unverified" not in entry:
             entry["runtime_unverified"] = False
         if "group" not in entry:
             entry["group"] = entry["name"]  # a group's representative names its own group
         if "origin_date" not in entry:
             entry["origin_date"] = entry.get("release_date")
+        if "group_downloads" not in entry:
+            entry["group_downloads"] = entry["downloads"]  # a group of one
 
 
 class CatalogError(ValueError):

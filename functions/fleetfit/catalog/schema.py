@@ -94,10 +94,12 @@ class CatalogEntry(TypedDict):
     likes: NotRequired[Annotated[int, Field(ge=0)]]  # upstream hf_likes (0 when unknown)
     first_party: NotRequired[bool]  # the repo's organisation trained/released these weights
     kind: NotRequired[Kind]
+    experimental: NotRequired[bool]  # named an experiment by its publisher (-Exp, -wip, academic-, ...)
     group: NotRequired[
         Annotated[str, Field(min_length=3, pattern=r"^[^/\s]+/[^/\s]+$")]
     ]  # the group representative's name
     origin_date: NotRequired[Date | None]  # release date of the group's original
+    group_downloads: NotRequired[Annotated[int, Field(ge=0)]]  # downloads of every entry of the group: the line's use
     # Unknown architecture and no GGUF anywhere in its variant group: llama.cpp support unverified.
     runtime_unverified: NotRequired[bool]
 

@@ -5,10 +5,11 @@ score = 0.3 x quality + 0.3 x speed + 0.25 x fit + 0.15 x context     (each 0-10
 quality = size (dense equivalent) + family task evidence + recency of the original release + trust
           (first-party repo, downloads, likes) - a penalty for repos that are no assistant for the use case,
           minus the quant's cost;
-speed   = 0 at <= 1 tok/s, log-scaled to 70 just under the use case's usable rate, 85 once reached, +15 over
-          the next 4x;
-          usable rates (data/ranking.json, with sources): reading speed ~5.3 tok/s -> 8 tok/s for General,
-          Chat and Multimodal; 15 for Coding; 20 for Reasoning (hidden chains of thought); 200 for Embedding.
+speed   = 0 at <= 1 tok/s, log-scaled to 60 at 3/4 of the use case's usable rate, steeply to 88 at the rate,
+          +12 over the next 4x (continuous);
+          usable rates (data/ranking.json, with sources): reading speed ~5.3 tok/s -> 6 tok/s for General,
+          Chat and Multimodal; 15 for Coding; 20 for Reasoning (hidden chains of thought); 200 for Embedding;
+fit     = 100 up to 80 % of the pool, quadratic to 0 at 100 %.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def _load(name: str) -> Any:
 
 _DATA = _load("ranking.json")
 SIZE_WEIGHT: float = _DATA["size_curve"]["weight"]
+MOE_TOTAL_EXPONENT: float = _DATA["size_curve"]["moe_total_exponent"]
 SIZE_CURVE: tuple[tuple[float, float], ...] = tuple(
     (float(x), SIZE_WEIGHT * float(y) / 100.0) for x, y in _DATA["size_curve"]["points"]
 )
@@ -55,13 +57,17 @@ RECENCY_STEPS: tuple[tuple[float, float], ...] = tuple((float(m), float(c)) for 
 TRUST: dict[str, Any] = _DATA["trust"]
 KIND_PENALTY: dict[str, float] = _DATA["kind_penalty"]["points"]
 UNVERIFIED_RUNTIME_PENALTY: float = _DATA["unverified_runtime"]["points"]
+FIT_FULL_UNTIL: float = _DATA["fit_curve"]["full_until"]
+UNPROVEN: dict[str, float] = _DATA["unproven_size"]
+EXPERIMENTAL_PENALTY: float = _DATA["experimental"]["points"]
 KIND_SERVES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DATA["kind_penalty"]["serves"].items()}
 NEVER_KINDS = frozenset(_DATA["kind_penalty"]["never_in"]["kinds"])
 NEVER_IN_USE_CASES = frozenset(_DATA["kind_penalty"]["never_in"]["use_cases"])
 USABLE_TPS: dict[str, float] = _DATA["usable_speed"]["tok_s"]
 SPEED_AT_USABLE: float = _DATA["usable_speed"]["points_at_usable"]
-SPEED_BELOW_USABLE: float = _DATA["usable_speed"]["points_below_usable"]
 SPEED_BONUS_SPAN: float = _DATA["usable_speed"]["bonus_span"]
+SPEED_SHORT_RATIO: float = _DATA["usable_speed"]["short_of_usable"]["ratio"]
+SPEED_AT_SHORT: float = _DATA["usable_speed"]["short_of_usable"]["points"]
 # Context a use case needs to be unconstrained (tokens): documents and chats 32K, repositories and long
 # chains of thought 64K, embedding inputs 8K.
 CONTEXT_TARGET = {
@@ -120,12 +126,13 @@ class Evidence:
     params_b: float
     active_b: float | None = None  # MoE: active parameters per token
     origin_date: str | None = None  # release of the group's original, not of a re-upload
-    downloads: int = 0
+    downloads: int = 0  # of the whole variant group: how much this line of weights is run
     likes: int = 0
     first_party: bool = False
     kind: str = "chat"
     original: bool = True  # the representative of its variant group (no `group`: its own)
     runtime_unverified: bool = False  # no GGUF and an unknown architecture: llama.cpp may not run it
+    experimental: bool = False  # its publisher names it an experiment (-Exp, -wip, academic-, ...)
 
 
 def evidence_of(entry: Mapping[str, Any], params: float, active: float | None) -> Evidence:
@@ -136,19 +143,21 @@ def evidence_of(entry: Mapping[str, Any], params: float, active: float | None) -
         params_b=params / 1e9,
         active_b=active / 1e9 if active else None,
         origin_date=get("origin_date", get("release_date")),
-        downloads=int(get("downloads") or 0),
+        downloads=int(get("group_downloads", get("downloads")) or 0),
         likes=int(get("likes") or 0),
         first_party=bool(get("first_party", False)),
         kind=get("kind") or "chat",
         original=get("group") in (None, entry["name"]),
         runtime_unverified=bool(get("runtime_unverified", False)),
+        experimental=bool(get("experimental", False)),
     )
 
 
 def size_points(params_b: float, active_b: float | None = None) -> float:
     """Capability by size (SIZE_CURVE, log-interpolated, 0 to SIZE_WEIGHT): steep from 0.3 to 4 B, still
-    rising to ~160 B dense-equivalent. MoE counts sqrt(total x active)."""
-    effective = math.sqrt(params_b * active_b) if active_b else params_b
+    rising to ~240 B dense-equivalent. MoE counts total^0.65 x active^0.35 (MOE_TOTAL_EXPONENT: Qwen3-30B-A3B
+    scores with Qwen3-14B)."""
+    effective = params_b**MOE_TOTAL_EXPONENT * active_b ** (1.0 - MOE_TOTAL_EXPONENT) if active_b else params_b
     points = SIZE_CURVE
     if effective <= points[0][0]:
         return points[0][1]
@@ -156,6 +165,16 @@ def size_points(params_b: float, active_b: float | None = None) -> float:
         if effective <= x1:
             return y0 + (y1 - y0) * math.log(effective / x0) / math.log(x1 / x0)
     return points[-1][1]
+
+
+def proven_share(downloads: int, first_party: bool) -> float:
+    """How much evidence beyond its size a model has (0-1): a lab's own release, or a line people run
+    (log-interpolated from UNPROVEN floor to proven_downloads)."""
+    if first_party or downloads >= UNPROVEN["proven_downloads"]:
+        return 1.0
+    if downloads <= UNPROVEN["floor"]:
+        return 0.0
+    return math.log(downloads / UNPROVEN["floor"]) / math.log(UNPROVEN["proven_downloads"] / UNPROVEN["floor"])
 
 
 def family_points(name: str, category: str) -> float:
@@ -192,8 +211,9 @@ def _decades(count: int, rule: Mapping[str, float]) -> float:
 
 
 def trust_points(downloads: int, likes: int, first_party: bool, original: bool = True) -> float:
-    """Provenance: the releasing lab's own repository, the original of its variant group, and how many people
-    download and like it (log-scaled, bounded)."""
+    """Provenance: the releasing lab's own repository, the original of its variant group, how many people
+    download its line (every repo of the variant group: re-uploads and GGUFs of gpt-oss-20b are gpt-oss-20b being
+    run) and like the repository itself (log-scaled, bounded)."""
     first = TRUST["first_party"] if first_party else 0.0
     first += TRUST["original"] if original else 0.0
     return first + _decades(downloads, TRUST["downloads"]) + _decades(likes, TRUST["likes"])
@@ -216,15 +236,18 @@ def never_ranked(kind: str, asked: str | None, category: str = "General") -> boo
 
 
 def quality_base(evidence: Evidence, category: str, reference: date) -> float:
-    """Capability before the quant: size + family evidence + recency + trust - kind penalty, 0-100."""
+    """Capability before the quant: size (discounted while nothing but size shows it) + family evidence + recency
+    + trust - kind, unverified-runtime and experiment penalties, 0-100."""
     e = evidence
+    unproven = UNPROVEN["discount"] * (1.0 - proven_share(e.downloads, e.first_party))
     return _clamp(
-        size_points(e.params_b, e.active_b)
+        size_points(e.params_b, e.active_b) * (1.0 - unproven)
         + family_points(e.name, category)
         + recency_points(e.origin_date, reference)
         + trust_points(e.downloads, e.likes, e.first_party, e.original)
         - kind_penalty(e.kind, category)
         - (UNVERIFIED_RUNTIME_PENALTY if e.runtime_unverified else 0.0)
+        - (EXPERIMENTAL_PENALTY if e.experimental else 0.0)
     )
 
 
@@ -235,14 +258,17 @@ def quality(base: float, quant: str) -> float:
 
 def speed(tps: float, category: str) -> float:
     """Saturates once the model is usable (USABLE_TPS: reading speed for chat, more for coding and reasoning,
-    throughput for embeddings): 0 at 1 tok/s or less, log-scaled up to SPEED_BELOW_USABLE just under the usable
-    rate, SPEED_AT_USABLE once reached (waiting on the model is a different answer), then a small reward up to
-    100 at SPEED_BONUS_SPAN x that rate."""
+    throughput for embeddings): 0 at 1 tok/s or less, log-scaled up to SPEED_AT_SHORT at SPEED_SHORT_RATIO of
+    the usable rate, then steeply up to SPEED_AT_USABLE at the rate (falling short of it costs most just under
+    it), then a small reward up to 100 at SPEED_BONUS_SPAN x the rate. Continuous: no step anywhere."""
     usable = USABLE_TPS.get(category, USABLE_TPS["General"])
+    short = usable * SPEED_SHORT_RATIO
     if tps <= 1.0:
         return 0.0
+    if tps < short:
+        return SPEED_AT_SHORT * math.log(tps) / math.log(short) if short > 1.0 else SPEED_AT_SHORT
     if tps < usable:
-        return SPEED_BELOW_USABLE * math.log(tps) / math.log(usable)
+        return SPEED_AT_SHORT + (SPEED_AT_USABLE - SPEED_AT_SHORT) * math.log(tps / short) / math.log(usable / short)
     bonus = min(1.0, math.log(tps / usable) / math.log(SPEED_BONUS_SPAN))
     return SPEED_AT_USABLE + (100.0 - SPEED_AT_USABLE) * bonus
 
@@ -252,12 +278,13 @@ def usable_tps(category: str) -> float:
 
 
 def fit(utilization: float, fits: bool) -> float:
-    """100 up to 60 % of the pool, then down to 0 at 100 % (quadratic: 90 % still scores 44)."""
+    """100 up to FIT_FULL_UNTIL (80 %) of the pool, then down to 0 at 100 % (quadratic: 90 % scores 75, 95 %
+    44); a model that fills the card is how it is meant to be used (data/ranking.json fit_curve)."""
     if not fits or utilization > 1.0:
         return 0.0
-    if utilization <= 0.6:
+    if utilization <= FIT_FULL_UNTIL:
         return 100.0
-    return _clamp(100.0 * (1.0 - ((utilization - 0.6) / 0.4) ** 2))
+    return _clamp(100.0 * (1.0 - ((utilization - FIT_FULL_UNTIL) / (1.0 - FIT_FULL_UNTIL)) ** 2))
 
 
 def context(usable_context: int, category: str) -> float:
