@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -440,10 +441,9 @@ FOLD_SAMPLE = [
 ]
 
 
-def _fold_sample(cache: dict[str, dict[str, dict[str, Any]]] = {}) -> dict[str, dict[str, Any]]:  # noqa: B006
-    if "models" not in cache:
-        cache["models"] = build(FOLD_SAMPLE)
-    return cache["models"]
+@functools.cache
+def _fold_sample() -> dict[str, dict[str, Any]]:
+    return build(FOLD_SAMPLE)
 
 
 @pytest.mark.parametrize(

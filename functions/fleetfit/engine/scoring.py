@@ -5,7 +5,7 @@ score = 0.3 x quality + 0.3 x speed + 0.25 x fit + 0.15 x context     (each 0-10
 quality = size (dense equivalent) + family task evidence + recency of the original release + trust
           (first-party repo, downloads, likes) - a penalty for repos that are no assistant for the use case,
           minus the quant's cost;
-speed   = 0 at <= 1 tok/s, log-scaled to 60 at 3/4 of the use case's usable rate, steeply to 88 at the rate,
+speed   = 0 at <= 1 tok/s, log-scaled to 55 at 4/5 of the use case's usable rate, steeply to 88 at the rate,
           +12 over the next 4x (continuous);
           usable rates (data/ranking.json, with sources): reading speed ~5.3 tok/s -> 6 tok/s for General,
           Chat and Multimodal; 15 for Coding; 20 for Reasoning (hidden chains of thought); 200 for Embedding;
@@ -266,7 +266,7 @@ def speed(tps: float, category: str) -> float:
     if tps <= 1.0:
         return 0.0
     if tps < short:
-        return SPEED_AT_SHORT * math.log(tps) / math.log(short) if short > 1.0 else SPEED_AT_SHORT
+        return SPEED_AT_SHORT * math.log(tps) / math.log(short)  # 1 < tps < short
     if tps < usable:
         return SPEED_AT_SHORT + (SPEED_AT_USABLE - SPEED_AT_SHORT) * math.log(tps / short) / math.log(usable / short)
     bonus = min(1.0, math.log(tps / usable) / math.log(SPEED_BONUS_SPAN))
