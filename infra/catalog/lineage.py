@@ -14,7 +14,8 @@ Steps (called by build_catalog.build, in this order):
      within PARAMS_TOLERANCE, the parent's name stem inside the child's name), its representative and origin date;
   4. `fold_lineages`: whole groups folded into the group they descend from: a superseded version into its
      organisation's newer release of that name and size (GigaChat3-10B-A1.8B into GigaChat3.1-10B-A1.8B), and a
-     fine-tune that does not name its base into that base (tencent/ContextPilot-14B into Qwen/Qwen3-14B).
+     fine-tune that does not name its base into that base (tencent/ContextPilot-14B into Qwen/Qwen3-14B), and a
+     post-training stage checkpoint into the same lab's later stage (Olmo-3-7B-Instruct-SFT into Olmo-3-7B-Instruct).
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ SAME_NAME_TOLERANCE = 0.15
 MIN_STEM = 2
 # A vision tower is at most ~15 % of a multimodal model (SigLIP 0.4 B of Gemma-3-27B; 3.4 B of Qwen3.8-27B).
 VISION_SHARE = 0.85
+# A repo name without a post-training stage word is the finished release (repo_kinds.json training_stages).
+FINAL_STAGE = 2
+# llama.cpp quant types inside a repo name (gemma-4-31B-it-qat-q4_0-unquantized, ...-Q4_K_M, ...-IQ2_XXS): one
+# format word, removed whole before the name is split at "_" (which would leave a stray "0" or "m").
+QUANT_TYPE = re.compile(r"(?<![a-z0-9])(?:ud-)?i?q\d(?:_[a-z0-9]{1,3})+(?![a-z0-9])")
 SIZE_WORD = re.compile(r"(\d+x)?\d+(?:\.\d+)?[bmk]|a\d+(?:\.\d+)?b|e\d+b", re.I)
 WORD_SPLIT = re.compile(r"[-_\s/]+|(?<!\d)\.|\.(?!\d)")
 SUBWORD = re.compile(r"[a-z]+|\d+(?:\.\d+)*")
@@ -109,6 +115,9 @@ class Rules:
     instruct_markers: frozenset[str]
     experiment: re.Pattern[str]  # names their publisher gives experiments (repo_kinds.json "experiment")
     version_markers: frozenset[str]  # dropped from an older name when looking for its successor
+    training_stages: dict[str, int]  # post-training stage word -> rank (FINAL_STAGE: a finished release)
+    stage_release_words: frozenset[str]  # the word a finished release may add to a stage checkpoint's name
+    reasoning_markers: frozenset[str]  # a reasoning tune's name words: never a pretrained sibling
     packed_markers: tuple[tuple[re.Pattern[str], str], ...]
     packed_ratio: tuple[float, float]
     name_agreement: tuple[float, float]
@@ -166,9 +175,7 @@ def parse_first_party(document: Any, where: str = "first_party_orgs.json") -> di
     return orgs
 
 
-def parse_kind_rules(
-    document: Any, where: str = "repo_kinds.json"
-) -> tuple[tuple[KindRule, ...], frozenset[str], frozenset[str], re.Pattern[str], frozenset[str]]:
+def parse_kind_rules(document: Any, where: str = "repo_kinds.json") -> dict[str, Any]:
     _need(isinstance(document, dict) and isinstance(document.get("rules"), list), where, "expected {'rules': [...]}")
     rules = []
     for index, spec in enumerate(document["rules"]):
@@ -197,15 +204,25 @@ def parse_kind_rules(
     _need(instruct_markers <= chat_markers, where, "instruct_markers: must be chat markers too")
     experiment = document.get("experiment")
     _need(isinstance(experiment, dict), where, "experiment: expected {'name': ..., 'reason': ...}")
-    _need(isinstance(experiment.get("reason"), str) and bool(experiment["reason"]), where, "experiment.reason: required")
-    version_markers = _strings(document.get("version_markers"), f"{where}: version_markers")
-    return (
-        tuple(rules),
-        chat_markers,
-        instruct_markers,
-        _regex(experiment.get("name"), f"{where}: experiment.name"),
-        version_markers,
+    _need(
+        isinstance(experiment.get("reason"), str) and bool(experiment["reason"]), where, "experiment.reason: required"
     )
+    stages = document.get("training_stages")
+    _need(
+        isinstance(stages, dict) and all(isinstance(v, int) and 0 <= v <= FINAL_STAGE for v in stages.values()),
+        where,
+        f"training_stages: expected {{word: rank 0-{FINAL_STAGE}}}",
+    )
+    return {
+        "kind_rules": tuple(rules),
+        "chat_markers": chat_markers,
+        "instruct_markers": instruct_markers,
+        "experiment": _regex(experiment.get("name"), f"{where}: experiment.name"),
+        "version_markers": _strings(document.get("version_markers"), f"{where}: version_markers"),
+        "training_stages": {word.lower(): rank for word, rank in stages.items()},
+        "stage_release_words": _strings(document.get("stage_release_words"), f"{where}: stage_release_words"),
+        "reasoning_markers": _strings(document.get("reasoning_markers"), f"{where}: reasoning_markers"),
+    }
 
 
 def parse_packed(document: Any, where: str = "packed_weights.json") -> dict[str, Any]:
@@ -234,14 +251,9 @@ def load_rules(directory: Path = HERE) -> Rules:
         except (OSError, ValueError) as exc:
             raise RulesError(f"{name}: cannot read ({exc})") from exc
 
-    kind_rules, chat_markers, instruct_markers, experiment, version_markers = parse_kind_rules(read("repo_kinds.json"))
     return Rules(
         first_party=parse_first_party(read("first_party_orgs.json")),
-        kind_rules=kind_rules,
-        chat_markers=chat_markers,
-        instruct_markers=instruct_markers,
-        experiment=experiment,
-        version_markers=version_markers,
+        **parse_kind_rules(read("repo_kinds.json")),
         **parse_packed(read("packed_weights.json")),
     )
 
@@ -253,7 +265,7 @@ def name_tokens(basename: str, rules: Rules) -> tuple[str, ...]:
     """A repo name as comparable tokens, storage/format words dropped: "Meta-Llama-3.1-8B-Instruct-bnb-4bit"
     and "Llama3.1-8B-Instruct" share ("llama", "3.1", "8b", "instruct")."""
     tokens: list[str] = []
-    for word in WORD_SPLIT.split(basename.lower()):
+    for word in WORD_SPLIT.split(QUANT_TYPE.sub(" ", basename.lower())):
         if (
             not word
             or word in rules.format_tokens
@@ -457,7 +469,7 @@ def classify(drafts: Sequence[DraftLike], rules: Rules, category_of: Any) -> Cou
             tuned[(draft.family, stem_of(tokens, rules))].append(draft)
     for draft in drafts:
         tokens = name_tokens(draft.basename, rules)
-        if draft.kind != "chat" or rules.chat_markers.intersection(tokens):
+        if draft.kind != "chat" or (rules.chat_markers | rules.reasoning_markers).intersection(tokens):
             continue
         siblings = tuned.get((draft.family, tokens), [])
         if any(
@@ -612,6 +624,9 @@ def fold_lineages(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
        (layers, hidden, heads, KV heads, vocabulary, experts), family and parameter count of the earliest
        first-party chat original of that shape, released later by another organisation (tencent/ContextPilot-14B
        and microsoft/MagenticBrain are Qwen3-14B), folds into that original's line.
+    c. An earlier post-training stage: the same organisation, kind, shapes and parameter count, and the same
+       name at a later stage (repo_kinds.json training_stages: Olmo-3-7B-Instruct-SFT -> -Instruct-DPO ->
+       -Instruct), or a supervised checkpoint's name plus one release word (Instella-MoE-16B-A3B-SFT -> -Think).
     The representative of the group folded into stays the face of both. A superseded line keeps its own origin
     date; an unnamed fine-tune takes its base's, as every named fine-tune already does (recency belongs to the
     original release)."""
@@ -632,6 +647,18 @@ def fold_lineages(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
             if newer:
                 into[older.name] = max(newer, key=lambda s: (s.raw.get("release_date") or "", downloads(s))).name
                 stats["variant groups folded into the newer release that supersedes them"] += 1
+
+    for group in by_org.values():
+        for earlier in group:
+            later = [s for s in group if s is not earlier and _later_stage(s, earlier, rules)]
+            if earlier.name in into or not later:
+                continue
+            target = max(
+                later, key=lambda s: (_stage_stem(s, rules) == _stage_stem(earlier, rules), downloads(s), s.name)
+            )
+            if earlier.name not in _chain(target.name, into):
+                into[earlier.name] = target.name
+                stats["variant groups folded into the later post-training stage of the same release"] += 1
 
     roots: dict[tuple[Any, ...], DraftLike] = {}  # per exact shape: the earliest first-party chat original
     for head in sorted(heads, key=lambda h: (h.raw.get("release_date") or "~", -downloads(h), h.name)):
@@ -710,6 +737,35 @@ def _supersedes(newer: DraftLike, older: DraftLike, rules: Rules) -> bool:
             return False
         rose = True
     return rose
+
+
+def _stage(draft: DraftLike, rules: Rules) -> int:
+    """The post-training stage a name states (repo_kinds.json training_stages), FINAL_STAGE when it states none."""
+    ranks = [rules.training_stages[t] for t in name_tokens(draft.basename, rules) if t in rules.training_stages]
+    return max(ranks, default=FINAL_STAGE)
+
+
+def _stage_stem(draft: DraftLike, rules: Rules) -> tuple[str, ...]:
+    return tuple(t for t in name_tokens(draft.basename, rules) if t not in rules.training_stages)
+
+
+def _later_stage(later: DraftLike, earlier: DraftLike, rules: Rules) -> bool:
+    """Whether `later` is a later post-training stage of `earlier`'s weights (fold_lineages, rule c): a higher stage
+    of the same name (Olmo-3-7B-Instruct-SFT -> -Instruct-DPO -> -Instruct), or a supervised checkpoint's name
+    plus one release word (Instella-MoE-16B-A3B-SFT -> -Think); same shapes, parameter count within tolerance."""
+    rank = _stage(earlier, rules)
+    if (
+        rank >= FINAL_STAGE
+        or _stage(later, rules) <= rank
+        or not (compatible(later, earlier) and params_close(later, earlier))
+    ):
+        return False
+    mine, theirs = _stage_stem(earlier, rules), _stage_stem(later, rules)
+    if mine == theirs:
+        return True
+    return rank == 0 and any(
+        word in rules.stage_release_words and theirs[:i] + theirs[i + 1 :] == mine for i, word in enumerate(theirs)
+    )
 
 
 def kinds_summary(drafts: Iterable[DraftLike]) -> Counter[str]:

@@ -423,6 +423,15 @@ GIGACHAT_10B = {
     "architecture": "deepseek_v3",
 }
 QWEN3_14B = {**QWEN3_8B, "num_hidden_layers": 40, "hidden_size": 5120, "num_attention_heads": 40}
+GEMMA_31B = {
+    **LLAMA_8B,
+    "num_hidden_layers": 60,
+    "hidden_size": 5376,
+    "num_key_value_heads": 16,
+    "head_dim": 256,
+    "vocab_size": 262144,
+    "architecture": "gemma4",
+}
 FOLD_SAMPLE = [
     upstream("ai-sage/GigaChat3-10B-A1.8B", 11_479_750_784, release_date="2025-11-19", **GIGACHAT_10B),
     upstream("ai-sage/GigaChat3.1-10B-A1.8B", 11_480_403_068, release_date="2026-03-21", **GIGACHAT_10B),
@@ -438,6 +447,18 @@ FOLD_SAMPLE = [
     upstream("deepseek-ai/DeepSeek-V3.2", 685_400_000_000, release_date="2025-12-01", **LLAMA_70B),
     upstream("EleutherAI/pythia-160m-data-seed1", 162_322_944, release_date="2024-01-22", **LLAMA_8B),
     upstream("EleutherAI/pythia-160m-data-seed3", 162_322_944, release_date="2024-01-24", **LLAMA_8B),
+    # post-training stages of one release (rule c), released days apart, the last one the finished model
+    upstream("allenai/Olmo-3-7B-Instruct-SFT", 7_298_011_136, downloads=36_000, release_date="2025-11-17", **QWEN_7B),
+    upstream("allenai/Olmo-3-7B-Instruct-DPO", 7_298_011_136, downloads=15_000, release_date="2025-11-19", **QWEN_7B),
+    upstream("allenai/Olmo-3-7B-Instruct", 7_298_011_136, downloads=479_000, release_date="2025-11-19", **QWEN_7B),
+    upstream("allenai/Olmo-3-7B-Think-SFT", 7_298_011_136, downloads=16_000, release_date="2025-10-14", **QWEN_7B),
+    upstream("allenai/Olmo-3-7B-Think", 7_298_011_136, downloads=451_000, release_date="2025-11-18", **QWEN_7B),
+    upstream("amd/Instella-MoE-16B-A3B-SFT", 15_862_789_248, downloads=1_978, release_date="2026-07-23", **LLAMA_70B),
+    upstream("amd/Instella-MoE-16B-A3B-Think", 15_862_789_248, downloads=2_861, release_date="2026-07-23", **LLAMA_70B),
+    upstream("XiaomiMiMo/MiMo-7B-RL-Zero", 7_833_409_536, downloads=900, release_date="2025-04-29", **LLAMA_8B),
+    # a quantization-aware-trained checkpoint of a model is that model (the q4_0 is one format word)
+    upstream("google/gemma-4-31B-it", 31_273_088_876, downloads=9_900_000, release_date="2026-03-11", **GEMMA_31B),
+    upstream("google/gemma-4-31B-it-qat-q4_0-unquantized", 32_682_372_656, downloads=270_000, release_date="2026-04-28", **GEMMA_31B),
 ]
 
 
@@ -459,6 +480,14 @@ def _fold_sample() -> dict[str, dict[str, Any]]:
         ("Qwen/Qwen3-14B", "Qwen/Qwen3-14B"),  # the original is never folded into its later fine-tunes
         ("Qwen/Qwen3-8B", "Qwen/Qwen3-8B"),  # another size: its own line
         ("EleutherAI/pythia-160m-data-seed1", "EleutherAI/pythia-160m-data-seed1"),  # a seed number is no version
+        ("allenai/Olmo-3-7B-Instruct-SFT", "allenai/Olmo-3-7B-Instruct"),  # SFT -> DPO -> the finished release
+        ("allenai/Olmo-3-7B-Instruct-DPO", "allenai/Olmo-3-7B-Instruct"),
+        ("allenai/Olmo-3-7B-Think-SFT", "allenai/Olmo-3-7B-Think"),  # each line into its own release
+        ("allenai/Olmo-3-7B-Think", "allenai/Olmo-3-7B-Think"),  # Think and Instruct stay two models
+        ("allenai/Olmo-3-7B-Instruct", "allenai/Olmo-3-7B-Instruct"),
+        ("amd/Instella-MoE-16B-A3B-SFT", "amd/Instella-MoE-16B-A3B-Think"),  # the checkpoint behind -Think
+        ("XiaomiMiMo/MiMo-7B-RL-Zero", "XiaomiMiMo/MiMo-7B-RL-Zero"),  # an RL run is a finished stage
+        ("google/gemma-4-31B-it-qat-q4_0-unquantized", "google/gemma-4-31B-it"),
     ],
 )
 def test_lineage_folds(name: str, group: str) -> None:
@@ -474,6 +503,18 @@ def test_a_folded_fine_tune_takes_its_bases_origin_and_its_group_shares_download
     assert models["Qwen/Qwen3-8B"]["group_downloads"] == 2_000_000
 
 
+def test_a_reasoning_release_beside_its_sft_checkpoint_is_no_pretrained_base() -> None:
+    models = _fold_sample()
+    assert models["allenai/Olmo-3-7B-Think"]["kind"] == "chat"  # Think-SFT beside it does not make it a base
+    assert models["allenai/Olmo-3-7B-Instruct"]["kind"] == "chat"
+
+
+def test_quant_type_words_are_one_format_word() -> None:
+    assert lineage.name_tokens("gemma-4-31B-it-qat-q4_0-unquantized", RULES) == ("gemma", "4", "31b", "it")
+    assert lineage.name_tokens("Llama-3.1-8B-Instruct-Q4_K_M", RULES) == ("llama", "3.1", "8b", "instruct")
+    assert lineage.name_tokens("Qwen3-8B-UD-IQ2_XXS", RULES) == ("qwen", "3", "8b")
+
+
 def test_experiments_are_marked_by_name() -> None:
     models = _fold_sample()
     assert models["ai-forever/SMITH-Exp"]["experimental"] and models["deepseek-ai/DeepSeek-V3.2-Exp"]["experimental"]
@@ -487,6 +528,10 @@ def test_bundled_folds() -> None:
         "tencent/ContextPilot-14B": "Qwen/Qwen3-14B",
         "microsoft/MagenticBrain": "Qwen/Qwen3-14B",
         "Qwen/Qwen3.5-27B": "Qwen/Qwen3.8-27B",
+        "allenai/Olmo-3-7B-Instruct-SFT": "allenai/Olmo-3-7B-Instruct",
+        "amd/Instella-MoE-16B-A3B-SFT": "amd/Instella-MoE-16B-A3B-Think",
+        "google/gemma-4-26B-A4B-it-qat-q4_0-unquantized": "google/gemma-4-26B-A4B-it",
+        "google/gemma-4-31B-it-qat-q4_0-unquantized": "google/gemma-4-31B-it",
     }
     for name, group in expected.items():
         assert catalog.find(name)["group"] == group, name  # type: ignore[index]
