@@ -49,7 +49,15 @@ from fleetfit.catalog.schema import (  # noqa: E402
     catalog_file_adapter,
     consistency_error,
 )
-from lineage import assign_groups, classify, fold_lineages, kinds_summary, load_rules, repair_packed  # noqa: E402
+from lineage import (  # noqa: E402
+    assign_groups,
+    classify,
+    fold_lineages,
+    kinds_summary,
+    load_rules,
+    mark_mlx_formats,
+    repair_packed,
+)
 
 DEFAULT_OUT = HERE.parents[1] / "functions" / "fleetfit" / "catalog" / "data" / "catalog.json.gz"
 ARCH_FIELDS = ("layers", "hidden", "heads", "kv_heads", "head_dim", "vocab", "ffn", "shared_expert_ffn")
@@ -541,6 +549,7 @@ def build(raw_models: list[dict[str, Any]], source_name: str) -> tuple[dict[str,
     stats.update(merged)
     rules = load_rules()
     stats.update(repair_packed(drafts, rules, name_size_b))
+    stats.update(mark_mlx_formats(drafts, rules))
     stats.update(classify(drafts, rules, category_of))
     stats.update(kinds_summary(drafts))
     stats.update(assign_groups(drafts, rules))

@@ -7,7 +7,8 @@ variant groups. Build time only; the rules are data files beside this module:
 
 Steps (called by build_catalog.build, in this order):
   1. `repair_packed`: a packed repo whose count is far under its base's (packed 4-bit tensors counted one
-     parameter per byte) takes its base's unpacked count, shapes and MoE facts, with provenance;
+     parameter per byte) takes its base's unpacked count, shapes and MoE facts, with provenance; then
+     `mark_mlx_formats`: a repo packed in a format only MLX loads (JANG) is an MLX-only build;
   2. `classify`: first_party, kind and experimental for every entry (downloads and likes are copied by
      build_catalog.to_entry);
   3. `assign_groups`: one variant group per weights lineage (same family and compatible shapes, parameter count
@@ -59,6 +60,7 @@ class DraftLike(Protocol):
     notes: list[str]
     params: int
     mlx_only: bool
+    mlx_sources: list[str]
     kind: str
     first_party: bool
     experimental: bool
@@ -119,6 +121,7 @@ class Rules:
     stage_release_words: frozenset[str]  # the word a finished release may add to a stage checkpoint's name
     reasoning_markers: frozenset[str]  # a reasoning tune's name words: never a pretrained sibling
     packed_markers: tuple[tuple[re.Pattern[str], str], ...]
+    mlx_formats: frozenset[str]  # packed formats only MLX loads (JANG): such a repo is an MLX-only build
     packed_ratio: tuple[float, float]
     name_agreement: tuple[float, float]
     format_tokens: frozenset[str]
@@ -230,13 +233,23 @@ def parse_packed(document: Any, where: str = "packed_weights.json") -> dict[str,
         isinstance(document, dict) and isinstance(document.get("markers"), list), where, "expected {'markers': [...]}"
     )
     markers = []
+    mlx_formats: set[str] = set()
     for index, spec in enumerate(document["markers"]):
         at = f"{where}: markers[{index}]"
         _need(isinstance(spec, dict) and isinstance(spec.get("format"), str), at, "format: required")
         _need(isinstance(spec.get("reason"), str) and bool(spec["reason"]), at, "reason: required")
         markers.append((_regex(spec.get("pattern"), f"{at}.pattern"), spec["format"]))
+        _need(spec.get("runtime") in (None, "mlx"), at, "runtime: 'mlx' or absent")
+        if spec.get("runtime"):
+            _need(
+                isinstance(spec.get("runtime_reason"), str) and bool(spec["runtime_reason"]),
+                at,
+                "runtime_reason: required",
+            )
+            mlx_formats.add(spec["format"])
     return {
         "packed_markers": tuple(markers),
+        "mlx_formats": frozenset(mlx_formats),
         "packed_ratio": _pair(document.get("packed_ratio"), f"{where}: packed_ratio"),
         "name_agreement": _pair(document.get("name_agreement"), f"{where}: name_agreement"),
         "format_tokens": _strings(document.get("format_tokens"), f"{where}: format_tokens"),
@@ -408,6 +421,21 @@ def repair_packed(drafts: Sequence[DraftLike], rules: Rules, name_size_b: Any) -
             draft.params = int(stated * 1e9)
             draft.parameter_count = f"{stated:g}B"
             stats["packed repos sized from their name (no base in the catalog)"] += 1
+    return stats
+
+
+def mark_mlx_formats(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
+    """A repo packed in a format only MLX loads (packed_weights.json `runtime`: JANG) is an MLX-only build, as
+    an upstream `format: mlx` entry is: Apple Silicon only, its repo its MLX source."""
+    stats: Counter[str] = Counter()
+    for draft in drafts:
+        lowered = draft.basename.lower()
+        if draft.mlx_only or not any(p.search(lowered) for p, fmt in rules.packed_markers if fmt in rules.mlx_formats):
+            continue  # (any marker: Bonsai-27b-Ternary-JANG is named ternary first)
+        draft.mlx_only = True
+        draft.mlx_sources.append(f"https://huggingface.co/{draft.name}")
+        draft.notes.append("MLX build only: runs on Apple Silicon")
+        stats["packed repos in an MLX-only format (JANG): MLX builds only"] += 1
     return stats
 
 
@@ -670,8 +698,8 @@ def fold_lineages(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
             root is None
             or head.name in into
             or org_of(root.name).lower() == org_of(head.name).lower()  # the lab's own line (rule a's to judge)
-            or not head.raw.get("release_date")
-            or head.raw["release_date"] <= root.raw["release_date"]
+            or not _released(head)
+            or _released(head) <= root.raw["release_date"]
             or not params_close(root, head)
             or head.name in _chain(root.name, into)  # never a cycle
         ):
@@ -697,6 +725,12 @@ def _chain(name: str, into: dict[str, str]) -> list[str]:
             return chain
         chain.append(into[chain[-1]])
     raise AssertionError(f"lineage fold cycle through {name}")
+
+
+def _released(head: DraftLike) -> str | None:
+    """A group's release date: its representative's, else its earliest member's (a re-upload that states no
+    date beside the conversion it copied, jinreiyu/cloned-Bonsai-27b-... beside prism-ml/Bonsai-27B-mlx-1bit)."""
+    return head.raw.get("release_date") or head.origin_date
 
 
 def _full_shape(draft: DraftLike) -> bool:

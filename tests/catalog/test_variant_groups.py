@@ -436,11 +436,34 @@ FOLD_SAMPLE = [
     upstream("ai-sage/GigaChat3-10B-A1.8B", 11_479_750_784, release_date="2025-11-19", **GIGACHAT_10B),
     upstream("ai-sage/GigaChat3.1-10B-A1.8B", 11_480_403_068, release_date="2026-03-21", **GIGACHAT_10B),
     upstream("ai-forever/SMITH-Exp", 10_672_535_616, release_date="2026-09-16", **GIGACHAT_10B),
-    upstream("Qwen/Qwen3-14B", 14_768_307_200, downloads=900_000, release_date="2025-04-27", **QWEN3_14B, architecture="qwen3"),
-    upstream("tencent/ContextPilot-14B", 14_768_307_200, downloads=300, release_date="2026-08-27", **QWEN3_14B, architecture="qwen3"),
-    upstream("microsoft/MagenticBrain", 14_768_307_200, downloads=500, release_date="2026-05-12", **QWEN3_14B, architecture="qwen3"),
+    upstream(
+        "Qwen/Qwen3-14B",
+        14_768_307_200,
+        downloads=900_000,
+        release_date="2025-04-27",
+        **QWEN3_14B,
+        architecture="qwen3",
+    ),
+    upstream(
+        "tencent/ContextPilot-14B",
+        14_768_307_200,
+        downloads=300,
+        release_date="2026-08-27",
+        **QWEN3_14B,
+        architecture="qwen3",
+    ),
+    upstream(
+        "microsoft/MagenticBrain",
+        14_768_307_200,
+        downloads=500,
+        release_date="2026-05-12",
+        **QWEN3_14B,
+        architecture="qwen3",
+    ),
     upstream("someone/Brand-New-14B", 14_768_307_200, release_date="2026-06-01", **QWEN3_14B, architecture="qwen3"),
-    upstream("Qwen/Qwen3-8B", 8_190_735_360, downloads=2_000_000, release_date="2025-04-27", **QWEN3_8B, architecture="qwen3"),
+    upstream(
+        "Qwen/Qwen3-8B", 8_190_735_360, downloads=2_000_000, release_date="2025-04-27", **QWEN3_8B, architecture="qwen3"
+    ),
     upstream("mistralai/Mistral-Small-3.1-24B-Instruct-2503", 24_011_361_280, release_date="2025-03-11", **LLAMA_70B),
     upstream("mistralai/Mistral-Small-3.2-24B-Instruct-2506", 24_011_361_280, release_date="2025-06-20", **LLAMA_70B),
     upstream("deepseek-ai/DeepSeek-V3.2-Exp", 685_000_000_000, release_date="2025-09-29", **LLAMA_70B),
@@ -456,9 +479,25 @@ FOLD_SAMPLE = [
     upstream("amd/Instella-MoE-16B-A3B-SFT", 15_862_789_248, downloads=1_978, release_date="2026-07-23", **LLAMA_70B),
     upstream("amd/Instella-MoE-16B-A3B-Think", 15_862_789_248, downloads=2_861, release_date="2026-07-23", **LLAMA_70B),
     upstream("XiaomiMiMo/MiMo-7B-RL-Zero", 7_833_409_536, downloads=900, release_date="2025-04-29", **LLAMA_8B),
+    # a fine-tune whose own record states no date: its group's earliest member dates it (after Qwen3-14B)
+    upstream("someone/Remix-14B", 14_768_307_200, release_date=None, **QWEN3_14B, architecture="qwen3"),
+    upstream("someone/Remix-14B-FP8", 14_768_307_200, release_date="2026-01-05", **QWEN3_14B, architecture="qwen3"),
+    # JANG is MLX's packed format: llama.cpp cannot load it
+    upstream(
+        "dealignai/Qwen3-14B-JANG_4M-CRACK", 3_900_000_000, release_date="2026-05-01", **QWEN3_14B, architecture="qwen3"
+    ),
+    upstream(
+        "someone/Qwen3-14B-Ternary-JANG", 4_100_000_000, release_date="2026-05-02", **QWEN3_14B, architecture="qwen3"
+    ),
     # a quantization-aware-trained checkpoint of a model is that model (the q4_0 is one format word)
     upstream("google/gemma-4-31B-it", 31_273_088_876, downloads=9_900_000, release_date="2026-03-11", **GEMMA_31B),
-    upstream("google/gemma-4-31B-it-qat-q4_0-unquantized", 32_682_372_656, downloads=270_000, release_date="2026-04-28", **GEMMA_31B),
+    upstream(
+        "google/gemma-4-31B-it-qat-q4_0-unquantized",
+        32_682_372_656,
+        downloads=270_000,
+        release_date="2026-04-28",
+        **GEMMA_31B,
+    ),
 ]
 
 
@@ -488,6 +527,7 @@ def _fold_sample() -> dict[str, dict[str, Any]]:
         ("amd/Instella-MoE-16B-A3B-SFT", "amd/Instella-MoE-16B-A3B-Think"),  # the checkpoint behind -Think
         ("XiaomiMiMo/MiMo-7B-RL-Zero", "XiaomiMiMo/MiMo-7B-RL-Zero"),  # an RL run is a finished stage
         ("google/gemma-4-31B-it-qat-q4_0-unquantized", "google/gemma-4-31B-it"),
+        ("someone/Remix-14B", "Qwen/Qwen3-14B"),
     ],
 )
 def test_lineage_folds(name: str, group: str) -> None:
@@ -497,9 +537,10 @@ def test_lineage_folds(name: str, group: str) -> None:
 def test_a_folded_fine_tune_takes_its_bases_origin_and_its_group_shares_downloads() -> None:
     models = _fold_sample()
     assert models["tencent/ContextPilot-14B"]["origin_date"] == "2025-04-27"  # recency is the base's
+    assert models["someone/Remix-14B-FP8"]["group"] == "Qwen/Qwen3-14B"  # the whole group folds
     assert models["ai-sage/GigaChat3-10B-A1.8B"]["origin_date"] == "2025-11-19"  # a superseded line keeps its own
     qwen_line = sum(models[n]["downloads"] for n, m in models.items() if m["group"] == "Qwen/Qwen3-14B")
-    assert models["Qwen/Qwen3-14B"]["group_downloads"] == qwen_line == 900_000 + 300 + 500 + 10
+    assert models["Qwen/Qwen3-14B"]["group_downloads"] == qwen_line == 900_000 + 300 + 500 + 10 + 2 * 10 + 2 * 10
     assert models["Qwen/Qwen3-8B"]["group_downloads"] == 2_000_000
 
 
@@ -507,6 +548,16 @@ def test_a_reasoning_release_beside_its_sft_checkpoint_is_no_pretrained_base() -
     models = _fold_sample()
     assert models["allenai/Olmo-3-7B-Think"]["kind"] == "chat"  # Think-SFT beside it does not make it a base
     assert models["allenai/Olmo-3-7B-Instruct"]["kind"] == "chat"
+
+
+def test_jang_packs_are_mlx_only_builds_sized_as_their_base() -> None:
+    models = _fold_sample()
+    for name in ("dealignai/Qwen3-14B-JANG_4M-CRACK", "someone/Qwen3-14B-Ternary-JANG"):  # either marker first
+        entry = models[name]
+        assert entry["mlx_only"] and entry["params"] == 14_768_307_200, name
+        assert entry["mlx_sources"] == [f"https://huggingface.co/{name}"]
+        assert "MLX build only: runs on Apple Silicon" in entry["notes"]
+    assert not models["Qwen/Qwen3-14B"].get("mlx_only")
 
 
 def test_quant_type_words_are_one_format_word() -> None:
