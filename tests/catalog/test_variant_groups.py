@@ -129,6 +129,9 @@ def test_first_party_follows_the_organisation_list(name: str, first_party: bool)
         ("nvidia/AceMath-7B-RM", 7_600_000_000, {}, "reward"),
         ("Skywork/Skywork-Reward-Llama-3.1-8B", 8_030_261_248, {}, "reward"),
         ("someone/diacritic-restorer-1b", 1_000_000_000, {}, "chat"),  # not a critic
+        ("Qwen/Qwen-Image-Bench", 27_400_000_000, {}, "reward"),  # a benchmark's judge
+        ("FreedomIntelligence/HuatuoGPT-3-Grader-8B", 8_190_735_360, {}, "reward"),
+        ("someone/benchmark-tuned-7b", 7_000_000_000, {}, "chat"),  # "bench" inside a word is not a benchmark
         ("alamios/DeepSeek-R1-DRAFT-Qwen2.5-0.5B", 494_000_000, {}, "draft"),
         ("someone/Qwen3.6-27B-NVFP4-MTP", 27_000_000_000, {}, "chat"),  # keeps MTP layers: a full model
         ("nm-testing/Meta-Llama-3-8B-Instruct-nonuniform-test", 8_030_261_248, {}, "stub"),
