@@ -44,6 +44,16 @@ ATTENTION_TRAITS: dict[str, AttentionTrait] = {
         window=1024,
         sliding_every=(5, 6),
     ),
+    # Gemma 4 keeps Gemma 3's hybrid attention: local layers with a 1024-token window between global layers.
+    "gemma4": AttentionTrait(
+        "sliding",
+        "https://apxml.com/models/gemma-4-31b (sliding window attention, window 1,024); "
+        "https://reeboot.fr/en/blog/gemma-4-31b (local sliding window of 1024 tokens alternating with global "
+        "attention); the 5:1 local:global pattern of Gemma 3 (arXiv:2503.19786), which community llama-server "
+        "configs for gemma-4-31B state as 5 SWA + 1 global per 6 layers",
+        window=1024,
+        sliding_every=(5, 6),
+    ),
     # Cohere Command R7B / A: three sliding (4096) layers per full layer.
     "cohere2": AttentionTrait(
         "sliding",
