@@ -77,11 +77,18 @@ def kv_cache(profile: ModelProfile, context: int, kv_quant: str = DEFAULT_KV_CAC
     with sliding-window layers capped at their window, MLA caching its latent, recurrent layers a constant
     state (estimation-methods 2.2). Elements are f16 (2 bytes) unless `kv_quant` names another llama.cpp
     cache type (--cache-type-k/-v: q8_0 1.0625 bytes, q4_0 0.5625); the recurrent state stays f32."""
+    key = (context, kv_quant)
+    found = profile.memo.get(key)  # System-independent: kept per profile for every later node
+    if found is not None:
+        return found
     kv = profile.kv
     if kv_quant == DEFAULT_KV_CACHE:
-        return kv.bytes_at(context)
-    scale = kv_bytes_per_element(kv_quant) / kv_bytes_per_element(DEFAULT_KV_CACHE)
-    return (kv.bytes_at(context) - kv.constant_bytes) * scale + kv.constant_bytes
+        found = kv.bytes_at(context)
+    else:
+        scale = kv_bytes_per_element(kv_quant) / kv_bytes_per_element(DEFAULT_KV_CACHE)
+        found = (kv.bytes_at(context) - kv.constant_bytes) * scale + kv.constant_bytes
+    profile.memo[key] = found
+    return found
 
 
 def overhead(profile: ModelProfile, backend: str, devices: int = 1) -> float:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
 from fleetfit.engine.analyze import FIT_ORDER as FIT_ORDER
-from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all, usable_context
+from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.prefill import PROMPT_TOKENS
 from fleetfit.engine.profile import ModelProfile, build_profile
@@ -406,7 +406,7 @@ SORT_KEYS: dict[str, SortKey] = {
     "tps": lambda f: (-f.estimated_tps, -f.score),
     "params": lambda f: -f.profile.params,
     "mem": lambda f: -f.utilization_pct,
-    "ctx": lambda f: (-usable_context(f.profile, f.placement, f.options.kv_quant), -f.profile.context_length),
+    "ctx": lambda f: (-f.usable, -f.profile.context_length),
     "date": lambda f: _date_key(f.profile.entry.get("release_date")),
     "use_case": lambda f: (f.profile.category, -f.score),
 }
