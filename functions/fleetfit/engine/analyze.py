@@ -649,9 +649,9 @@ def _quality_base(profile: ModelProfile, options: Options) -> float:
     """The model's quality before the quant (memoised per catalog reference date)."""
     base = profile.memo.get(options.reference_date)
     if base is None:
-        evidence = scoring.evidence_of(profile.entry, profile.params, profile.active_params if profile.moe else None)
-        base = profile.memo[options.reference_date] = scoring.quality_base(
-            evidence, profile.category, options.reference_date
+        active = profile.active_params if profile.moe else None
+        base = profile.memo[options.reference_date] = scoring.entry_quality_base(
+            profile.entry, profile.params, active, profile.category, options.reference_date
         )
     return base
 

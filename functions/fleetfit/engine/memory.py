@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import (
@@ -33,8 +33,7 @@ RUNTIME_RESERVE_BYTES: dict[str, float] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Weights:
+class Weights(NamedTuple):  # a tuple: tens of thousands are made per catalog load (engine.prepared)
     total: float  # bytes of every tensor
     experts: float  # bytes of routed-expert tensors (MoE), movable to system RAM
     active: float  # bytes read to decode one token
@@ -49,6 +48,12 @@ def weights(profile: ModelProfile, quant: str) -> Weights:
     cached = profile.weights_cache.get(quant)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
+    result = profile.weights_cache[quant] = weights_of(profile, quant)
+    return result
+
+
+def weights_of(profile: ModelProfile, quant: str) -> Weights:
+    """weights, computed (no cache): what a catalog's prepared invariants (engine.prepared) hold per rung."""
     key = (profile.signature, quant)
     bits = _BITS.get(key)
     if bits is None:
@@ -68,8 +73,7 @@ def weights(profile: ModelProfile, quant: str) -> Weights:
         active += tied
         cost += tied * cpu_dequant_cost(bits[EMBED_INDEX]) if tied else 0.0
     mean_cost = cost / active if active else 1.0
-    result = profile.weights_cache[quant] = Weights(total / 8.0, experts / 8.0, active / 8.0, mean_cost)
-    return result
+    return Weights(total / 8.0, experts / 8.0, active / 8.0, mean_cost)
 
 
 def kv_cache(profile: ModelProfile, context: int, kv_quant: str = DEFAULT_KV_CACHE) -> float:

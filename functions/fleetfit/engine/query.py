@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
+from fleetfit.engine import prepared
 from fleetfit.engine.analyze import FIT_ORDER as FIT_ORDER
 from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
 from fleetfit.engine.devices import resolve
@@ -309,6 +310,8 @@ def profiles(catalog: Catalog) -> tuple[ModelProfile, ...]:
     cached = _PROFILES.get(catalog.version)
     if cached is None:
         cached = tuple(build_profile(entry) for entry in catalog.entries)
+        if catalog.invariants:
+            prepared.apply(catalog.invariants, catalog, cached)  # rung weights and quality bases, as built
         _PROFILES.clear()  # one catalog at a time: a refreshed catalog replaces the old one
         _PROFILES[catalog.version] = cached
     return cached
