@@ -7,6 +7,7 @@ import dataclasses
 
 from fleetfit.catalog import load_bundled
 from fleetfit.engine import prepared
+from fleetfit.engine.fragments import NAMES, fragments
 from fleetfit.engine.memory import weights_of
 from fleetfit.engine.profile import ModelProfile, build_profile
 from fleetfit.engine.query import reference_date
@@ -17,7 +18,7 @@ REBUILD = "stale: run `python infra/catalog/build_catalog.py --invariants-only` 
 
 def _fresh(entries: tuple[object, ...]) -> list[ModelProfile]:
     # New caches, not shared with other tests' profiles: apply() fills only empty ones.
-    return [dataclasses.replace(build_profile(e), weights_cache={}, memo={}) for e in entries]  # type: ignore[arg-type]
+    return [dataclasses.replace(build_profile(e), weights_cache={}, memo={}, json_parts={}) for e in entries]  # type: ignore[arg-type]
 
 
 def test_the_bundled_invariants_are_current() -> None:
@@ -31,7 +32,9 @@ def test_prepared_invariants_are_the_computed_ones_bit_for_bit() -> None:
     profiles = _fresh(catalog.entries)
     assert prepared.apply(catalog.invariants, catalog, profiles), REBUILD
     reference = reference_date(catalog)
+    computed_parts = {p.name: fragments(p) for p in _fresh(catalog.entries[::7])}
     for profile in profiles[::7]:  # every 7th entry: all physics kinds, a fraction of the time
+        assert tuple(profile.json_parts[name] for name in NAMES) == computed_parts[profile.name]
         active = profile.active_params if profile.moe else None
         computed = entry_quality_base(profile.entry, profile.params, active, profile.category, reference)
         assert profile.memo[reference].hex() == computed.hex(), profile.name
@@ -49,4 +52,4 @@ def test_invariants_of_other_bytes_or_rules_are_ignored() -> None:
     head, _, body = catalog.invariants.partition(b"\n")
     stale = head.replace(prepared.engine_digest().encode(), b"f" * 16) + b"\n" + body
     assert not prepared.apply(stale, catalog, _fresh(catalog.entries))
-    assert all(not p.weights_cache and not p.memo for p in profiles)
+    assert all(not p.weights_cache and not p.memo and not p.json_parts for p in profiles)

@@ -10,12 +10,15 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from json.encoder import encode_basestring_ascii as _quote  # the C encoder json.dumps uses
 from typing import Any, NamedTuple
 
 from fleetfit.contract import FIT_LABELS, RUN_MODE_LABELS, RUNTIME_LABELS
 from fleetfit.engine import scoring
 from fleetfit.engine.devices import APPLE_GPU_SHARE, GpuPool, Hardware
+from fleetfit.engine.fragments import profile_head, profile_sources, profile_tail
+from fleetfit.engine.fragments import quote as _quote
+from fleetfit.engine.fragments import text as _text
+from fleetfit.engine.fragments import texts as _texts
 from fleetfit.engine.memory import GIB, kv_cache, weights
 from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, roomy_expert_offload, run_mode
 from fleetfit.engine.prefill import PROMPT_TOKENS, prefill_tps, ttft_ms
@@ -267,55 +270,12 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def _text(value: str | None) -> str:
-    return "null" if value is None else _quote(value)
-
-
-def _texts(values: Any) -> str:
-    return "[" + ",".join(map(_quote, values)) + "]"
-
-
-def profile_head(p: ModelProfile) -> str:
-    """The identity fields of a model, JSON-encoded once per catalog load."""
-    cached = p.json_parts.get("head")
-    if cached is None:
-        e = p.entry
-        cached = p.json_parts["head"] = (
-            f'"name":{_quote(p.name)},"provider":{_quote(e["provider"])},'
-            f'"parameter_count":{_quote(e["parameter_count"])},"params_b":{round(p.params / 1e9, 2)!r},'
-            f'"context_length":{p.context_length},"release_date":{_text(e.get("release_date"))},'
-            f'"is_moe":{"true" if p.moe is not None else "false"},'
-            f'"use_case":"{p.category}","category":"{p.category}"'
-        )
-    return cached
-
-
-def profile_sources(p: ModelProfile) -> str:
-    cached = p.json_parts.get("sources")
-    if cached is None:
-        cached = p.json_parts["sources"] = '"gguf_sources":' + _texts(p.entry.get("gguf_sources", ()))
-    return cached
-
-
 def profile_ollama(p: ModelProfile, quant: str, runtime: str) -> str:
     """The "ollama_name" member for a rung, once per catalog load (it reads only the model's GGUF sources)."""
     key = f"ollama {runtime} {quant}"
     cached = p.json_parts.get(key)
     if cached is None:
         cached = p.json_parts[key] = f'"ollama_name":{_text(ollama_name(p, quant, runtime))},'
-    return cached
-
-
-def profile_tail(p: ModelProfile) -> str:
-    cached = p.json_parts.get("tail")
-    if cached is None:
-        e = p.entry
-        capabilities = _texts(e.get("capabilities", ()))
-        tp = supports_tp(p)
-        cached = p.json_parts["tail"] = (
-            f'"license":{_text(e.get("license"))},"capabilities":{capabilities},"capability_ids":{capabilities},'
-            f'"supports_tp":{"null" if tp is None else json.dumps(tp, separators=(",", ":"))}'
-        )
     return cached
 
 
@@ -329,18 +289,7 @@ CONFIDENCE_LABELS = {
 _CONFIDENCE_JSON = {
     level: f'"estimate_confidence_label":{_quote(label)},' for level, label in CONFIDENCE_LABELS.items()
 }
-MAX_TP_DEGREE = 8
 BENCH_PROMPT, BENCH_GENERATE = 512, 128  # llama-bench's -p / -n defaults
-
-
-def supports_tp(profile: ModelProfile) -> list[int] | None:
-    """Tensor-parallel degrees 1 to 8 that divide both the attention and the KV heads (vLLM's rule: heads
-    split evenly over the GPUs); None when the catalog does not give the heads."""
-    arch = profile.entry.get("arch") or {}
-    heads, kv_heads = arch.get("heads"), arch.get("kv_heads") or arch.get("heads")
-    if not heads or not kv_heads:
-        return None
-    return [d for d in range(1, MAX_TP_DEGREE + 1) if heads % d == 0 and kv_heads % d == 0]
 
 
 def verify_command(

@@ -3,8 +3,9 @@ shipped beside it (`catalog/data/invariants.bin`), so a process does not re-deri
 
 They are the weights of every ladder rung for each model's physics (memory.weights: per-role bits summed over
 the role sizes, ~0.2 s for the bundled catalog) and each model's quality before the quant at the catalog's
-reference date (scoring.quality_base: family, size, recency and trust, ~0.1 s). Both are plain float64 values,
-read back bit for bit, and only into the caches the engine fills itself (ModelProfile.weights_cache and memo):
+reference date (scoring.quality_base: family, size, recency and trust, ~0.1 s), as plain float64 values read back
+bit for bit; and the JSON fragments of each Model object that read only the entry (engine.fragments). All go only
+into the caches the engine fills itself (ModelProfile.weights_cache, memo and json_parts):
 the engine computes the same numbers whenever they are missing. They are used only when they were derived from
 these catalog bytes by this engine's rules: the header names the catalog's version and a digest of the source
 files that derive them (ENGINE_FILES); anything else is ignored and the engine computes as before.
@@ -25,6 +26,8 @@ from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fleetfit.engine.fragments import NAMES as FRAGMENTS
+from fleetfit.engine.fragments import fragments
 from fleetfit.engine.memory import Weights, weights_of
 from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import GGUF_LADDER, MLX_LADDER, NATIVE_LADDER
@@ -50,6 +53,7 @@ ENGINE_FILES = (
     "engine/data/ranking.json",
     "engine/data/use_case_benchmarks.json",
     "engine/prepared.py",
+    "engine/fragments.py",
     "catalog/__init__.py",  # the lineage defaults it restores are read by quality
 )
 
@@ -75,6 +79,8 @@ def prepare(catalog: Catalog, profiles: Sequence[ModelProfile], reference: date)
                 values.extend((w.total, w.experts, w.active, w.cpu_cost))
         row_of.append(row)
     quality = array("d", (_quality(p, reference) for p in profiles))
+    # JSON text: encode_basestring_ascii escapes every newline, so one joins the fragments unambiguously.
+    json_parts = "\n".join(part for p in profiles for part in fragments(p)).encode("ascii")
     header = {
         "format": FORMAT,
         "catalog": catalog.version,
@@ -82,10 +88,12 @@ def prepare(catalog: Catalog, profiles: Sequence[ModelProfile], reference: date)
         "reference_date": reference.isoformat(),
         "entries": len(profiles),
         "rows": len(rows),
+        "fragments": list(FRAGMENTS),
+        "fragment_bytes": len(json_parts),
         "rungs": list(RUNGS),
         "byteorder": sys.byteorder,
     }
-    payload = row_of.tobytes() + quality.tobytes() + values.tobytes()
+    payload = row_of.tobytes() + quality.tobytes() + values.tobytes() + json_parts
     return json.dumps(header, sort_keys=True).encode() + b"\n" + zlib.compress(payload, 9)
 
 
@@ -109,6 +117,7 @@ def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile]) -> bo
         or header.get("catalog") != catalog.version
         or header.get("entries") != len(profiles)
         or header.get("rungs") != list(RUNGS)
+        or header.get("fragments") != list(FRAGMENTS)
         or header.get("engine") != engine_digest()
     ):
         return False
@@ -119,11 +128,15 @@ def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile]) -> bo
         return False
     row_of, quality, values = array("i"), array("d"), array("d")
     row_bytes, quality_bytes = count * row_of.itemsize, count * quality.itemsize
-    if len(payload) != row_bytes + quality_bytes + rows * len(RUNGS) * WEIGHT_FIELDS * values.itemsize:
+    values_end = row_bytes + quality_bytes + rows * len(RUNGS) * WEIGHT_FIELDS * values.itemsize
+    if len(payload) != values_end + int(header["fragment_bytes"]):
+        return False
+    json_parts = payload[values_end:].decode("ascii").split("\n")
+    if len(json_parts) != count * len(FRAGMENTS):
         return False
     row_of.frombytes(payload[:row_bytes])
     quality.frombytes(payload[row_bytes : row_bytes + quality_bytes])
-    values.frombytes(payload[row_bytes + quality_bytes :])
+    values.frombytes(payload[row_bytes + quality_bytes : values_end])
     if header.get("byteorder") != sys.byteorder:
         for part in (row_of, quality, values):
             part.byteswap()
@@ -132,7 +145,9 @@ def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile]) -> bo
     # Row by row, rung by rung; tuple.__new__ is what Weights._make calls, without its per-call checks.
     made = list(map(tuple.__new__, repeat(Weights), zip(*(fields,) * WEIGHT_FIELDS, strict=False)))
     width = len(RUNGS)
-    for profile, row, base in zip(profiles, row_of, quality, strict=True):
+    per_entry = len(FRAGMENTS)
+    for at, (profile, row, base) in enumerate(zip(profiles, row_of, quality, strict=True)):
+        profile.json_parts.update(zip(FRAGMENTS, json_parts[at * per_entry : (at + 1) * per_entry], strict=True))
         profile.memo[reference] = base
         cache = profile.weights_cache
         if not cache:  # shared by the profiles of one physics: filled once (and left alone if already in use)
