@@ -64,9 +64,9 @@ def _fork_worker(chosen: tuple[ModelProfile, ...], hw: Hardware, options: Option
         status = 1
         try:
             os.close(read_end)
-            payload = pickle.dumps(_slice_rows(chosen, hw, options, query), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
+            rows = _slice_rows(chosen, hw, options, query)
+            with os.fdopen(write_end, "wb") as out:  # streamed: no second copy of the rows in memory
+                pickle.dump(rows, out, protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
         finally:
             os._exit(status)
@@ -91,12 +91,15 @@ def envelope_json_parallel(
     failed = False
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as source:
-            data = source.read()
+            try:
+                part: list[Row] | None = pickle.load(source)
+            except (EOFError, ValueError, pickle.UnpicklingError):  # the worker died before or while writing
+                part = None
         _, status = os.waitpid(pid, 0)
-        if status != 0 or not data:
+        if status != 0 or part is None:
             failed = True
             continue
-        rows.extend(pickle.loads(data))
+        rows.extend(part)
     if failed:
         return envelope_json(system, catalog, query, node)
     rows.sort(key=itemgetter(0))
