@@ -15,9 +15,10 @@ from typing import Any
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Node, System
+from fleetfit.engine import prepared
 from fleetfit.engine.analyze import Options, analyze_all
 from fleetfit.engine.devices import Hardware, resolve
-from fleetfit.engine.profile import ModelProfile
+from fleetfit.engine.profile import build_profile
 from fleetfit.engine.query import (
     Query,
     _wanted,
@@ -28,7 +29,6 @@ from fleetfit.engine.query import (
     group_of,
     keep,
     order_key,
-    profiles,
 )
 
 # Below this many models one process is faster than forking.
@@ -47,8 +47,11 @@ def default_workers() -> int:
 Row = tuple[tuple[Any, ...], str, str, bool]  # (sort key, Model object JSON, variant group, is its representative)
 
 
-def _slice_rows(chosen: tuple[ModelProfile, ...], hw: Hardware, options: Options, query: Query) -> list[Row]:
+def _slice_rows(catalog: Catalog, lo: int, hi: int, hw: Hardware, options: Options, query: Query) -> list[Row]:
     key = order_key(query)
+    chosen = [build_profile(entry) for entry in catalog.entries[lo:hi]]
+    if catalog.invariants:
+        prepared.apply(catalog.invariants, catalog, chosen, first=lo)  # this slice's share of them
     wanted = (p for p in chosen if _wanted(p, query, hw.apple))
     return [
         (key(fit), fit.as_json(), group_of(fit.profile), group_of(fit.profile) == fit.name)
@@ -57,14 +60,14 @@ def _slice_rows(chosen: tuple[ModelProfile, ...], hw: Hardware, options: Options
     ]
 
 
-def _fork_worker(chosen: tuple[ModelProfile, ...], hw: Hardware, options: Options, query: Query) -> tuple[int, int]:
+def _fork_worker(catalog: Catalog, lo: int, hi: int, hw: Hardware, options: Options, query: Query) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # worker: compute, write one pickle, exit without running the parent's cleanup
         status = 1
         try:
             os.close(read_end)
-            rows = _slice_rows(chosen, hw, options, query)
+            rows = _slice_rows(catalog, lo, hi, hw, options, query)
             with os.fdopen(write_end, "wb") as out:  # streamed: no second copy of the rows in memory
                 pickle.dump(rows, out, protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
@@ -83,10 +86,10 @@ def envelope_json_parallel(
         return envelope_json(system, catalog, query, node)  # a forced runtime is checked and filtered there
     hw = resolve(system)
     options = analysis_options(catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens)
-    every = profiles(catalog)  # built (with the catalog's prepared invariants) before forking: workers share them
-    bounds = [len(every) * i // count for i in range(count + 1)]
-    # Workers compute in parallel; the parent reads each pipe in turn (a worker writes only once done).
-    children = [_fork_worker(every[lo:hi], hw, options, query) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    bounds = [len(catalog) * i // count for i in range(count + 1)]
+    # Workers build their slice's profiles and compute in parallel; the parent reads each pipe in turn (a worker
+    # writes only once done).
+    children = [_fork_worker(catalog, lo, hi, hw, options, query) for lo, hi in zip(bounds, bounds[1:], strict=False)]
     rows: list[Row] = []
     failed = False
     for pid, read_end in children:

@@ -53,3 +53,18 @@ def test_invariants_of_other_bytes_or_rules_are_ignored() -> None:
     stale = head.replace(prepared.engine_digest().encode(), b"f" * 16) + b"\n" + body
     assert not prepared.apply(stale, catalog, _fresh(catalog.entries))
     assert all(not p.weights_cache and not p.memo and not p.json_parts for p in profiles)
+
+
+def test_a_slice_of_the_catalog_reads_its_own_share() -> None:
+    catalog = load_bundled()
+    whole, part = _fresh(catalog.entries), _fresh(catalog.entries[5000:5100])
+    assert prepared.apply(catalog.invariants, catalog, whole)
+    assert prepared.apply(catalog.invariants, catalog, part, first=5000)  # what a forked worker does
+    reference = reference_date(catalog)
+    for mine, full in zip(part, whole[5000:5100], strict=True):
+        assert (mine.json_parts, mine.memo[reference], mine.weights_cache) == (
+            full.json_parts,
+            full.memo[reference],
+            full.weights_cache,
+        )
+    assert not prepared.apply(catalog.invariants, catalog, part, first=len(catalog) - 50)  # runs past the end

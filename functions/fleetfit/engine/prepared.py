@@ -103,9 +103,10 @@ def _quality(profile: ModelProfile, reference: date) -> float:
     )
 
 
-def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile]) -> bool:
+def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile], first: int = 0) -> bool:
     """Fill the profiles' weights caches and quality memos from a prepared file, if it is this catalog's and
-    this engine's; False (nothing filled) otherwise."""
+    this engine's; False (nothing filled) otherwise. `profiles`: the catalog's entries from `first` on, in
+    order (a forked worker's slice, or all of them)."""
     head, _, body = data.partition(b"\n")
     try:
         header = json.loads(head)
@@ -115,13 +116,14 @@ def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile]) -> bo
         not isinstance(header, dict)
         or header.get("format") != FORMAT
         or header.get("catalog") != catalog.version
-        or header.get("entries") != len(profiles)
+        or header.get("entries") != len(catalog)
+        or not 0 <= first <= first + len(profiles) <= len(catalog)
         or header.get("rungs") != list(RUNGS)
         or header.get("fragments") != list(FRAGMENTS)
         or header.get("engine") != engine_digest()
     ):
         return False
-    count, rows = len(profiles), int(header["rows"])
+    count, rows = len(catalog), int(header["rows"])
     try:
         payload = zlib.decompress(body)
     except zlib.error:
@@ -146,7 +148,8 @@ def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile]) -> bo
     made = list(map(tuple.__new__, repeat(Weights), zip(*(fields,) * WEIGHT_FIELDS, strict=False)))
     width = len(RUNGS)
     per_entry = len(FRAGMENTS)
-    for at, (profile, row, base) in enumerate(zip(profiles, row_of, quality, strict=True)):
+    for at, profile in enumerate(profiles, first):
+        row, base = row_of[at], quality[at]
         profile.json_parts.update(zip(FRAGMENTS, json_parts[at * per_entry : (at + 1) * per_entry], strict=True))
         profile.memo[reference] = base
         cache = profile.weights_cache
