@@ -59,7 +59,7 @@ def test_a_slice_of_the_catalog_reads_its_own_share() -> None:
     catalog = load_bundled()
     whole, part = _fresh(catalog.entries), _fresh(catalog.entries[5000:5100])
     assert prepared.apply(catalog.invariants, catalog, whole)
-    assert prepared.apply(catalog.invariants, catalog, part, first=5000)  # what a forked worker does
+    assert prepared.apply(catalog.invariants, catalog, part, range(5000, 5100))  # a forked worker
     reference = reference_date(catalog)
     for mine, full in zip(part, whole[5000:5100], strict=True):
         assert (mine.json_parts, mine.memo[reference], mine.weights_cache) == (
@@ -67,4 +67,4 @@ def test_a_slice_of_the_catalog_reads_its_own_share() -> None:
             full.memo[reference],
             full.weights_cache,
         )
-    assert not prepared.apply(catalog.invariants, catalog, part, first=len(catalog) - 50)  # runs past the end
+    assert not prepared.apply(catalog.invariants, catalog, part, range(len(catalog) - 50, len(catalog) + 50))

@@ -103,10 +103,13 @@ def _quality(profile: ModelProfile, reference: date) -> float:
     )
 
 
-def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile], first: int = 0) -> bool:
+def apply(
+    data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile], indexes: Sequence[int] | None = None
+) -> bool:
     """Fill the profiles' weights caches and quality memos from a prepared file, if it is this catalog's and
-    this engine's; False (nothing filled) otherwise. `profiles`: the catalog's entries from `first` on, in
-    order (a forked worker's slice, or all of them)."""
+    this engine's; False (nothing filled) otherwise. `profiles`: every entry of the catalog in order, or those
+    at `indexes` in it (a forked worker's share)."""
+    at_index = range(len(profiles)) if indexes is None else indexes
     head, _, body = data.partition(b"\n")
     try:
         header = json.loads(head)
@@ -117,7 +120,8 @@ def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile], first
         or header.get("format") != FORMAT
         or header.get("catalog") != catalog.version
         or header.get("entries") != len(catalog)
-        or not 0 <= first <= first + len(profiles) <= len(catalog)
+        or len(at_index) != len(profiles)
+        or not all(0 <= i < len(catalog) for i in at_index)
         or header.get("rungs") != list(RUNGS)
         or header.get("fragments") != list(FRAGMENTS)
         or header.get("engine") != engine_digest()
@@ -148,7 +152,7 @@ def apply(data: bytes, catalog: Catalog, profiles: Sequence[ModelProfile], first
     made = list(map(tuple.__new__, repeat(Weights), zip(*(fields,) * WEIGHT_FIELDS, strict=False)))
     width = len(RUNGS)
     per_entry = len(FRAGMENTS)
-    for at, profile in enumerate(profiles, first):
+    for at, profile in zip(at_index, profiles, strict=True):
         row, base = row_of[at], quality[at]
         profile.json_parts.update(zip(FRAGMENTS, json_parts[at * per_entry : (at + 1) * per_entry], strict=True))
         profile.memo[reference] = base
