@@ -19,6 +19,9 @@ EMBED_INDEX = ROLE_ORDER.index(Role.EMBED)
 _BITS: dict[tuple[int, str], tuple[float, ...]] = {}
 
 GIB = float(2**30)
+# Values kept per profile (ModelProfile.memo): a listing asks KV bytes at two or three contexts per model;
+# bounded, so that queries with ever new max_context values cannot grow a long-lived process's memory.
+MAX_MEMO = 8
 
 # Fixed memory a runtime holds besides weights, KV and compute buffers, per device:
 # CUDA/ROCm context and cuBLAS workspace ~457 MiB (Ollama's per-GPU reserve, estimation-methods 2.3),
@@ -91,7 +94,8 @@ def kv_cache(profile: ModelProfile, context: int, kv_quant: str = DEFAULT_KV_CAC
     else:
         scale = kv_bytes_per_element(kv_quant) / kv_bytes_per_element(DEFAULT_KV_CACHE)
         found = (kv.bytes_at(context) - kv.constant_bytes) * scale + kv.constant_bytes
-    profile.memo[key] = found
+    if len(profile.memo) < MAX_MEMO:  # the few contexts every node asks for; a query's own max_context is not kept
+        profile.memo[key] = found
     return found
 
 
