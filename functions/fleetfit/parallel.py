@@ -1,8 +1,9 @@
-"""Full-catalog listings on several cores: fork workers that each analyse a slice of the catalog.
+"""Full-catalog listings on several cores: fork workers that each analyse a share of the catalog.
 
-The engine is pure and single-threaded; this adapter only splits the catalog, lets each forked worker
-analyse, filter and serialise its slice, and merges the (sort key, JSON) pairs in the parent. Used by the
-CLI for large listings on Linux; anywhere else, or for small jobs, the plain engine call runs instead.
+The engine is pure and single-threaded; this adapter only splits the catalog (whole variant groups to one
+worker), lets each forked worker analyse, filter, order, fold (query.fold) and serialise its share, and
+merges the (sort key, JSON) pairs in the parent: a grouped listing serialises only the rows it shows. Used
+by the CLI for large listings on Linux; anywhere else, or for small jobs, the plain engine call runs instead.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Node, System
+from fleetfit.engine import prepared
 from fleetfit.engine.analyze import Options, analyze_all
 from fleetfit.engine.devices import Hardware, resolve
 from fleetfit.engine.profile import build_profile
@@ -43,29 +45,48 @@ def default_workers() -> int:
     return max(1, min(MAX_WORKERS, available))
 
 
-Row = tuple[tuple[Any, ...], str, str, bool]  # (sort key, Model object JSON, variant group, is its representative)
+Row = tuple[tuple[Any, ...], str]  # (sort key, Model object JSON)
 
 
-def _slice_rows(entries: tuple[Any, ...], hw: Hardware, options: Options, query: Query) -> list[Row]:
+def shares(catalog: Catalog, count: int) -> list[list[int]]:
+    """Catalog indexes for each of `count` workers, about equally many, every variant group whole in one share
+    (so a worker folds its own groups as the engine folds the catalog's), each share in catalog order."""
+    groups: dict[str, list[int]] = {}
+    for index, entry in enumerate(catalog.entries):
+        groups.setdefault(entry.get("group") or entry["name"], []).append(index)
+    out: list[list[int]] = [[] for _ in range(count)]
+    placed = 0
+    for members in groups.values():  # consecutive groups to one share until it holds its part of the catalog
+        out[min(count - 1, placed * count // len(catalog))].extend(members)
+        placed += len(members)
+    return [sorted(share) for share in out]
+
+
+def _share_rows(catalog: Catalog, indexes: list[int], hw: Hardware, options: Options, query: Query) -> list[Row]:
+    """The rows of one share as the engine lists them (filters, order, groups folded), before the page limit."""
+    chosen = [build_profile(catalog.entries[i]) for i in indexes]
+    if catalog.invariants:
+        prepared.apply(catalog.invariants, catalog, chosen, indexes)  # this share's part of them
     key = order_key(query)
-    wanted = (p for p in map(build_profile, entries) if _wanted(p, query, hw.apple))
-    return [
-        (key(fit), fit.as_json(), group_of(fit.profile), group_of(fit.profile) == fit.name)
-        for fit in analyze_all(wanted, hw, options)
-        if keep(fit, query)
-    ]
+    fits = analyze_all([p for p in chosen if _wanted(p, query, hw.apple)], hw, options)
+    ranked = sorted(((key(fit), fit) for fit in fits if keep(fit, query)), key=itemgetter(0))
+    if query.group != "base":
+        return [(k, fit.as_json()) for k, fit in ranked]
+    # One row per variant group (query.folded); "variants" is the Model object's last field.
+    shown = fold((group_of(fit.profile), group_of(fit.profile) == fit.name) for _, fit in ranked)
+    return [(ranked[i][0], ranked[i][1].as_json()[:-1] + f',"variants":{n}}}') for i, n in shown]
 
 
-def _fork_worker(entries: tuple[Any, ...], hw: Hardware, options: Options, query: Query) -> tuple[int, int]:
+def _fork_worker(catalog: Catalog, indexes: list[int], hw: Hardware, options: Options, query: Query) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # worker: compute, write one pickle, exit without running the parent's cleanup
         status = 1
         try:
             os.close(read_end)
-            payload = pickle.dumps(_slice_rows(entries, hw, options, query), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
+            rows = _share_rows(catalog, indexes, hw, options, query)
+            with os.fdopen(write_end, "wb") as out:  # streamed: no second copy of the rows in memory
+                pickle.dump(rows, out, protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
         finally:
             os._exit(status)
@@ -82,26 +103,26 @@ def envelope_json_parallel(
         return envelope_json(system, catalog, query, node)  # a forced runtime is checked and filtered there
     hw = resolve(system)
     options = analysis_options(catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens)
-    entries = catalog.entries
-    bounds = [len(entries) * i // count for i in range(count + 1)]
-    # Workers compute in parallel; the parent reads each pipe in turn (a worker writes only once done).
-    children = [_fork_worker(entries[lo:hi], hw, options, query) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    # Workers build their share's profiles and compute in parallel; the parent reads each pipe in turn (a worker
+    # writes only once done).
+    children = [_fork_worker(catalog, share, hw, options, query) for share in shares(catalog, count)]
     rows: list[Row] = []
     failed = False
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as source:
-            data = source.read()
+            try:
+                part: list[Row] | None = pickle.load(source)
+            except (EOFError, ValueError, pickle.UnpicklingError):  # the worker died before or while writing
+                part = None
         _, status = os.waitpid(pid, 0)
-        if status != 0 or not data:
+        if status != 0 or part is None:
             failed = True
             continue
-        rows.extend(pickle.loads(data))
+        rows.extend(part)
     if failed:
         return envelope_json(system, catalog, query, node)
-    rows.sort(key=itemgetter(0))
+    rows.sort(key=itemgetter(0))  # sort keys end in the model's name, unique in a catalog: one order
     texts = [row[1] for row in rows]
-    if query.group == "base":  # one row per variant group; "variants" is the Model object's last field
-        texts = [texts[i][:-1] + f',"variants":{n}}}' for i, n in fold((row[2], row[3]) for row in rows)]
     page = texts if query.limit is None else texts[: query.limit]
     head = envelope_head(system, catalog, query, node, len(texts), len(page))
     return head + ",".join(page) + "]}"

@@ -1,6 +1,7 @@
 """Build fleetfit's bundled catalog from llmfit's upstream-format `hf_models.json`.
 
     python infra/catalog/build_catalog.py /path/to/hf_models.json [--out functions/fleetfit/catalog/data/catalog.json.gz]
+    python infra/catalog/build_catalog.py --invariants-only [--out ...]   # only step 7, for the catalog already there
 
 Steps, each a small function below:
   1. keep models a user can run with llama.cpp or MLX (text, vision, code, reasoning, embedding);
@@ -11,7 +12,10 @@ Steps, each a small function below:
      groups with a representative (lineage.py, rules in first_party_orgs.json, repo_kinds.json, packed_weights.json);
   5. add attention variants (sliding window, MLA, hybrid), tied output embeddings (tied_embeddings.json) and
      MTP layers the GGUF leaves out (mtp_layers.json) from public configs;
-  6. validate every entry against the schema and write gzip-compressed JSON (deterministic bytes).
+  6. validate every entry against the schema and write gzip-compressed JSON (deterministic bytes);
+  7. beside it, the engine's invariants of those bytes (invariants.bin: each rung's weights per model physics and
+     each model's quality base, fleetfit.engine.prepared), so loading does not re-derive them. Run step 7 alone
+     after changing a rule it reads (engine.prepared.ENGINE_FILES): the engine ignores a stale file.
 Every repaired or assumed fact is recorded in the entry's `provenance`.
 """
 
@@ -592,13 +596,35 @@ def write(document: dict[str, Any], out: Path) -> None:
     data = gzip.compress(payload, compresslevel=9, mtime=0)
     out.write_bytes(data)
     out.with_name(out.name.removesuffix(".json.gz") + ".sha256").write_text(hashlib.sha256(data).hexdigest() + "\n")
+    write_invariants(out)
+
+
+def write_invariants(out: Path) -> Path:
+    """Step 7: the engine's prepared invariants of the catalog at `out`, written beside it as invariants.bin."""
+    from fleetfit.catalog import load_catalog_bytes
+    from fleetfit.engine.prepared import prepare
+    from fleetfit.engine.profile import build_profile
+    from fleetfit.engine.query import reference_date
+
+    data = out.read_bytes()
+    catalog = load_catalog_bytes(data, str(out), trusted_digest=hashlib.sha256(data).hexdigest())  # written above
+    target = out.with_name("invariants.bin")
+    target.write_bytes(prepare(catalog, [build_profile(e) for e in catalog.entries], reference_date(catalog)))
+    print(f"wrote {target} ({target.stat().st_size / 1e6:.2f} MB) for catalog {catalog.version}")
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("source", type=Path, help="upstream-format hf_models.json")
+    parser.add_argument("source", type=Path, nargs="?", help="upstream-format hf_models.json")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--invariants-only", action="store_true", help="only rewrite invariants.bin beside --out")
     args = parser.parse_args(argv)
+    if args.invariants_only:
+        write_invariants(args.out)
+        return 0
+    if args.source is None:
+        parser.error("the upstream hf_models.json is required (or --invariants-only)")
     raw_models = json.loads(args.source.read_text(encoding="utf-8"))
     document, stats = build(raw_models, args.source.name)
     write(document, args.out)

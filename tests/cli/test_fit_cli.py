@@ -207,3 +207,15 @@ def test_what_if_license_and_force_runtime_flags(capsys: pytest.CaptureFixture[s
     for args, named in ((("--ram-gb", "-1"), "--ram-gb"), (("--force-runtime", "mlx"), "--force-runtime")):
         code, _, err = run(capsys, "fit", "--system", str(system_file), *args)
         assert code == 2 and named in err, err
+
+
+def test_fit_json_every_row_matches_single_process(
+    capsys: pytest.CaptureFixture[str], system_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers fold whole variant groups themselves (parallel.shares): ungrouped and grouped listings, 3 shares.
+    for group in ("none", "base"):
+        monkeypatch.setenv("FLEETFIT_WORKERS", "3")
+        _, parallel, _ = run(capsys, "fit", "--json", "--system", str(system_file), "--group", group, "--limit", "900")
+        monkeypatch.setenv("FLEETFIT_WORKERS", "1")
+        _, serial, _ = run(capsys, "fit", "--json", "--system", str(system_file), "--group", group, "--limit", "900")
+        assert parallel == serial, group

@@ -116,3 +116,13 @@ def test_overhead_counts_a_reserve_and_compute_buffer_per_device() -> None:
     one, four = overhead(profile, "CUDA", 1), overhead(profile, "CUDA", 4)
     assert four == pytest.approx(4 * one)
     assert 0.5 < one / GIB < 1.5
+
+
+def test_kv_bytes_kept_per_profile_stay_bounded_and_equal_the_computed_ones() -> None:
+    from fleetfit.engine.memory import MAX_MEMO
+
+    profile = build_profile(dense_entry())
+    for context in range(1000, 1100):  # a long-lived API process meets every max_context a client sends
+        assert kv_cache(profile, context) == profile.kv.bytes_at(context)
+        assert kv_cache(profile, context) == profile.kv.bytes_at(context)  # kept or not, the same bytes
+    assert len(profile.memo) <= MAX_MEMO

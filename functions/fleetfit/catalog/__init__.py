@@ -25,6 +25,8 @@ BUNDLED_CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.
 # SHA-256 of the bundled catalog as the build script wrote it after validating every entry. A bundled file
 # with this digest is the validated file, so loading skips re-validation; any other bytes are validated.
 BUNDLED_DIGEST_PATH = BUNDLED_CATALOG_PATH.with_name("catalog.sha256")
+# What the engine derives from the bundled catalog alone, written beside it by the build (engine.prepared).
+BUNDLED_INVARIANTS_PATH = BUNDLED_CATALOG_PATH.with_name("invariants.bin")
 # The most a catalog may inflate to: the bundled one is 5.6 MB of JSON; 128 MiB is 20x that, and bounds what
 # a gzip bomb (a few hundred KB that inflate to gigabytes) can make a 1 GB Lambda allocate.
 MAX_CATALOG_JSON_BYTES = 128 * 1024 * 1024
@@ -77,6 +79,8 @@ class Catalog:
     entries: tuple[CatalogEntry, ...]
     built_from: str = ""
     built_at: str = ""
+    # The engine's prepared invariants for these bytes (engine.prepared), b"" when none came with them.
+    invariants: bytes = field(default=b"", repr=False, compare=False)
     _by_name: dict[str, CatalogEntry] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -136,11 +140,14 @@ def _describe(error: ValidationError, models: Sequence[object]) -> str:
     return f"invalid catalog: {where}, field {field_path}: {first['msg']}"
 
 
-def load_catalog_bytes(data: bytes, source: str, *, trusted_digest: str | None = None) -> Catalog:
+def load_catalog_bytes(
+    data: bytes, source: str, *, trusted_digest: str | None = None, invariants: bytes = b""
+) -> Catalog:
     """Parse and validate a gzip-compressed catalog; raise CatalogError naming the entry and field.
 
     `trusted_digest`: the SHA-256 of bytes already validated (the bundled file); matching bytes are
-    parsed without re-validating."""
+    parsed without re-validating. `invariants`: the engine's prepared file for these bytes (it checks
+    that they are)."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         text = gunzip_bounded(data, MAX_CATALOG_JSON_BYTES)
@@ -156,6 +163,7 @@ def load_catalog_bytes(data: bytes, source: str, *, trusted_digest: str | None =
         entries=tuple(document["models"]),
         built_from=document["built_from"],
         built_at=document["built_at"],
+        invariants=invariants,
     )
 
 
@@ -221,11 +229,17 @@ def load_bundled() -> Catalog:
         trusted = BUNDLED_DIGEST_PATH.read_text(encoding="ascii").strip()
     except OSError:
         trusted = None
-    return load_catalog_bytes(BUNDLED_CATALOG_PATH.read_bytes(), source="bundled", trusted_digest=trusted)
+    try:
+        invariants = BUNDLED_INVARIANTS_PATH.read_bytes()
+    except OSError:
+        invariants = b""
+    data = BUNDLED_CATALOG_PATH.read_bytes()
+    return load_catalog_bytes(data, source="bundled", trusted_digest=trusted, invariants=invariants)
 
 
 __all__ = [
     "BUNDLED_CATALOG_PATH",
+    "BUNDLED_INVARIANTS_PATH",
     "LINEAGE_DEFAULTS",
     "Catalog",
     "CatalogError",

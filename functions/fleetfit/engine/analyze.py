@@ -10,17 +10,27 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from json.encoder import encode_basestring_ascii as _quote  # the C encoder json.dumps uses
 from typing import Any, NamedTuple
 
 from fleetfit.contract import FIT_LABELS, RUN_MODE_LABELS, RUNTIME_LABELS
 from fleetfit.engine import scoring
 from fleetfit.engine.devices import APPLE_GPU_SHARE, GpuPool, Hardware
+from fleetfit.engine.fragments import profile_head, profile_sources, profile_tail
+from fleetfit.engine.fragments import quote as _quote
+from fleetfit.engine.fragments import text as _text
+from fleetfit.engine.fragments import texts as _texts
 from fleetfit.engine.memory import GIB, kv_cache, weights
 from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, roomy_expert_offload, run_mode
 from fleetfit.engine.prefill import PROMPT_TOKENS, prefill_tps, ttft_ms
 from fleetfit.engine.profile import ModelProfile
-from fleetfit.engine.quants import DEFAULT_KV_CACHE, QUANTS, TIER_OF_Q4_K_M, kv_bytes_per_element, ladder_for
+from fleetfit.engine.quants import (
+    DEFAULT_KV_CACHE,
+    KV_CACHE_TYPES,
+    QUANTS,
+    TIER_OF_Q4_K_M,
+    kv_bytes_per_element,
+    ladder_for,
+)
 from fleetfit.engine.speed import (
     CPU_EFFICIENCY,
     CPU_GBPS_PER_THREAD,
@@ -70,10 +80,14 @@ def runtimes_for(
     return ("llamacpp", "mlx") if profile.has_mlx_build else ("llamacpp",)
 
 
+# Bytes per KV element of each cache type relative to f16 (quants.kv_bytes_per_element), once.
+_KV_SCALE = {kind: kv_bytes_per_element(kind) / kv_bytes_per_element(DEFAULT_KV_CACHE) for kind in KV_CACHE_TYPES}
+
+
 def usable_context(profile: ModelProfile, placement: Placement, kv_quant: str = DEFAULT_KV_CACHE) -> int:
     """Largest context whose KV still fits beside the weights, capped at the model's window."""
     kv = profile.kv
-    scale = kv_bytes_per_element(kv_quant) / kv_bytes_per_element(DEFAULT_KV_CACHE)
+    scale = _KV_SCALE[kv_quant]
     free = placement.available_bytes - placement.weights.total - placement.overhead_bytes - kv.constant_bytes
     free -= kv.bytes_per_token_layer * scale * kv.sliding_layers * kv.window
     per_token = kv.bytes_per_token_layer * scale * kv.full_layers
@@ -140,6 +154,7 @@ class Fit:
     score: float
     utilization_pct: float
     bytes_per_token: float  # read to decode one token at SPEED_CONTEXT
+    usable: int  # usable_context of this placement: the longest context whose KV fits beside the weights
     prefill_tps: float = 0.0  # prompt tokens per second (prefill.prefill_tps)
     ttft_ms: float | None = 0.0  # time to first token for a prompt of prompt_tokens (None: never comes)
     prompt_tokens: int = PROMPT_TOKENS
@@ -161,10 +176,7 @@ class Fit:
         p = self.profile
         run_mode_etc, middle, notes_json, placement_tail, low, basis = self._shared_json()
         confidence = "low" if low else p.entry["confidence"]
-        llmfit_keys = (
-            f'"estimate_confidence_label":"{CONFIDENCE_LABELS[confidence]}",'
-            f'"ollama_name":{_text(ollama_name(p, self.placement.quant, self.runtime))},'
-        )
+        llmfit_keys = _CONFIDENCE_JSON[confidence] + profile_ollama(p, self.placement.quant, self.runtime)
         entry_notes = p.entry.get("notes")
         if entry_notes:
             notes_json = notes_json[:-1] + ("," if len(notes_json) > 2 else "") + _texts(entry_notes)[1:]
@@ -186,6 +198,7 @@ class Fit:
         pool = placement.pool
         on_gpu = placement.mode != "cpu_only" and pool is not None
         uses_cpu = placement.mode != "gpu"
+        ram_gbps = cpu_gbps(hw, placement) if uses_cpu or not on_gpu else 0.0
         if on_gpu and pool is not None:
             method = "bandwidth_roofline" if pool.known else "unknown_gpu_fallback"
             efficiency = round(pool.effective_gbps[self.runtime] / pool.bandwidth_gbps, 3)
@@ -193,7 +206,7 @@ class Fit:
         else:
             # The share of the RAM's peak that CPU decode really streams at (compute-bound CPUs reach less).
             method, gpu_bw = "cpu_bandwidth", "null"
-            efficiency = round(cpu_gbps(hw, placement) / hw.ram_bandwidth_gbps, 3) if hw.ram_bandwidth_gbps else 0.0
+            efficiency = round(ram_gbps / hw.ram_bandwidth_gbps, 3) if hw.ram_bandwidth_gbps else 0.0
         low = bool(
             (on_gpu and pool is not None and not pool.known) or (uses_cpu and hw.ram_bandwidth_source == "default")
         )
@@ -203,6 +216,7 @@ class Fit:
         )
         gpu_share = repr(placement.gpu_share) if placement.mode == "cpu_offload" else "null"
         level, mode, runtime = self.fit_level, placement.mode, self.runtime
+        weights_gb, required_gb = repr(round(w.total / GIB, 2)), repr(round(placement.required_bytes / GIB, 2))
         run_mode_etc = (
             f'"fit_level":"{level}","fit_label":"{FIT_LABELS[level]}",'
             f'"run_mode":"{mode}","run_mode_label":"{RUN_MODE_LABELS[mode]}"'
@@ -212,19 +226,18 @@ class Fit:
             f'"context":{self.context_score!r}}},"estimated_tps":{self.estimated_tps!r},'
             f'"runtime":"{runtime}","runtime_label":"{RUNTIME_LABELS[runtime]}",'
             f'"best_quant":"{placement.quant}",'
-            f'"memory_required_gb":{round(placement.required_bytes / GIB, 2)!r},'
+            f'"memory_required_gb":{required_gb},'
             f'"memory_available_gb":{round(placement.available_bytes / GIB, 2)!r},'
             f'"utilization_pct":{self.utilization_pct!r}'
         )
         placement_tail = (
-            f'"memory_breakdown":{{"weights_gb":{round(w.total / GIB, 2)!r},'
+            f'"memory_breakdown":{{"weights_gb":{weights_gb},'
             f'"kv_cache_gb":{round(placement.kv_bytes / GIB, 2)!r},'
             f'"overhead_gb":{round(placement.overhead_bytes / GIB, 2)!r}}},'
             f'"effective_context_length":{self.context},"estimated_tps_full_context":{self.tps_full!r},'
             f'"prefill_tps":{self.prefill_tps!r},"ttft_ms":{"null" if self.ttft_ms is None else repr(self.ttft_ms)},'
             f'"moe_offloaded_gb":{offloaded},"gpu_layers_fraction":{gpu_share},'
-            f'"usable_context":{usable_context(self.profile, placement, self.options.kv_quant)},'
-            f'"disk_size_gb":{round(w.total / GIB, 2)!r},"total_memory_gb":{round(placement.required_bytes / GIB, 2)!r},'
+            f'"usable_context":{self.usable},"disk_size_gb":{weights_gb},"total_memory_gb":{required_gb},'
             f'"verify_command":{_text(verify_command(self.profile, placement, runtime, self.options.kv_quant, self.prompt_tokens))}'
         )
         basis = (
@@ -233,8 +246,8 @@ class Fit:
             f'"efficiency":{efficiency!r},"bytes_per_token_gb":{round(self.bytes_per_token / 1e9, 3)!r},'
             f'"context_tokens":{min(SPEED_CONTEXT, self.context)},"prompt_tokens":{self.prompt_tokens},'
             f'"kv_cache_type":"{self.options.kv_quant}",'
-            f'"ram_effective_gbps":{repr(round(cpu_gbps(hw, placement), 1)) if uses_cpu else "null"},'
-            f'"cpu_limit":{_quote(cpu_limit(hw, placement)) if uses_cpu else "null"},'
+            f'"ram_effective_gbps":{repr(round(ram_gbps, 1)) if uses_cpu else "null"},'
+            f'"cpu_limit":{_quote(_limit_of(hw, ram_gbps)) if uses_cpu else "null"},'
             '"source":"estimated","calibration":null},'
             '"installed":null,"measured_tps":null'  # physics only; what the node serves is applied by the API
         )
@@ -257,46 +270,12 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def _text(value: str | None) -> str:
-    return "null" if value is None else _quote(value)
-
-
-def _texts(values: Any) -> str:
-    return "[" + ",".join(map(_quote, values)) + "]"
-
-
-def profile_head(p: ModelProfile) -> str:
-    """The identity fields of a model, JSON-encoded once per catalog load."""
-    cached = p.json_parts.get("head")
+def profile_ollama(p: ModelProfile, quant: str, runtime: str) -> str:
+    """The "ollama_name" member for a rung, once per catalog load (it reads only the model's GGUF sources)."""
+    key = f"ollama {runtime} {quant}"
+    cached = p.json_parts.get(key)
     if cached is None:
-        e = p.entry
-        cached = p.json_parts["head"] = (
-            f'"name":{_quote(p.name)},"provider":{_quote(e["provider"])},'
-            f'"parameter_count":{_quote(e["parameter_count"])},"params_b":{round(p.params / 1e9, 2)!r},'
-            f'"context_length":{p.context_length},"release_date":{_text(e.get("release_date"))},'
-            f'"is_moe":{"true" if p.moe is not None else "false"},'
-            f'"use_case":"{p.category}","category":"{p.category}"'
-        )
-    return cached
-
-
-def profile_sources(p: ModelProfile) -> str:
-    cached = p.json_parts.get("sources")
-    if cached is None:
-        cached = p.json_parts["sources"] = '"gguf_sources":' + _texts(p.entry.get("gguf_sources", ()))
-    return cached
-
-
-def profile_tail(p: ModelProfile) -> str:
-    cached = p.json_parts.get("tail")
-    if cached is None:
-        e = p.entry
-        capabilities = _texts(e.get("capabilities", ()))
-        tp = supports_tp(p)
-        cached = p.json_parts["tail"] = (
-            f'"license":{_text(e.get("license"))},"capabilities":{capabilities},"capability_ids":{capabilities},'
-            f'"supports_tp":{"null" if tp is None else json.dumps(tp, separators=(",", ":"))}'
-        )
+        cached = p.json_parts[key] = f'"ollama_name":{_text(ollama_name(p, quant, runtime))},'
     return cached
 
 
@@ -307,18 +286,10 @@ CONFIDENCE_LABELS = {
     "medium": "estimated (some model facts inferred)",
     "low": "estimated (low confidence: facts or bandwidths assumed)",
 }
-MAX_TP_DEGREE = 8
+_CONFIDENCE_JSON = {
+    level: f'"estimate_confidence_label":{_quote(label)},' for level, label in CONFIDENCE_LABELS.items()
+}
 BENCH_PROMPT, BENCH_GENERATE = 512, 128  # llama-bench's -p / -n defaults
-
-
-def supports_tp(profile: ModelProfile) -> list[int] | None:
-    """Tensor-parallel degrees 1 to 8 that divide both the attention and the KV heads (vLLM's rule: heads
-    split evenly over the GPUs); None when the catalog does not give the heads."""
-    arch = profile.entry.get("arch") or {}
-    heads, kv_heads = arch.get("heads"), arch.get("kv_heads") or arch.get("heads")
-    if not heads or not kv_heads:
-        return None
-    return [d for d in range(1, MAX_TP_DEGREE + 1) if heads % d == 0 and kv_heads % d == 0]
 
 
 def verify_command(
@@ -418,11 +389,10 @@ def _walk(
     best = top
     if top.level == "too_tight" or len(ladder) <= 1:
         return best
-    # The most a lower rung could score: full speed, and the context score of the whole window.
-    most_context = round(scoring.context(profile.context_length, profile.category), 1)
+    most_context = _most_context(profile)
     for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
         capped = best.placement.utilization > scoring.HEADROOM  # a lower rung may still lift the level
-        if not capped and _serving(quant, 100.0, 100.0, most_context) <= best.serving:
+        if not capped and _most_serving(quant, most_context) <= best.serving:
             break  # neither this rung nor any below can serve better
         placement = place(quant) if place else run_mode(profile, hw, (quant,), context, options.kv_quant)
         if placement is None or not placement.fits or placement.mode != top.placement.mode:
@@ -473,6 +443,26 @@ def _roomy_alternative(
     return _walk(profile, hw, options, runtime, rungs, context, start, place)
 
 
+def _most_context(profile: ModelProfile) -> float:
+    """The context score of the model's whole window (memoised per profile: it reads no hardware)."""
+    found = profile.memo.get("most_context")
+    if found is None:
+        found = profile.memo["most_context"] = round(scoring.context(profile.context_length, profile.category), 1)
+    return found
+
+
+_MOST_SERVING: dict[tuple[str, float], float] = {}
+
+
+def _most_serving(quant: str, context_score: float) -> float:
+    """The most a rung could serve: full speed and fit, and `context_score` (memoised: few distinct values)."""
+    key = (quant, context_score)
+    found = _MOST_SERVING.get(key)
+    if found is None:
+        found = _MOST_SERVING[key] = _serving(quant, 100.0, 100.0, context_score)
+    return found
+
+
 def _level_then_serving(served: _Served) -> tuple[int, float]:
     return FIT_ORDER[served.level], served.serving
 
@@ -488,6 +478,7 @@ class _Served(NamedTuple):
     fit: float
     context_score: float
     serving: float  # the score without the model's own evidence: quality reads only the quant's cost
+    usable: int  # usable_context
 
 
 def _served(
@@ -499,7 +490,8 @@ def _served(
     category = profile.category
     speed = round(scoring.speed(tps, category), 1) if fits else 0.0
     fit = round(scoring.fit(placement.utilization, fits), 1)
-    context_score = round(scoring.context(usable_context(profile, placement, kv_quant), category), 1) if fits else 0.0
+    usable = usable_context(profile, placement, kv_quant)
+    context_score = round(scoring.context(usable, category), 1) if fits else 0.0
     return _Served(
         placement,
         level,
@@ -509,6 +501,7 @@ def _served(
         fit,
         context_score,
         _serving(placement.quant, speed, fit, context_score),
+        usable,
     )
 
 
@@ -550,6 +543,7 @@ def _fit(
         score=scoring.composite(quality, served.speed, served.fit, served.context_score),
         utilization_pct=round(100.0 * placement.utilization, 1) if placement.available_bytes > 0 else 0.0,
         bytes_per_token=served.read_per_token,
+        usable=served.usable,
         prefill_tps=round(prefill, 1),
         ttft_ms=_round(ttft_ms(prompt, prefill, served.tps)),
         prompt_tokens=prompt,
@@ -589,6 +583,7 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
                 score=scoring.composite(quality, twin.speed, twin.fit, twin.context_score),
                 utilization_pct=twin.utilization_pct,
                 bytes_per_token=twin.bytes_per_token,
+                usable=twin.usable,
                 prefill_tps=twin.prefill_tps,
                 ttft_ms=twin.ttft_ms,
                 prompt_tokens=twin.prompt_tokens,
@@ -603,9 +598,9 @@ def _quality_base(profile: ModelProfile, options: Options) -> float:
     """The model's quality before the quant (memoised per catalog reference date)."""
     base = profile.memo.get(options.reference_date)
     if base is None:
-        evidence = scoring.evidence_of(profile.entry, profile.params, profile.active_params if profile.moe else None)
-        base = profile.memo[options.reference_date] = scoring.quality_base(
-            evidence, profile.category, options.reference_date
+        active = profile.active_params if profile.moe else None
+        base = profile.memo[options.reference_date] = scoring.entry_quality_base(
+            profile.entry, profile.params, active, profile.category, options.reference_date
         )
     return base
 
@@ -622,7 +617,11 @@ def cpu_gbps(hw: Hardware, placement: Placement) -> float:
 def cpu_limit(hw: Hardware, placement: Placement) -> str:
     """What bounds CPU decode here: "memory" (CPU_EFFICIENCY x the RAM's peak) or "compute" (what the
     threads can dequantize, speed.CPU_GBPS_PER_THREAD over the quant's cost)."""
-    return "compute" if cpu_gbps(hw, placement) < CPU_EFFICIENCY * hw.ram_bandwidth_gbps - 1e-6 else "memory"
+    return _limit_of(hw, cpu_gbps(hw, placement))
+
+
+def _limit_of(hw: Hardware, used_gbps: float) -> str:
+    return "compute" if used_gbps < CPU_EFFICIENCY * hw.ram_bandwidth_gbps - 1e-6 else "memory"
 
 
 def cpu_basis_note(hw: Hardware, placement: Placement) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import (
@@ -19,6 +19,9 @@ EMBED_INDEX = ROLE_ORDER.index(Role.EMBED)
 _BITS: dict[tuple[int, str], tuple[float, ...]] = {}
 
 GIB = float(2**30)
+# Values kept per profile (ModelProfile.memo): a listing asks KV bytes at two or three contexts per model;
+# bounded, so that queries with ever new max_context values cannot grow a long-lived process's memory.
+MAX_MEMO = 8
 
 # Fixed memory a runtime holds besides weights, KV and compute buffers, per device:
 # CUDA/ROCm context and cuBLAS workspace ~457 MiB (Ollama's per-GPU reserve, estimation-methods 2.3),
@@ -33,8 +36,7 @@ RUNTIME_RESERVE_BYTES: dict[str, float] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Weights:
+class Weights(NamedTuple):  # a tuple: tens of thousands are made per catalog load (engine.prepared)
     total: float  # bytes of every tensor
     experts: float  # bytes of routed-expert tensors (MoE), movable to system RAM
     active: float  # bytes read to decode one token
@@ -49,6 +51,12 @@ def weights(profile: ModelProfile, quant: str) -> Weights:
     cached = profile.weights_cache.get(quant)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
+    result = profile.weights_cache[quant] = weights_of(profile, quant)
+    return result
+
+
+def weights_of(profile: ModelProfile, quant: str) -> Weights:
+    """weights, computed (no cache): what a catalog's prepared invariants (engine.prepared) hold per rung."""
     key = (profile.signature, quant)
     bits = _BITS.get(key)
     if bits is None:
@@ -68,8 +76,7 @@ def weights(profile: ModelProfile, quant: str) -> Weights:
         active += tied
         cost += tied * cpu_dequant_cost(bits[EMBED_INDEX]) if tied else 0.0
     mean_cost = cost / active if active else 1.0
-    result = profile.weights_cache[quant] = Weights(total / 8.0, experts / 8.0, active / 8.0, mean_cost)
-    return result
+    return Weights(total / 8.0, experts / 8.0, active / 8.0, mean_cost)
 
 
 def kv_cache(profile: ModelProfile, context: int, kv_quant: str = DEFAULT_KV_CACHE) -> float:
@@ -77,11 +84,19 @@ def kv_cache(profile: ModelProfile, context: int, kv_quant: str = DEFAULT_KV_CAC
     with sliding-window layers capped at their window, MLA caching its latent, recurrent layers a constant
     state (estimation-methods 2.2). Elements are f16 (2 bytes) unless `kv_quant` names another llama.cpp
     cache type (--cache-type-k/-v: q8_0 1.0625 bytes, q4_0 0.5625); the recurrent state stays f32."""
+    key = (context, kv_quant)
+    found = profile.memo.get(key)  # System-independent: kept per profile for every later node
+    if found is not None:
+        return found
     kv = profile.kv
     if kv_quant == DEFAULT_KV_CACHE:
-        return kv.bytes_at(context)
-    scale = kv_bytes_per_element(kv_quant) / kv_bytes_per_element(DEFAULT_KV_CACHE)
-    return (kv.bytes_at(context) - kv.constant_bytes) * scale + kv.constant_bytes
+        found = kv.bytes_at(context)
+    else:
+        scale = kv_bytes_per_element(kv_quant) / kv_bytes_per_element(DEFAULT_KV_CACHE)
+        found = (kv.bytes_at(context) - kv.constant_bytes) * scale + kv.constant_bytes
+    if len(profile.memo) < MAX_MEMO:  # the few contexts every node asks for; a query's own max_context is not kept
+        profile.memo[key] = found
+    return found
 
 
 def overhead(profile: ModelProfile, backend: str, devices: int = 1) -> float:

@@ -17,8 +17,9 @@ from typing import Any, Literal
 
 from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
+from fleetfit.engine import prepared
 from fleetfit.engine.analyze import FIT_ORDER as FIT_ORDER
-from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all, usable_context
+from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.prefill import PROMPT_TOKENS
 from fleetfit.engine.profile import ModelProfile, build_profile
@@ -309,6 +310,8 @@ def profiles(catalog: Catalog) -> tuple[ModelProfile, ...]:
     cached = _PROFILES.get(catalog.version)
     if cached is None:
         cached = tuple(build_profile(entry) for entry in catalog.entries)
+        if catalog.invariants:
+            prepared.apply(catalog.invariants, catalog, cached)  # rung weights and quality bases, as built
         _PROFILES.clear()  # one catalog at a time: a refreshed catalog replaces the old one
         _PROFILES[catalog.version] = cached
     return cached
@@ -406,7 +409,7 @@ SORT_KEYS: dict[str, SortKey] = {
     "tps": lambda f: (-f.estimated_tps, -f.score),
     "params": lambda f: -f.profile.params,
     "mem": lambda f: -f.utilization_pct,
-    "ctx": lambda f: (-usable_context(f.profile, f.placement, f.options.kv_quant), -f.profile.context_length),
+    "ctx": lambda f: (-f.usable, -f.profile.context_length),
     "date": lambda f: _date_key(f.profile.entry.get("release_date")),
     "use_case": lambda f: (f.profile.category, -f.score),
 }

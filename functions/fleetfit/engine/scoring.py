@@ -251,6 +251,13 @@ def quality_base(evidence: Evidence, category: str, reference: date) -> float:
     )
 
 
+def entry_quality_base(
+    entry: Mapping[str, Any], params: float, active: float | None, category: str, reference: date
+) -> float:
+    """quality_base of a catalog entry (its Evidence read by evidence_of)."""
+    return quality_base(evidence_of(entry, params, active), category, reference)
+
+
 def quality(base: float, quant: str) -> float:
     """quality_base minus the quant's perplexity cost, clamped to 0-100."""
     return _clamp(base - QUANTS[quant].quality_penalty)
