@@ -35,7 +35,7 @@ from fleetfit.store import StoredReport, StoreError
 
 CACHE_S = 300  # a class's correction is refitted at most this often per process
 PEERS = 200  # nodes of a class read to fit its correction (one index page)
-MEASURING_PEERS = 64  # of those, the measuring nodes the correction is fitted from (the cap refits per node)
+MEASURING_PEERS = 64  # of those, the measuring nodes the correction is fitted from
 ROWS_PER_PEER = 4  # and of each, its first served models with a measured rate
 KNOWN_RUNTIMES = ("llamacpp", "ollama", "vllm", "sglang", "lmstudio")
 

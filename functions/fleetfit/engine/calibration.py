@@ -1,27 +1,40 @@
 """calibration: fleet measurements -> a bounded, robust correction of the physics speed estimate.
 
 Every measurement is a log ratio ln(measured / estimated) for one model at one quant on one node. The
-correction of an estimate is not one scalar per class but a sum of effects along the physics model's known
-biased inputs (``LEVELS``, coarse to fine): the backend (platform and runtime engine), the quant family on
-that backend (k-quant, legacy, float, MXFP4 kernels reach different shares of the bandwidth), the run shape
-on that backend (GPU, MoE offload, layer offload, CPU; dense or MoE: the routed-expert share and the
-offload split are modelled, not measured) and what is left for the speed class. Steps, in order:
+correction of an estimate is a sum of effects along nested levels (``LEVELS``, coarse to fine): the backend
+(platform and runtime engine, shared by every class on it), the speed class, and the run shape within the
+class (GPU, MoE offload, layer offload, CPU; dense or MoE: the routed-expert share and the offload split are
+modelled, not measured). Steps, in order:
 
 1. ``validate``: drop what cannot be a measurement: non-finite, zero or negative rates, ratios beyond
    MAX_RATIO (a 10x-off row is a broken or hostile reporter, not hardware), and rows whose node's hardware
    changed since (its current class is not the class the row was measured on).
-2. one vote per node per group: the median of a node's residuals in that group, so a node that reports
-   often or many models is one voice in every group it touches.
-3. ``backfit``: level by level, each group's effect is the weighted median of its votes on what the
-   coarser levels leave, shrunk toward no correction by W / (W + PRIOR_VOTES) (W: the votes' weight), so
-   few votes correct little and many agreeing votes correct fully.
-4. the influence cap, the poisoning guarantee: every node starts with weight 1; a node whose removal (its
-   weight set to 0, every other weight as it is) would move any estimate by more than MAX_NODE_INFLUENCE
-   has its weight cut, and after CAP_ROUNDS cuts set to 0, until no node moves any estimate more than that.
-   "Any estimate": ``_bound`` lets the levels' groups combine freely, so the check covers every model, quant
-   and run shape of every class of the backend, measured or not. The loop ends: each pass past CAP_ROUNDS
-   zeroes a node, and with every weight 0 nothing moves. ``Calibration.weights`` keeps the weights.
-5. bound: the factor stays within [1 / MAX_FACTOR, MAX_FACTOR] (a clamp: it cannot enlarge a node's move).
+2. one vote per node per group: the median of a node's residuals in that group (its log ratios less the
+   coarser levels' effects), so a node that reports often or many models is one voice in every group.
+3. ``fit``: level by level, each group's effect is the ``shrunk_mean`` of its N votes: their sum over
+   N + PRIOR_VOTES (pseudo-votes at no correction, so few votes correct little), each vote's share clipped
+   to ±x_N (``vote_reach``), with x_1 = s and x_(N+1) = min(x_N, s - N x_N / (N + P + 1)), where s is the
+   level's LEVEL_SHARE of MAX_NODE_INFLUENCE. No weight depends on another node's data: there is no cap loop.
+4. bound: the factor stays within [1 / MAX_FACTOR, MAX_FACTOR] (a clamp: it cannot enlarge a node's move).
+
+The poisoning guarantee, by construction: adding or removing any one node, with any number of rows, moves
+no estimate's log factor by more than MAX_NODE_INFLUENCE (the levels' shares sum to 1). Why:
+- one group, one vote more: with M = N + P, a share clip(v / M, x_N) becomes clip(v / (M + 1), x_(N+1)),
+  a change of at most max(x_N / (M + 1), x_N - x_(N+1)); the rule keeps x_N <= s (N + P + 1) / (2N + P),
+  so the fall x_N - x_(N+1) is at most x_N / (M + 1) too; with the new vote's own share (<= x_(N+1)) the
+  effect moves by at most x_(N+1) + N x_N / (N + P + 1) <= s, whatever the votes are (also from 0 votes).
+- shifted votes: a share is monotone and 1/M-Lipschitz in its vote, so shifting every vote of a group by d
+  moves its effect by -t d, 0 <= t < 1.
+- levels: they nest (a group's rows share every coarser group), so removing the node shifts the residual
+  of every other row of a group, and the estimate of every target in it, by the same d: the coarser
+  levels' change. The group's effect then changes by -t d plus at most s if the node voted in it, and the
+  target's sum by (1 - t) d + that: at most |d| + s. Level by level, at most the sum of the shares.
+  Other backends' groups hold none of the node's rows and do not change.
+- the 2x clamp is 1-Lipschitz; ``get`` rounds the factor to 4 decimals and drops |log factor| < 0.0005,
+  at most 0.05 % more. The bound is per node (an id within its class; the API reads each node's latest
+  report, one class): colluding nodes move an estimate up to their count times it.
+A poisoned class can thus be corrected by at most about its honest nodes' count x the bound; large
+corrections need many agreeing nodes, and one node alone moves an estimate by at most the bound.
 
 A node's own measurement is not a correction: ``apply`` shows it as ``measured``. Pure: no I/O, no clock.
 Callers pass measurements with their physics estimate (and its run shape) already computed.
@@ -42,14 +55,17 @@ MAX_RATIO = 4.0
 # A correction never exceeds 2x either way: larger gaps mean the model of the hardware is wrong,
 # which a table fix must address, not a silent multiplier.
 MAX_FACTOR = 2.0
-# Shrinkage: an effect with W votes of weight 1 keeps W / (W + PRIOR_VOTES) of its votes' weighted median
-# (bench/calibration.py, classes with >= 3 rows fed, median error cut on the fixed / 200 random splits with
-# the cap: 4 -> 48/26 %; a weighted mean at 2: 41/31 %, but one hostile node then moved an estimate 6.1 %
-# end to end, against 4.9 % with the median at 4).
-PRIOR_VOTES = 4.0
-# The poisoning guarantee: no single node moves any other node's estimate by more than this (log ratio).
-MAX_NODE_INFLUENCE = math.log(1.04)  # 4 %: below the 5 % promised (see the docstring's step 4)
-CAP_ROUNDS = 4  # weight cuts before an influential node's weight is set to 0
+# Shrinkage: every group holds PRIOR_VOTES pseudo-votes at no correction (bench/calibration.py, classes with
+# >= 3 rows fed, median error cut on the fixed / 200 random splits: 2 -> 48/19 %, 3 -> 51/19 %,
+# 4 -> 48/17 %, 6 -> 42/8 %: more prior shrinks the few votes a class has).
+PRIOR_VOTES = 3.0
+# The poisoning guarantee: no single node moves any estimate by more than this (log ratio).
+MAX_NODE_INFLUENCE = math.log(1.04)  # 4 %: below the 5 % promised, proven in the docstring
+# Each level's part of that bound (they sum to 1; the same bench: backend/class/run shape 0.15/0.6/0.25 ->
+# 51/19 %, 0.1/0.65/0.25 -> 52/20 %, 0.2/0.5/0.3 -> 46/17 %, 0.3/0.5/0.2 -> 42/11 %): the class gets most,
+# since a measured class's own votes are what correct it; the backend level is what an unmeasured class
+# inherits (one node's part of it is small, but every node of the backend votes there).
+LEVEL_SHARE = {"backend": 0.15, "class": 0.6, "run shape": 0.25}
 MAD_SCALE_FLOOR = 0.05  # interval: a scale floor so agreeing votes do not claim certainty
 
 # Runtimes whose measurements share one correction: the llama.cpp engine under its front ends.
@@ -121,18 +137,20 @@ def _platform(speed_class_: str) -> str:
     return speed_class_.split("|", 1)[0]
 
 
-# The levels, each a key of a (measurement or target) -> group; None: the target is in no group of it.
+# The levels, coarse to fine, each a key of a (measurement or target) -> group; None: the target is in no
+# group of it. Nested: a group's key determines its group at every coarser level, so all rows of a group
+# share what the coarser levels fitted (the influence bound rests on this). On the same bench, alternatives
+# that take a part of the bound for less: a quant-family level inside the run shape 48/17 %, family x shape
+# cells 43/10 % (engine/data/gpu_decode_cost.json already corrects the families in the physics), a run shape
+# shared by the backend's classes 41/11 % (it does not nest in the class: its part counts twice), no run
+# shape 43/8 %.
 Key = tuple[str, ...]
 LEVELS: tuple[tuple[str, Callable[[Target], Key | None]], ...] = (
     ("backend", lambda t: (_platform(t.speed_class), t.backend)),
-    ("quant family", lambda t: None if t.quant is None else (_platform(t.speed_class), t.backend, quant_family(t.quant))),
-    ("run shape", lambda t: None if t.shape is None else (_platform(t.speed_class), t.backend, t.shape)),
     ("class", lambda t: (t.speed_class, t.backend)),
+    ("run shape", lambda t: None if t.shape is None else (t.speed_class, t.backend, t.shape)),
 )  # fmt: skip
 LEVEL_INDEX = {name: i for i, (name, _) in enumerate(LEVELS)}
-# Coarse to fine: what every class of a backend shares is fitted first, so a class with few measurements
-# inherits its backend's quant-family and run-shape effects and its own votes correct only what is left.
-# (A per-model level gained nothing on the bench once capped: one node's model is one vote.)
 
 
 def _target(row: Measurement) -> Target:
@@ -177,19 +195,16 @@ class Correction:
 
 @dataclass(frozen=True, slots=True)
 class Effect:
-    value: float  # log correction of the group
+    value: float  # log correction of the group, on top of the coarser levels'
     scale: float  # robust spread of its votes (log)
-    weight: float  # votes' weight
+    weight: float  # votes behind it (one per node)
     nodes: frozenset[str]
     rows: int  # measurements behind the votes
 
 
-Effects = list[dict[Key, float]]
-
-
 @dataclass(frozen=True)
 class Calibration:
-    """The fitted effects of every level, and each node's weight after the influence cap."""
+    """The fitted effects of every level, and the nodes behind them (weight 1 each: one vote per group)."""
 
     effects: list[dict[Key, Effect]] = field(default_factory=lambda: [{} for _ in LEVELS])
     weights: dict[str, float] = field(default_factory=dict)
@@ -199,8 +214,8 @@ class Calibration:
     memo: dict[tuple[Key | None, ...], Correction | None] = field(default_factory=dict, repr=False, compare=False)
 
     def uniform(self) -> bool:
-        """Every estimate of a class gets one factor (no quant-family or run-shape effect was fitted)."""
-        return not any(self.effects[LEVEL_INDEX[name]] for name in ("quant family", "run shape"))
+        """Every estimate of a class gets one factor (no run-shape effect was fitted)."""
+        return not self.effects[LEVEL_INDEX["run shape"]]
 
     def log_factor(self, target: Target) -> float:
         """The summed effects of the target's groups (unclamped)."""
@@ -269,19 +284,23 @@ def validate(rows: Iterable[Measurement], current_class: Mapping[str, str] | Non
     return kept
 
 
-def weighted_median(values: list[float], weights: list[float]) -> float:
-    """The value at half the total weight (the mean of the two middle values on an exact tie)."""
-    pairs = sorted(zip(values, weights, strict=True))
-    total = sum(weights)
-    acc = 0.0
-    for i, (value, weight) in enumerate(pairs):
-        acc += weight
-        if acc > total / 2 + 1e-12:
-            return value
-        if abs(acc - total / 2) <= 1e-12:
-            following = next((v for v, w in pairs[i + 1 :] if w > 0), value)
-            return (value + following) / 2
-    return pairs[-1][0]
+def vote_reach(count: int, influence: float, prior: float = PRIOR_VOTES) -> float:
+    """x_count: the most one of ``count`` votes adds to its group's effect. x_1 = influence, then
+    x_(N+1) = min(x_N, influence - N x_N / (N + prior + 1)), so that one vote more or less moves the effect
+    by at most ``influence`` (the docstring's proof); it falls from influence toward half of it."""
+    reach = influence
+    for n in range(1, count):
+        reach = min(reach, influence - n * reach / (n + prior + 1))
+    return reach
+
+
+def shrunk_mean(votes: list[float], influence: float, prior: float = PRIOR_VOTES) -> float:
+    """The votes' sum over their count plus ``prior`` pseudo-votes at 0, each vote's share clipped to
+    ±vote_reach: N agreeing votes at v give N v / (N + prior), at most N vote_reach."""
+    if not votes:
+        return 0.0
+    share = math.inf if math.isinf(influence) else vote_reach(len(votes), influence, prior)
+    return sum(max(-share, min(share, v / (len(votes) + prior))) for v in votes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,85 +310,38 @@ class _Row:
     log_ratio: float
 
 
-@dataclass(frozen=True)
-class _Design:
-    """The rows laid out for fitting, once: per level, per group, per node, the row indices."""
-
-    log_ratio: list[float]
-    groups: list[dict[Key, dict[str, list[int]]]]
-
-    @staticmethod
-    def of(rows: list[_Row]) -> _Design:
-        groups: list[dict[Key, dict[str, list[int]]]] = [{} for _ in LEVELS]
-        for i, r in enumerate(rows):
-            for li, key in enumerate(r.keys):
-                if key is not None:
-                    groups[li].setdefault(key, {}).setdefault(r.node, []).append(i)
-        return _Design([r.log_ratio for r in rows], groups)
-
-
-def backfit(design: _Design, weights: Mapping[str, float]) -> list[dict[Key, Effect]]:
-    """Every level's effects, coarse to fine (step 3): each level is fitted once, on what the levels
-    before it leave unexplained."""
-    fitted = [0.0] * len(design.log_ratio)  # every row's summed effects so far
-    meta: list[dict[Key, Effect]] = [{} for _ in LEVELS]
-    for li, groups in enumerate(design.groups):
-        level = meta[li]
-        for key, by_node in groups.items():
-            nodes = [n for n in by_node if weights.get(n, 1.0) > 0]
-            if not nodes:
-                continue
-            votes = [statistics.median([design.log_ratio[i] - fitted[i] for i in by_node[n]]) for n in nodes]
-            w = [weights.get(n, 1.0) for n in nodes]
-            total = sum(w)
-            center = weighted_median(votes, w)
-            value = center * total / (total + PRIOR_VOTES)
-            spread = 1.4826 * weighted_median([abs(v - center) for v in votes], w) if len(nodes) > 1 else 0.3
-            level[key] = Effect(value, spread, total, frozenset(nodes), sum(len(by_node[n]) for n in nodes))
-        for key, by_node in groups.items():
-            if key in level:
-                for rows in by_node.values():
-                    for i in rows:
-                        fitted[i] += level[key].value
-    return meta
-
-
-def _bound(with_node: Effects, without: Effects) -> float:
-    """The most any target's log correction differs between two fits: per (platform, backend, class), each
-    level's largest rise and largest fall over its groups a target of that class can fall in (or none),
-    summed; targets combine groups freely, so this bounds every model, quant and shape, measured or not."""
-    worst = 0.0
-    classes: set[tuple[str, str, str]] = set()
-    for fit in (with_node, without):
-        for key in fit[LEVEL_INDEX["class"]]:
-            classes.add((_platform(key[0]), key[1], key[0]))
-        for key in fit[LEVEL_INDEX["backend"]]:
-            classes.add((key[0], key[1], ""))  # an unmeasured class of the backend
-    for platform, backend, klass in classes:
-        rise = fall = 0.0
-        for li, (name, _) in enumerate(LEVELS):
-            keys = set(with_node[li]) | set(without[li])
-            if name == "class":
-                keys = {k for k in keys if k[0] == klass and k[1] == backend}
-            else:
-                keys = {k for k in keys if k[0] == platform and k[1] == backend}
-            deltas = [with_node[li].get(k, 0.0) - without[li].get(k, 0.0) for k in keys]
-            if name == "backend" or name == "class":  # one group: the target is always in it
-                delta = deltas[0] if deltas else 0.0
-                rise += max(delta, 0.0)
-                fall += min(delta, 0.0)
-            else:  # or in none of them
-                rise += max([0.0, *deltas])
-                fall += min([0.0, *deltas])
-        worst = max(worst, rise, -fall)
-    return worst
+def fit(rows: list[_Row], cap: float = MAX_NODE_INFLUENCE) -> list[dict[Key, Effect]]:
+    """Every level's effects, coarse to fine (steps 2-3): a group's effect is the shrunk mean of its nodes'
+    votes, each vote the median of the node's residuals in the group (its log ratios less the coarser
+    levels' effects, which nesting makes one number per group)."""
+    groups: list[dict[Key, dict[str, list[int]]]] = [{} for _ in LEVELS]
+    for i, r in enumerate(rows):
+        for li, key in enumerate(r.keys):
+            if key is not None:
+                groups[li].setdefault(key, {}).setdefault(r.node, []).append(i)
+    fitted = [0.0] * len(rows)  # every row's summed effects so far
+    effects: list[dict[Key, Effect]] = [{} for _ in LEVELS]
+    for li, (name, _) in enumerate(LEVELS):
+        influence = LEVEL_SHARE[name] * cap  # the most one node moves this level's effects
+        for key, by_node in groups[li].items():
+            votes = [statistics.median([rows[i].log_ratio - fitted[i] for i in idx]) for idx in by_node.values()]
+            value = shrunk_mean(votes, influence, PRIOR_VOTES)
+            center = statistics.median(votes)
+            spread = 1.4826 * statistics.median([abs(v - center) for v in votes]) if len(votes) > 1 else 0.3
+            nodes = frozenset(by_node)
+            effects[li][key] = Effect(value, spread, len(votes), nodes, sum(len(idx) for idx in by_node.values()))
+        for key, by_node in groups[li].items():
+            for idx in by_node.values():
+                for i in idx:
+                    fitted[i] += effects[li][key].value
+    return effects
 
 
 def calibrate(
     rows: Iterable[Measurement], current_class: Mapping[str, str] | None = None, *, cap: float = MAX_NODE_INFLUENCE
 ) -> Calibration:
-    """The effects of every level from the valid rows, with every node's weight capped (step 4) so no node
-    moves any estimate by more than ``cap`` (log; the bench passes infinity to show what the cap costs)."""
+    """The effects of every level from the valid rows, such that no node moves any estimate by more than
+    ``cap`` (log; the bench passes infinity to show what the bound costs: unclipped votes)."""
     rows = list(rows)
     valid = validate(rows, current_class)
     rejected: dict[str, int] = {}
@@ -381,33 +353,10 @@ def calibrate(
         _Row(f"{r.speed_class}\x00{r.node_id}", tuple(key(_target(r)) for _, key in LEVELS), math.log(r.measured_tps / r.estimated_tps))
         for r in valid
     ]  # fmt: skip
-    design = _Design.of(fit_rows)
-    weights = {r.node: 1.0 for r in fit_rows}
-    cuts = dict.fromkeys(weights, 0)
-
-    def values(fit: list[dict[Key, Effect]]) -> Effects:
-        return [{k: e.value for k, e in level.items()} for level in fit]
-
-    while True:
-        fit = backfit(design, weights)
-        full = values(fit)
-        over = {}
-        for node, weight in weights.items():
-            if weight <= 0:
-                continue
-            if math.isinf(cap):
-                break
-            moved = _bound(full, values(backfit(design, {**weights, node: 0.0})))
-            if moved > cap:
-                over[node] = moved
-        if not over:
-            rows_of: dict[str, int] = {}
-            for r in fit_rows:
-                rows_of[r.node] = rows_of.get(r.node, 0) + 1
-            return Calibration(fit, weights, rejected, rows_of)
-        for node, moved in over.items():
-            cuts[node] += 1
-            weights[node] = 0.0 if cuts[node] > CAP_ROUNDS else weights[node] * 0.9 * cap / moved
+    rows_of: dict[str, int] = {}
+    for r in fit_rows:
+        rows_of[r.node] = rows_of.get(r.node, 0) + 1
+    return Calibration(fit(fit_rows, cap), dict.fromkeys(rows_of, 1.0), rejected, rows_of)
 
 
 def corrected_tps(estimated_tps: float, correction: Correction | None) -> float:
