@@ -121,7 +121,7 @@ class Rules:
     stage_release_words: frozenset[str]  # the word a finished release may add to a stage checkpoint's name
     reasoning_markers: frozenset[str]  # a reasoning tune's name words: never a pretrained sibling
     packed_markers: tuple[tuple[re.Pattern[str], str], ...]
-    mlx_formats: frozenset[str]  # packed formats only MLX loads (JANG): such a repo is an MLX-only build
+    mlx_markers: tuple[re.Pattern[str], ...]  # packed formats only MLX loads (JANG): an MLX-only build
     packed_ratio: tuple[float, float]
     name_agreement: tuple[float, float]
     format_tokens: frozenset[str]
@@ -233,12 +233,13 @@ def parse_packed(document: Any, where: str = "packed_weights.json") -> dict[str,
         isinstance(document, dict) and isinstance(document.get("markers"), list), where, "expected {'markers': [...]}"
     )
     markers = []
-    mlx_formats: set[str] = set()
+    mlx_markers: list[re.Pattern[str]] = []
     for index, spec in enumerate(document["markers"]):
         at = f"{where}: markers[{index}]"
         _need(isinstance(spec, dict) and isinstance(spec.get("format"), str), at, "format: required")
         _need(isinstance(spec.get("reason"), str) and bool(spec["reason"]), at, "reason: required")
-        markers.append((_regex(spec.get("pattern"), f"{at}.pattern"), spec["format"]))
+        pattern = _regex(spec.get("pattern"), f"{at}.pattern")
+        markers.append((pattern, spec["format"]))
         _need(spec.get("runtime") in (None, "mlx"), at, "runtime: 'mlx' or absent")
         if spec.get("runtime"):
             _need(
@@ -246,10 +247,10 @@ def parse_packed(document: Any, where: str = "packed_weights.json") -> dict[str,
                 at,
                 "runtime_reason: required",
             )
-            mlx_formats.add(spec["format"])
+            mlx_markers.append(pattern)
     return {
         "packed_markers": tuple(markers),
-        "mlx_formats": frozenset(mlx_formats),
+        "mlx_markers": tuple(mlx_markers),
         "packed_ratio": _pair(document.get("packed_ratio"), f"{where}: packed_ratio"),
         "name_agreement": _pair(document.get("name_agreement"), f"{where}: name_agreement"),
         "format_tokens": _strings(document.get("format_tokens"), f"{where}: format_tokens"),
@@ -429,9 +430,9 @@ def mark_mlx_formats(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
     an upstream `format: mlx` entry is: Apple Silicon only, its repo its MLX source."""
     stats: Counter[str] = Counter()
     for draft in drafts:
-        lowered = draft.basename.lower()
-        if draft.mlx_only or not any(p.search(lowered) for p, fmt in rules.packed_markers if fmt in rules.mlx_formats):
-            continue  # (any marker: Bonsai-27b-Ternary-JANG is named ternary first)
+        lowered = draft.basename.lower()  # any of these markers, not the first: Bonsai-27b-Ternary-JANG
+        if draft.mlx_only or not any(p.search(lowered) for p in rules.mlx_markers):
+            continue
         draft.mlx_only = True
         draft.mlx_sources.append(f"https://huggingface.co/{draft.name}")
         draft.notes.append("MLX build only: runs on Apple Silicon")

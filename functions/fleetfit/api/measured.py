@@ -192,7 +192,7 @@ def annotate(svc: Services, stored: StoredReport, body: str, *, calibration: boo
     fitted = class_calibration(svc, stored) if calibration else Calibration()
     klass = speed_class(stored.report.system)
     reported = bool(stored.report.runtimes)  # the probe found inference servers: installed is known
-    if not mine and not fitted.weights:
+    if not mine and not fitted.rows_of:
         return _not_installed(body) if reported else body
     if not mine and (fitted.uniform() or not by_tps):  # the order holds: patch each row's text (12k rows)
         patched = _patch_rows(body, lambda name, quant, shape: fitted.get(klass, "llamacpp", name, quant, shape))

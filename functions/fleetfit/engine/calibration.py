@@ -204,10 +204,9 @@ class Effect:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The fitted effects of every level, and the nodes behind them (weight 1 each: one vote per group)."""
+    """The fitted effects of every level, and the nodes behind them (one vote each per group: no weights)."""
 
     effects: list[dict[Key, Effect]] = field(default_factory=lambda: [{} for _ in LEVELS])
-    weights: dict[str, float] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)  # per speed class
     rows_of: dict[str, int] = field(default_factory=dict)  # valid rows per node
 
@@ -356,7 +355,7 @@ def calibrate(
     rows_of: dict[str, int] = {}
     for r in fit_rows:
         rows_of[r.node] = rows_of.get(r.node, 0) + 1
-    return Calibration(fit(fit_rows, cap), dict.fromkeys(rows_of, 1.0), rejected, rows_of)
+    return Calibration(fit(fit_rows, cap), rejected, rows_of)
 
 
 def corrected_tps(estimated_tps: float, correction: Correction | None) -> float:

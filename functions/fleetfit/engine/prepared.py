@@ -15,6 +15,7 @@ files that derive them (ENGINE_FILES); anything else is ignored and the engine c
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -58,6 +59,7 @@ ENGINE_FILES = (
 )
 
 
+@functools.cache  # the sources do not change under a running process
 def engine_digest() -> str:
     digest = hashlib.sha256()
     for name in ENGINE_FILES:
