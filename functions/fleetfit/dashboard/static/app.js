@@ -206,7 +206,7 @@ function renderMatrix(data) {
   const body = el("tbody");
   appendRows(body, data);
   const more = data.next_token ? moreButton(body, data) : null;
-  const note = data.pending_classes ? el("p", { class: "muted" }, `${data.pending_classes} classes are still being evaluated and are not in the model choice yet.`) : null;
+  const note = data.pending_classes ? el("p", { class: "muted" }, `${data.pending_classes} ${data.pending_classes === 1 ? "class is" : "classes are"} still being evaluated and not in the model choice yet.`) : null;
   return el("div", {}, legend(), note, el("p", { class: "muted" }, "Cells: estimated tok/s; click one for the full Model object and its notes."), el("div", { class: "matrix-wrap" }, el("table", { class: "matrix", id: "matrix" }, el("thead", {}, head), body)), more);
 }
 
