@@ -106,6 +106,7 @@ class Draft:
     kind: str = "chat"
     first_party: bool = False
     experimental: bool = False  # named an experiment by its publisher (repo_kinds.json "experiment")
+    domain: bool = False  # a tune for one field's work: medicine, law, finance, security (repo_kinds.json "domain")
     group: str = ""
     origin_date: str | None = None
     runtime_unverified: bool = False  # unknown architecture, no GGUF in its whole variant group
@@ -514,6 +515,7 @@ def to_entry(draft: Draft, group_downloads: int) -> CatalogEntry:
             "first_party": draft.first_party,
             "kind": draft.kind,
             "experimental": draft.experimental,
+            "domain": draft.domain,
             "runtime_unverified": draft.runtime_unverified,
             "group": draft.group or draft.name,
             "origin_date": draft.origin_date,

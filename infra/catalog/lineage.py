@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 HERE = Path(__file__).resolve().parent
-KINDS = ("chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech", "diffusion")
+KINDS = ("chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech", "diffusion", "embodied")
 # Fine-tunes, abliterations and re-uploads keep the parameter count exactly; MLX-only entries unpacked from
 # packed word counts land within ~2 % of it. 5 % keeps those and still separates 7 B from 8 B siblings.
 PARAMS_TOLERANCE = 0.05
@@ -64,6 +64,7 @@ class DraftLike(Protocol):
     kind: str
     first_party: bool
     experimental: bool
+    domain: bool
     group: str
     origin_date: str | None
     moe_raw: dict[str, Any] | None
@@ -116,6 +117,7 @@ class Rules:
     chat_markers: frozenset[str]
     instruct_markers: frozenset[str]
     experiment: re.Pattern[str]  # names their publisher gives experiments (repo_kinds.json "experiment")
+    domain: re.Pattern[str]  # names of tunes for one profession's or field's work (repo_kinds.json "domain")
     version_markers: frozenset[str]  # dropped from an older name when looking for its successor
     training_stages: dict[str, int]  # post-training stage word -> rank (FINAL_STAGE: a finished release)
     stage_release_words: frozenset[str]  # the word a finished release may add to a stage checkpoint's name
@@ -210,6 +212,9 @@ def parse_kind_rules(document: Any, where: str = "repo_kinds.json") -> dict[str,
     _need(
         isinstance(experiment.get("reason"), str) and bool(experiment["reason"]), where, "experiment.reason: required"
     )
+    domain = document.get("domain")
+    _need(isinstance(domain, dict), where, "domain: expected {'name': ..., 'reason': ...}")
+    _need(isinstance(domain.get("reason"), str) and bool(domain["reason"]), where, "domain.reason: required")
     stages = document.get("training_stages")
     _need(
         isinstance(stages, dict) and all(isinstance(v, int) and 0 <= v <= FINAL_STAGE for v in stages.values()),
@@ -221,6 +226,7 @@ def parse_kind_rules(document: Any, where: str = "repo_kinds.json") -> dict[str,
         "chat_markers": chat_markers,
         "instruct_markers": instruct_markers,
         "experiment": _regex(experiment.get("name"), f"{where}: experiment.name"),
+        "domain": _regex(domain.get("name"), f"{where}: domain.name"),
         "version_markers": _strings(document.get("version_markers"), f"{where}: version_markers"),
         "training_stages": {word.lower(): rank for word, rank in stages.items()},
         "stage_release_words": _strings(document.get("stage_release_words"), f"{where}: stage_release_words"),
@@ -482,14 +488,16 @@ def kind_by_rules(name: str, raw: dict[str, Any], category: str, params: int, ru
 
 
 def classify(drafts: Sequence[DraftLike], rules: Rules, category_of: Any) -> Counter[str]:
-    """first_party, kind and experimental for every entry; pretrained-only siblings of an instruct release become
-    "base"."""
+    """first_party, kind, experimental and domain for every entry; pretrained-only siblings of an instruct release
+    become "base"."""
     stats: Counter[str] = Counter()
     for draft in drafts:
         draft.first_party = is_first_party(draft.name, rules)
         draft.kind = kind_by_rules(draft.name, draft.raw, category_of(draft.raw), draft.params, rules)
         draft.experimental = bool(rules.experiment.search(draft.basename.lower()))
         stats["experimental (named so by the publisher)"] += draft.experimental
+        draft.domain = bool(rules.domain.search(draft.basename.lower()))
+        stats["domain tunes (named for one field's work)"] += draft.domain
     # A chat-marked release, by its name without the markers: Llama-3.1-8B-Instruct -> ("llama", "3.1", "8b").
     tuned: dict[tuple[Any, ...], list[DraftLike]] = defaultdict(list)
     for draft in drafts:
@@ -647,8 +655,9 @@ def fold_lineages(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
        vision tower or one embedding matrix apart), a later release date, and the same name but for version
        numbers that rose (GigaChat3 -> GigaChat3.1, Mistral-Small-3.1-...-2503 -> 3.2-...-2506), a release tag
        added (Qwen3-30B-A3B -> Qwen3-30B-A3B-Instruct-2507) or an experiment/preview word dropped
-       (DeepSeek-V3.2-Exp -> DeepSeek-V3.2). The architecture may change with the version (Gemma 3 -> 4), the
-       shapes may too (a larger vocabulary). An older release folds into the newest that supersedes it.
+       (DeepSeek-V3.2-Exp -> DeepSeek-V3.2); a preview's release of the same architecture may name one word more
+       (granite-4.0-tiny-preview -> granite-4.0-h-tiny), never a size, reasoning or field word. The architecture
+       may change with the version (Gemma 3 -> 4), the shapes may too (a larger vocabulary). An older release folds into the newest that supersedes it.
     b. A chat fine-tune that does not name its base: a group whose representative has exactly the shapes
        (layers, hidden, heads, KV heads, vocabulary, experts), family and parameter count of the earliest
        first-party chat original of that shape, released later by another organisation (tencent/ContextPilot-14B
@@ -712,8 +721,12 @@ def fold_lineages(drafts: Sequence[DraftLike], rules: Rules) -> Counter[str]:
 
     for name in into:
         target = _chain(name, into)[-1]
+        dated = next((d.origin_date for d in members[target] if d.origin_date), None)
         for draft in members[name]:
             draft.group = target
+            # an undated line is dated by the release it folds into (internlm2-chat-7b-sft by -chat-7b): no
+            # member of a group escapes the recency cost of its line by stating no date
+            draft.origin_date = draft.origin_date or dated
     return stats
 
 
@@ -757,6 +770,9 @@ def _supersedes(newer: DraftLike, older: DraftLike, rules: Rules) -> bool:
     tagged = len(new) == len(old) + 1 and bool(DATE_WORD.fullmatch(new[-1]))  # a release tag added
     if tagged:
         new = new[:-1]
+    previewed = bool(rules.version_markers.intersection(name_tokens(older.basename, rules)))
+    if previewed and len(new) == len(old) + 1 and newer.raw.get("architecture") == older.raw.get("architecture"):
+        new = _without_one_word(new, old, rules)  # the release names what the preview did not: granite-4.0-(h)-tiny
     if len(new) != len(old) or len(new) < MIN_STEM:
         return False
     rose = tagged or bool(rules.version_markers.intersection(name_tokens(older.basename, rules)))
@@ -772,6 +788,18 @@ def _supersedes(newer: DraftLike, older: DraftLike, rules: Rules) -> bool:
             return False
         rose = True
     return rose
+
+
+def _without_one_word(longer: list[str], shorter: list[str], rules: Rules) -> list[str]:
+    """`longer` with the one word that `shorter` lacks taken out, when that is all that differs (else `longer`).
+    A size, a reasoning marker or a field's word makes another model, not the release of a preview
+    (Gravity-16B-A3B-Preview is not the preview of Gravity-bio-16B-A3B)."""
+    for i, word in enumerate(longer):
+        if SIZE_WORD.fullmatch(word) or word in rules.reasoning_markers or rules.domain.fullmatch(word):
+            continue
+        if longer[:i] + longer[i + 1 :] == shorter:
+            return shorter
+    return longer
 
 
 def _stage(draft: DraftLike, rules: Rules) -> int:

@@ -153,6 +153,13 @@ def test_first_party_follows_the_organisation_list(name: str, first_party: bool)
         ("Gustavosta/MagicPrompt-Stable-Diffusion", 137_022_720, {"architecture": "gpt2"}, "chat"),  # a GPT-2
         ("kshitijthakkar/deepseek-v4-mini-6B-init", 8_100_000_000, {}, "stub"),  # saved before any training
         ("norallm/normistral-7b-scratch", 7_250_000_000, {}, "chat"),  # trained from scratch: a real model
+        ("tencent/Hy-Embodied-VLM-1.0", 30_500_000_000, {}, "embodied"),
+        ("XiaomiMiMo/MiMo-Embodied-7B", 8_300_000_000, {}, "embodied"),
+        ("nvidia/Cosmos-Reason2-8B", 8_800_000_000, {}, "embodied"),  # a physical-AI reasoner
+        ("openvla/openvla-7b-finetuned-libero-spatial", 7_500_000_000, {}, "embodied"),  # a robot policy
+        ("manycore-research/SpatialLM1.1-Qwen-0.5B", 604_000_000, {}, "embodied"),  # writes 3D layouts
+        ("jondurbin/airoboros-70b-3.3", 70_600_000_000, {}, "chat"),  # "robo" inside a word
+        ("Ispatialtechnosolutions/BraeinAi-Geospatial", 6_700_000_000, {}, "chat"),
     ],
 )
 def test_kind_by_name_and_pipeline(name: str, params: int, fields: dict[str, Any], kind: str) -> None:
@@ -482,6 +489,28 @@ FOLD_SAMPLE = [
     upstream("amd/Instella-MoE-16B-A3B-SFT", 15_862_789_248, downloads=1_978, release_date="2026-07-23", **LLAMA_70B),
     upstream("amd/Instella-MoE-16B-A3B-Think", 15_862_789_248, downloads=2_861, release_date="2026-07-23", **LLAMA_70B),
     upstream("XiaomiMiMo/MiMo-7B-RL-Zero", 7_833_409_536, downloads=900, release_date="2025-04-29", **LLAMA_8B),
+    # an undated stage checkpoint of a dated release: the release it folds into dates it
+    upstream("internlm/internlm2-chat-7b", 7_737_708_544, downloads=86_000, release_date="2024-01-10", **QWEN_7B),
+    upstream("internlm/internlm2-chat-7b-sft", 7_737_708_544, downloads=4_000, release_date=None, **QWEN_7B),
+    # a preview whose release adds a word (IBM's h for hybrid); a field's word makes another model
+    upstream(
+        "ibm-granite/granite-4.0-tiny-preview",
+        6_671_539_776,
+        release_date="2025-04-30",
+        **QWEN_7B,
+        architecture="granitemoehybrid",
+    ),
+    upstream(
+        "ibm-granite/granite-4.0-h-tiny",
+        6_939_037_248,
+        release_date="2025-09-16",
+        **QWEN_7B,
+        architecture="granitemoehybrid",
+    ),
+    upstream("trillionlabs/Gravity-16B-A3B-Preview", 16_000_000_000, release_date="2025-09-01", **LLAMA_70B),
+    upstream("trillionlabs/Gravity-bio-16B-A3B", 16_000_000_000, release_date="2025-12-01", **LLAMA_70B),
+    # a field's tune of a base stays in the base's group, marked domain
+    upstream("someone/Qwen3-14B-Medical", 14_768_307_200, release_date="2026-02-01", **QWEN3_14B, architecture="qwen3"),
     # a fine-tune whose own record states no date: its group's earliest member dates it (after Qwen3-14B)
     upstream("someone/Remix-14B", 14_768_307_200, release_date=None, **QWEN3_14B, architecture="qwen3"),
     upstream("someone/Remix-14B-FP8", 14_768_307_200, release_date="2026-01-05", **QWEN3_14B, architecture="qwen3"),
@@ -531,6 +560,10 @@ def _fold_sample() -> dict[str, dict[str, Any]]:
         ("XiaomiMiMo/MiMo-7B-RL-Zero", "XiaomiMiMo/MiMo-7B-RL-Zero"),  # an RL run is a finished stage
         ("google/gemma-4-31B-it-qat-q4_0-unquantized", "google/gemma-4-31B-it"),
         ("someone/Remix-14B", "Qwen/Qwen3-14B"),
+        ("internlm/internlm2-chat-7b-sft", "internlm/internlm2-chat-7b"),
+        ("someone/Qwen3-14B-Medical", "Qwen/Qwen3-14B"),  # a domain tune is still its base's line
+        ("ibm-granite/granite-4.0-tiny-preview", "ibm-granite/granite-4.0-h-tiny"),
+        ("trillionlabs/Gravity-16B-A3B-Preview", "trillionlabs/Gravity-16B-A3B-Preview"),
     ],
 )
 def test_lineage_folds(name: str, group: str) -> None:
@@ -543,8 +576,39 @@ def test_a_folded_fine_tune_takes_its_bases_origin_and_its_group_shares_download
     assert models["someone/Remix-14B-FP8"]["group"] == "Qwen/Qwen3-14B"  # the whole group folds
     assert models["ai-sage/GigaChat3-10B-A1.8B"]["origin_date"] == "2025-11-19"  # a superseded line keeps its own
     qwen_line = sum(models[n]["downloads"] for n, m in models.items() if m["group"] == "Qwen/Qwen3-14B")
-    assert models["Qwen/Qwen3-14B"]["group_downloads"] == qwen_line == 900_000 + 300 + 500 + 10 + 2 * 10 + 2 * 10
+    assert models["Qwen/Qwen3-14B"]["group_downloads"] == qwen_line == 900_000 + 300 + 500 + 10 + 2 * 10 + 3 * 10
     assert models["Qwen/Qwen3-8B"]["group_downloads"] == 2_000_000
+
+
+def test_an_undated_member_is_dated_by_the_release_it_folds_into() -> None:
+    # undated, it would escape the recency cost of a 2024 line and outrank its own release
+    assert _fold_sample()["internlm/internlm2-chat-7b-sft"]["origin_date"] == "2024-01-10"
+
+
+@pytest.mark.parametrize(
+    ("name", "domain"),
+    [
+        ("farbodtavakkoli/OTel-LLM-8B-A1B-IT", True),  # OpenTelemetry
+        ("ContactDoctor/Bio-Medical-Llama-3-8B", True),
+        ("google/medgemma-27b-it", True),
+        ("AdaptLLM/finance-chat", True),
+        ("inclusionAI/Ling-3.0-flash-Fin", True),
+        ("DexopT/Qwen3-4B-Cybersecurity", True),
+        ("distil-labs/distil-qwen3-4b-text2sql", True),
+        ("mistralai/Mistral-Medium-3", False),  # "med" inside a word
+        ("someone/final-chat-7b", False),  # "fin" inside a word
+        ("dnotitia/DNA3.0-4B", False),  # a product name
+        ("Qwen/Qwen3-8B", False),
+    ],
+)
+def test_domain_tunes_are_marked_by_whole_words(name: str, domain: bool) -> None:
+    assert bool(RULES.domain.search(name.split("/")[-1].lower())) is domain
+
+
+def test_a_domain_tune_keeps_its_kind_and_group() -> None:
+    entry = _fold_sample()["someone/Qwen3-14B-Medical"]
+    assert entry["domain"] and entry["kind"] == "chat" and entry["group"] == "Qwen/Qwen3-14B"
+    assert not _fold_sample()["Qwen/Qwen3-14B"]["domain"]
 
 
 def test_a_reasoning_release_beside_its_sft_checkpoint_is_no_pretrained_base() -> None:

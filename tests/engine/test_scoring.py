@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fleetfit.engine import scoring
@@ -109,10 +109,65 @@ def test_family_points(name: str, category: str, expected: float) -> None:
 
 @pytest.mark.parametrize(
     ("origin", "expected"),
-    [("2026-08-01", 6.0), ("2026-01-15", 4.0), ("2025-03-01", 2.0), ("2023-01-01", 0.0), (None, 0.0), ("bad", 0.0)],
+    [
+        ("2026-08-01", 6.0),
+        ("2026-01-15", 4.0),
+        ("2025-06-01", 1.0),  # 16 months
+        ("2025-03-01", -2.0),  # 19 months: a generation behind
+        ("2024-05-15", -5.0),  # DeepSeek-V2-Lite's age at the bundled catalog's date
+        ("2023-01-01", -8.0),  # older than the last step
+        (None, 0.0),  # undated: no evidence either way
+        ("bad", 0.0),
+    ],
 )
 def test_recency_points(origin: str | None, expected: float) -> None:
     assert scoring.recency_points(origin, TODAY) == expected
+
+
+def test_recency_falls_with_age_and_the_spread_stays_under_a_size_doubling_per_year() -> None:
+    months = [1, 8, 14, 20, 30, 48]
+    credits = [scoring.recency_points((TODAY - timedelta(days=round(m * 30.44))).isoformat(), TODAY) for m in months]
+    assert credits == sorted(credits, reverse=True) and len(set(credits)) == len(credits)
+    # A year's gap costs less than the measured gain of one generation (a doubling of size, ~8 points at 7B).
+    doubling = scoring.size_points(14.0) - scoring.size_points(7.0)
+    assert scoring.recency_points("2026-09-01", TODAY) - scoring.recency_points("2025-09-01", TODAY) < doubling
+
+
+@pytest.mark.parametrize(
+    ("downloads", "first_party", "expected"),
+    [
+        (0, False, 0.0),
+        (100, False, 0.0),  # at the floor: nothing but its size
+        (1_000, False, 0.5),  # one of two decades
+        (10_000, False, 1.0),
+        (0, True, 0.5),  # a lab's own release nobody runs yet: half the evidence
+        (1_000, True, 0.75),
+        (10_000, True, 1.0),
+        (10**7, True, 1.0),
+    ],
+)
+def test_proven_share(downloads: int, first_party: bool, expected: float) -> None:
+    assert scoring.proven_share(downloads, first_party) == pytest.approx(expected)
+
+
+def test_a_lab_side_release_few_run_keeps_part_of_the_size_discount() -> None:
+    # amd/Instella-MoE-16B-A3B-Think's line (5k downloads) against a lab release people run, same size
+    side = scoring.Evidence("lab/side-16b", 16.0, active_b=3.0, downloads=600, first_party=True)
+    run = scoring.Evidence("lab/run-16b", 16.0, active_b=3.0, downloads=10_000, first_party=True)
+    size = scoring.size_points(16.0, 3.0)
+    cut = scoring.quality_base(run, "General", TODAY) - scoring.quality_base(side, "General", TODAY)
+    trust_gap = scoring.trust_points(10_000, 0, True) - scoring.trust_points(600, 0, True)
+    assert cut - trust_gap == pytest.approx(size * scoring.UNPROVEN["discount"] * (1 - 0.5) * (1 - 0.389), abs=0.05)
+
+
+def test_a_domain_tune_ranks_under_the_general_model_of_its_size_but_over_a_much_smaller_one() -> None:
+    general = scoring.Evidence("lab/chat-8b", 8.0, downloads=100_000, first_party=True)
+    field = scoring.Evidence("someone/med-8b", 8.0, downloads=100_000, domain=True)
+    small = scoring.Evidence("lab/chat-1.5b", 1.5, downloads=100_000, first_party=True)
+    q = {e.name: scoring.quality_base(e, "General", TODAY) for e in (general, field, small)}
+    assert q["lab/chat-8b"] - q["someone/med-8b"] >= scoring.DOMAIN_PENALTY
+    assert q["someone/med-8b"] > q["lab/chat-1.5b"]
+    assert scoring.evidence_of({"name": "a/b", "domain": True}, 8e9, None).domain
 
 
 @pytest.mark.parametrize(
@@ -161,6 +216,8 @@ def test_adoption_separates_a_flagship_from_a_side_release_by_several_points() -
         ("embedding", "Embedding", False),
         ("embedding", "General", True),
         ("speech", "Chat", True),
+        ("embodied", "General", True),
+        ("embodied", "Multimodal", True),  # a robot's VLM is not the image assistant a user asks for
         ("chat", "Embedding", False),  # an older catalog says "chat" for every kind: no penalty
     ],
 )

@@ -40,6 +40,7 @@ LINEAGE_DEFAULTS: dict[str, Any] = {
     "first_party": False,
     "kind": "chat",
     "experimental": False,
+    "domain": False,
     "runtime_unverified": False,
 }
 
@@ -58,6 +59,8 @@ def _restore_defaults(models: list[dict[str, Any]]) -> None:
             entry["kind"] = kind
         if "experimental" not in entry:
             entry["experimental"] = False
+        if "domain" not in entry:
+            entry["domain"] = False
         if "runtime_unverified" not in entry:
             entry["runtime_unverified"] = False
         if "group" not in entry:

@@ -19,7 +19,7 @@ SCHEMA_VERSION = 1
 Category = Literal["General", "Coding", "Reasoning", "Chat", "Multimodal", "Embedding"]
 Confidence = Literal["high", "medium", "low"]
 # What a repository is (infra/catalog/repo_kinds.json): only "chat" is an instruction/chat model for every use case.
-Kind = Literal["chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech", "diffusion"]
+Kind = Literal["chat", "base", "ocr", "guard", "reward", "draft", "stub", "embedding", "speech", "diffusion", "embodied"]
 Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 Positive = Annotated[int, Field(ge=1)]
 
@@ -95,6 +95,7 @@ class CatalogEntry(TypedDict):
     first_party: NotRequired[bool]  # the repo's organisation trained/released these weights
     kind: NotRequired[Kind]
     experimental: NotRequired[bool]  # named an experiment by its publisher (-Exp, -wip, academic-, ...)
+    domain: NotRequired[bool]  # a tune for one field's work (medical, legal, finance, security, telemetry, ...)
     group: NotRequired[
         Annotated[str, Field(min_length=3, pattern=r"^[^/\s]+/[^/\s]+$")]
     ]  # the group representative's name

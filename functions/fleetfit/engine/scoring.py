@@ -54,12 +54,14 @@ FAMILY_SCORES: tuple[tuple[str, dict[str, float]], ...] = tuple(
     (needle, row["scores"]) for row in _load(_FAMILY["file"])["families"] for needle in row["match"]
 )
 RECENCY_STEPS: tuple[tuple[float, float], ...] = tuple((float(m), float(c)) for m, c in _DATA["recency"]["steps"])
+RECENCY_OLDER: float = _DATA["recency"]["older"]
 TRUST: dict[str, Any] = _DATA["trust"]
 KIND_PENALTY: dict[str, float] = _DATA["kind_penalty"]["points"]
 UNVERIFIED_RUNTIME_PENALTY: float = _DATA["unverified_runtime"]["points"]
 FIT_FULL_UNTIL: float = _DATA["fit_curve"]["full_until"]
 UNPROVEN: dict[str, float] = _DATA["unproven_size"]
 EXPERIMENTAL_PENALTY: float = _DATA["experimental"]["points"]
+DOMAIN_PENALTY: float = _DATA["domain"]["points"]
 KIND_SERVES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DATA["kind_penalty"]["serves"].items()}
 NEVER_KINDS = frozenset(_DATA["kind_penalty"]["never_in"]["kinds"])
 NEVER_IN_USE_CASES = frozenset(_DATA["kind_penalty"]["never_in"]["use_cases"])
@@ -133,6 +135,7 @@ class Evidence:
     original: bool = True  # the representative of its variant group (no `group`: its own)
     runtime_unverified: bool = False  # no GGUF and an unknown architecture: llama.cpp may not run it
     experimental: bool = False  # its publisher names it an experiment (-Exp, -wip, academic-, ...)
+    domain: bool = False  # a tune for one field's work (medical, legal, finance, security, telemetry, ...)
 
 
 def evidence_of(entry: Mapping[str, Any], params: float, active: float | None) -> Evidence:
@@ -150,6 +153,7 @@ def evidence_of(entry: Mapping[str, Any], params: float, active: float | None) -
         original=get("group") in (None, entry["name"]),
         runtime_unverified=bool(get("runtime_unverified", False)),
         experimental=bool(get("experimental", False)),
+        domain=bool(get("domain", False)),
     )
 
 
@@ -168,13 +172,16 @@ def size_points(params_b: float, active_b: float | None = None) -> float:
 
 
 def proven_share(downloads: int, first_party: bool) -> float:
-    """How much evidence beyond its size a model has (0-1): a lab's own release, or a line people run
-    (log-interpolated from UNPROVEN floor to proven_downloads)."""
-    if first_party or downloads >= UNPROVEN["proven_downloads"]:
-        return 1.0
-    if downloads <= UNPROVEN["floor"]:
-        return 0.0
-    return math.log(downloads / UNPROVEN["floor"]) / math.log(UNPROVEN["proven_downloads"] / UNPROVEN["floor"])
+    """How much evidence beyond its size a model has (0-1): how many people run its line (log-interpolated
+    from UNPROVEN floor to proven_downloads), and a lab's own release is first_party_share of the way there."""
+    if downloads >= UNPROVEN["proven_downloads"]:
+        adopted = 1.0
+    elif downloads <= UNPROVEN["floor"]:
+        adopted = 0.0
+    else:
+        adopted = math.log(downloads / UNPROVEN["floor"]) / math.log(UNPROVEN["proven_downloads"] / UNPROVEN["floor"])
+    lab = UNPROVEN["first_party_share"] if first_party else 0.0
+    return 1.0 - (1.0 - lab) * (1.0 - adopted)
 
 
 def family_points(name: str, category: str) -> float:
@@ -197,11 +204,12 @@ def family_points(name: str, category: str) -> float:
 
 
 def recency_points(origin_date: str | None, reference: date) -> float:
-    """Credit for a newer generation, dated by the group's original release (RECENCY_STEPS)."""
+    """Credit for a newer generation and a cost for an older one, dated by the group's original release
+    (RECENCY_STEPS, RECENCY_OLDER past the last step); an undated line gets 0."""
     months = _months_between(origin_date, reference) if origin_date else None
     if months is None:
         return 0.0
-    return next((credit for limit, credit in RECENCY_STEPS if months <= limit), 0.0)
+    return next((credit for limit, credit in RECENCY_STEPS if months <= limit), RECENCY_OLDER)
 
 
 def _decades(count: int, rule: Mapping[str, float]) -> float:
@@ -237,7 +245,7 @@ def never_ranked(kind: str, asked: str | None, category: str = "General") -> boo
 
 def quality_base(evidence: Evidence, category: str, reference: date) -> float:
     """Capability before the quant: size (discounted while nothing but size shows it) + family evidence + recency
-    + trust - kind, unverified-runtime and experiment penalties, 0-100."""
+    + trust - kind, unverified-runtime, experiment and domain-tune penalties, 0-100."""
     e = evidence
     unproven = UNPROVEN["discount"] * (1.0 - proven_share(e.downloads, e.first_party))
     return _clamp(
@@ -248,6 +256,7 @@ def quality_base(evidence: Evidence, category: str, reference: date) -> float:
         - kind_penalty(e.kind, category)
         - (UNVERIFIED_RUNTIME_PENALTY if e.runtime_unverified else 0.0)
         - (EXPERIMENTAL_PENALTY if e.experimental else 0.0)
+        - (DOMAIN_PENALTY if e.domain else 0.0)
     )
 
 
