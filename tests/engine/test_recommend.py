@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fleetfit.catalog import Catalog
 from fleetfit.contract import ModelFit, Node, System
-from fleetfit.engine import QueryError, envelope_dict, envelope_json, parse_query
+from fleetfit.engine import QueryError, envelope_dict, envelope_json, parse_query, scoring
 from fleetfit.engine.analyze import FIT_ORDER, Fit, Options, analyze, serving_quant
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.fleetwide import digest, top_envelope_json
@@ -119,6 +119,30 @@ def test_headroom_never_buys_a_lower_tier_within_a_level() -> None:
     assert (fit.placement.mode, fit.placement.quant, fit.fit_level) == ("gpu", "Q3_K_M", "marginal")
     assert q2.fit_level == "marginal" and q2.placement.utilization < fit.placement.utilization
     assert fit.traded is None and any(n.startswith("Low headroom: uses 94%") for n in fit.notes())
+
+
+@pytest.mark.parametrize("ram", [24.5, 25.0, 25.5, 26.0])
+def test_a_q4_that_fills_the_ram_gives_way_to_the_q3_a_smaller_box_gets(ram: float) -> None:
+    """Nemotron-3-Nano-30B-A3B on a 2-core CPU box: from 25.5 GB its Q4_K_M fits at 98-100 % of the available
+    RAM (marginal by headroom), and Q3_K_M, which is all a 25 GB box fits, is marginal too: the walk takes
+    Q3_K_M on its own fit, so more RAM never ranks the model lower (it had fallen from 87 to 65)."""
+    name = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"
+    fit = catalog_fit(name, cpu_system(ram, cores=2))
+    smaller = catalog_fit(name, cpu_system(ram - 0.5, cores=2))
+    assert (fit.placement.quant, fit.fit_level) == ("Q3_K_M", "marginal")
+    assert fit.score >= smaller.score
+    if fit.traded:
+        assert fit.traded[0] == "Q4_K_M" and fit.traded[3] > scoring.LOW_HEADROOM
+
+
+def test_a_q3_that_all_but_overflows_the_ram_gives_way_to_q2() -> None:
+    """Qwen3.6-35B-A3B on a 20 GB CPU box: Q3_K_M would fill 95.3 % of the available RAM, where a run swaps;
+    Q2_K at 74 % earns its headroom. A Q3_K_M at 94 % stays (Command R above: headroom alone buys no Q2)."""
+    fit = catalog_fit("Qwen/Qwen3.6-35B-A3B", cpu_system(20.0, cores=2))
+    assert fit.placement.quant == "Q2_K" and fit.traded is not None
+    assert fit.traded[0] == "Q3_K_M" and fit.traded[3] > scoring.LOW_HEADROOM
+    kept = catalog_fit("Qwen/Qwen3.6-35B-A3B", cpu_system(20.25, cores=2))
+    assert kept.placement.quant == "Q3_K_M" and kept.placement.utilization <= scoring.LOW_HEADROOM
 
 
 def test_gemma_4_sliding_window_keeps_a_31b_on_a_24_gb_card() -> None:

@@ -27,6 +27,7 @@ from fleetfit.engine.quants import (
     DEFAULT_KV_CACHE,
     KV_CACHE_TYPES,
     QUANTS,
+    TIER_OF_Q3_K_M,
     TIER_OF_Q4_K_M,
     kv_bytes_per_element,
     ladder_for,
@@ -353,14 +354,21 @@ def serving_quant(
     profile: ModelProfile, hw: Hardware, options: Options, runtime: str, ladder: tuple[str, ...], context: int
 ) -> Fit:
     """The rung that serves best: run_mode gives the highest rung that fits and its mode; each lower rung that
-    fits in the same mode is scored too. A better fit level wins first (a rung that lifts a headroom-capped
-    "marginal" to "good" or "perfect" beats one that stays marginal; a Q3 rung never displaces a "good" Q4),
-    then the better score (a bandwidth-bound CPU or offload path gains more speed than a Q8_0 -> Q4_K_M step
-    costs in quality; Q6_K with room beats a Q8_0 that fills the card). Headroom is worth a step down only to
-    Q4 class: a rung below it is scored with the fit of the rung above, so only speed or context can earn it
-    (a Q3_K_M that fits at 96 % is not traded for a Q2_K at 83 %). Levels only fall and scores rise then fall
-    down the ladder, so the walk stops at the first rung that loses on either. Rungs are compared without the
-    model's own evidence (_Served.serving), which is the same at every rung."""
+    fits in the same mode is scored too.
+    - A better fit level wins first: a rung that lifts a headroom-capped "marginal" to "good" or "perfect" beats
+      one that stays marginal, and a Q3 rung never displaces a "good" Q4 that leaves room.
+    - Then the better score: a bandwidth-bound CPU or offload path gains more speed than a Q8_0 -> Q4_K_M step
+      costs in quality; Q6_K with room beats a Q8_0 that fills the card.
+    - Within a level, a rung that all but fills the pool gives way to the lower rung a machine a little smaller
+      would get anyway: a Q4_K_M at 99 % (marginal by headroom) to a Q3_K_M at 81 %, which is scored with its
+      own fit.
+    - Headroom is worth a step down only to Q3 class, the rung practitioners take when Q4 does not fit: a Q2
+      rung is scored with the fit of the rung above, so only speed or context can earn it (a Q3_K_M that fits
+      at 94 % is not traded for a Q2_K at 79 %), unless the rung above all but overflows the pool (over
+      LOW_HEADROOM, 95 %), where a run would swap or fail: a Q3_K_M at 99 % gives way to a Q2_K at 78 %.
+    Levels only fall and scores rise then fall down the ladder, so the walk stops at the first rung that loses
+    on either. Rungs are compared without the model's own evidence (_Served.serving), which is the same at every
+    rung."""
     top = _served(
         profile, hw, runtime, context, run_mode(profile, hw, ladder, context, options.kv_quant), options.kv_quant
     )
@@ -398,7 +406,8 @@ def _walk(
         if placement is None or not placement.fits or placement.mode != top.placement.mode:
             break
         candidate = _served(profile, hw, runtime, context, placement, options.kv_quant)
-        if QUANTS[quant].tier < TIER_OF_Q4_K_M:  # below Q4 class headroom earns nothing
+        if QUANTS[quant].tier < TIER_OF_Q3_K_M and best.placement.utilization <= scoring.LOW_HEADROOM:
+            # below Q3 class headroom earns nothing, unless the rung held all but overflows the pool
             headroom_free = _serving(quant, candidate.speed, min(candidate.fit, best.fit), candidate.context_score)
             candidate = candidate._replace(serving=headroom_free)
         rise = FIT_ORDER[candidate.level] - FIT_ORDER[best.level]

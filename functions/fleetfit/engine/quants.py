@@ -132,6 +132,7 @@ FORCEABLE: tuple[str, ...] = tuple(label for label, q in QUANTS.items() if q.run
 QUANT_ALIASES: dict[str, str] = {"Q3_K": "Q3_K_M", "Q4_K": "Q4_K_M", "Q5_K": "Q5_K_M"}
 TIER_OF_Q5_K_M = QUANTS["Q5_K_M"].tier
 TIER_OF_Q4_K_M = QUANTS["Q4_K_M"].tier
+TIER_OF_Q3_K_M = QUANTS["Q3_K_M"].tier
 _BY_LOWER = {label.lower(): label for label in FORCEABLE} | {k.lower(): v for k, v in QUANT_ALIASES.items()}
 
 
