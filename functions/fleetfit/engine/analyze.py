@@ -19,7 +19,7 @@ from fleetfit.engine.fragments import profile_head, profile_sources, profile_tai
 from fleetfit.engine.fragments import quote as _quote
 from fleetfit.engine.fragments import text as _text
 from fleetfit.engine.fragments import texts as _texts
-from fleetfit.engine.memory import GIB, kv_cache, weights
+from fleetfit.engine.memory import GIB, Weights, kv_cache, weights
 from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, roomy_expert_offload, run_mode
 from fleetfit.engine.prefill import PROMPT_TOKENS, prefill_tps, ttft_ms
 from fleetfit.engine.profile import ModelProfile
@@ -390,12 +390,15 @@ def _walk(
     if top.level == "too_tight" or len(ladder) <= 1:
         return best
     most_context = _most_context(profile)
+    mode = top.placement.mode
     for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
+        if _level_cap(mode, quant) < FIT_ORDER[best.level]:
+            break  # its level would fall whatever it uses, and a fall ends the walk: not worth placing
         capped = best.placement.utilization > scoring.HEADROOM  # a lower rung may still lift the level
         if not capped and _most_serving(quant, most_context) <= best.serving:
             break  # neither this rung nor any below can serve better
         placement = place(quant) if place else run_mode(profile, hw, (quant,), context, options.kv_quant)
-        if placement is None or not placement.fits or placement.mode != top.placement.mode:
+        if placement is None or not placement.fits or placement.mode != mode:
             break
         candidate = _served(profile, hw, runtime, context, placement, options.kv_quant)
         if QUANTS[quant].tier < TIER_OF_Q4_K_M:  # below Q4 class headroom earns nothing
@@ -448,6 +451,20 @@ def _most_context(profile: ModelProfile) -> float:
     found = profile.memo.get("most_context")
     if found is None:
         found = profile.memo["most_context"] = round(scoring.context(profile.context_length, profile.category), 1)
+    return found
+
+
+_LEVEL_CAPS: dict[tuple[str, str], int] = {}
+
+
+def _level_cap(mode: str, quant: str) -> int:
+    """FIT_ORDER of the best level a rung can reach in a mode: scoring.fit_level of a placement there with all
+    its layers on the GPU and nothing used (headroom and offload only lower a level), memoised."""
+    key = (mode, quant)
+    found = _LEVEL_CAPS.get(key)
+    if found is None:
+        empty = Placement(mode, quant, True, None, Weights(0.0, 0.0, 0.0), 0.0, 0.0, 1.0, gpu_share=1.0)
+        found = _LEVEL_CAPS[key] = FIT_ORDER[scoring.fit_level(empty)]
     return found
 
 
@@ -525,28 +542,29 @@ def _fit(
     prompt = min(options.prompt_tokens, context)
     prefill = prefill_tps(profile, hw, placement)
     quality = round(scoring.quality(_quality_base(profile, options), placement.quant), 1)
+    # Positional, in field order (a keyword call costs ~0.8 us more; twelve thousand are made per System).
     return Fit(
-        profile=profile,
-        hw=hw,
-        options=options,
-        placement=placement,
-        runtime=runtime,
-        ladder=ladder,
-        context=context,
-        fit_level=served.level,
-        estimated_tps=round(served.tps, 1),
-        tps_full=round(tps_full, 1),
-        quality=quality,
-        speed=served.speed,
-        fit=served.fit,
-        context_score=served.context_score,
-        score=scoring.composite(quality, served.speed, served.fit, served.context_score),
-        utilization_pct=round(100.0 * placement.utilization, 1) if placement.available_bytes > 0 else 0.0,
-        bytes_per_token=served.read_per_token,
-        usable=served.usable,
-        prefill_tps=round(prefill, 1),
-        ttft_ms=_round(ttft_ms(prompt, prefill, served.tps)),
-        prompt_tokens=prompt,
+        profile,
+        hw,
+        options,
+        placement,
+        runtime,
+        ladder,
+        context,
+        served.level,
+        round(served.tps, 1),
+        round(tps_full, 1),
+        quality,
+        served.speed,
+        served.fit,
+        served.context_score,
+        scoring.composite(quality, served.speed, served.fit, served.context_score),
+        round(100.0 * placement.utilization, 1) if placement.available_bytes > 0 else 0.0,
+        served.read_per_token,
+        served.usable,
+        round(prefill, 1),
+        _round(ttft_ms(prompt, prefill, served.tps)),
+        prompt,
     )
 
 
@@ -564,34 +582,39 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
             out.append(fit)
             continue
         quality = round(scoring.quality(_quality_base(profile, options), twin.placement.quant), 1)
-        out.append(
-            Fit(
-                profile=profile,
-                hw=hw,
-                options=options,
-                placement=twin.placement,
-                runtime=twin.runtime,
-                ladder=twin.ladder,
-                context=twin.context,
-                fit_level=twin.fit_level,
-                estimated_tps=twin.estimated_tps,
-                tps_full=twin.tps_full,
-                quality=quality,
-                speed=twin.speed,
-                fit=twin.fit,
-                context_score=twin.context_score,
-                score=scoring.composite(quality, twin.speed, twin.fit, twin.context_score),
-                utilization_pct=twin.utilization_pct,
-                bytes_per_token=twin.bytes_per_token,
-                usable=twin.usable,
-                prefill_tps=twin.prefill_tps,
-                ttft_ms=twin.ttft_ms,
-                prompt_tokens=twin.prompt_tokens,
-                shared=twin.shared,
-                traded=twin.traded,
-            )
-        )
+        out.append(_twin(profile, twin, quality, scoring.composite(quality, twin.speed, twin.fit, twin.context_score)))
     return out
+
+
+def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float) -> Fit:
+    """`twin`'s analysis for another entry of the same physics: its own quality and score (positional, in
+    field order, as _fit)."""
+    t = twin
+    return Fit(
+        profile,
+        t.hw,
+        t.options,
+        t.placement,
+        t.runtime,
+        t.ladder,
+        t.context,
+        t.fit_level,
+        t.estimated_tps,
+        t.tps_full,
+        quality,
+        t.speed,
+        t.fit,
+        t.context_score,
+        score,
+        t.utilization_pct,
+        t.bytes_per_token,
+        t.usable,
+        t.prefill_tps,
+        t.ttft_ms,
+        t.prompt_tokens,
+        t.shared,
+        t.traded,
+    )
 
 
 def _quality_base(profile: ModelProfile, options: Options) -> float:
