@@ -117,7 +117,7 @@ def decode_tps(
         seconds = seconds_per_token(0.0, 1.0, cpu_bytes, cpu_rate, profile.layers, LAYER_COST_MS["CPU"])
     else:
         split = 1 if pool.unified else pool.count  # offloads split their GPU layers over the pool's cards too
-        cost = gpu_decode_cost(pool.backend, runtime, QUANTS[placement.quant].ftype)
+        cost = _decode_cost(pool.backend, runtime, placement.quant)
         # Weights and KV cross the GPU in proportion (bytes_per_token): the cost falls on the weights' part.
         active = placement.weights.active
         weighted = gpu_bytes * (1.0 + (cost - 1.0) * active / (active + kv_read)) if active + kv_read else gpu_bytes
@@ -131,6 +131,18 @@ def decode_tps(
             split,
         )
     return 1.0 / seconds, gpu_bytes + cpu_bytes
+
+
+_DECODE_COSTS: dict[tuple[str, str, str], float] = {}
+
+
+def _decode_cost(backend: str, runtime: str, quant: str) -> float:
+    """speed.gpu_decode_cost of a rung's file type (memoised: a few backends, two runtimes, a few dozen rungs)."""
+    key = (backend, runtime, quant)
+    found = _DECODE_COSTS.get(key)
+    if found is None:
+        found = _DECODE_COSTS[key] = gpu_decode_cost(backend, runtime, QUANTS[quant].ftype)
+    return found
 
 
 @dataclass(slots=True)
@@ -506,7 +518,7 @@ def _served(
     tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context), kv_quant)
     category = profile.category
     speed = round(scoring.speed(tps, category), 1) if fits else 0.0
-    fit = round(scoring.fit(placement.utilization, fits), 1)
+    fit = round(scoring.fit(placement.utilization, fits), 1) if fits else 0.0
     usable = usable_context(profile, placement, kv_quant)
     context_score = round(scoring.context(usable, category), 1) if fits else 0.0
     return _Served(
@@ -524,7 +536,10 @@ def _served(
 
 def _serving(quant: str, speed: float, fit: float, context_score: float) -> float:
     """What a rung is worth to serve: the seed's composite with the quant's quality cost for quality."""
-    return scoring.composite(-QUANTS[quant].quality_penalty, speed, fit, context_score)
+    return scoring.composite(_QUANT_COST[quant], speed, fit, context_score)
+
+
+_QUANT_COST = {quant: -q.quality_penalty for quant, q in QUANTS.items()}  # the quality _serving credits a rung
 
 
 def _fit(
