@@ -300,3 +300,18 @@ def test_evaluate_as_echoes_the_node_and_analyses_the_class() -> None:
     )
     assert as_class["system"] == data["system"] and as_class["system"]["available_ram_gb"] == 55.3
     assert [m["name"] for m in as_class["models"]] and as_class["models"][0]["memory_available_gb"] > 0
+
+
+def test_order_ties_are_read_from_each_entry_itself() -> None:
+    """order_key keeps each entry's tiebreak (trust, name), but never serves one entry's for another: two
+    entries of one name with different downloads order differently, and a changed copy is read afresh."""
+    from fleetfit.engine.profile import build_profile
+    from fleetfit.engine.query import _tiebreak
+
+    from tests.engine.systems import dense_entry
+
+    few = build_profile({**dense_entry("test/tie-8b"), "downloads": 10})
+    many = build_profile({**dense_entry("test/tie-8b"), "downloads": 10_000, "first_party": True})
+    assert _tiebreak(few) == ((True, -10), "test/tie-8b")
+    assert _tiebreak(many) == ((False, -10_000), "test/tie-8b")
+    assert _tiebreak(many) < _tiebreak(few)  # the lab's own, most downloaded repo first

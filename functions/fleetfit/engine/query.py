@@ -313,6 +313,7 @@ def profiles(catalog: Catalog) -> tuple[ModelProfile, ...]:
         if catalog.invariants:
             prepared.apply(catalog.invariants, catalog, cached)  # rung weights and quality bases, as built
         _PROFILES.clear()  # one catalog at a time: a refreshed catalog replaces the old one
+        _TIEBREAKS.clear()
         _PROFILES[catalog.version] = cached
     return cached
 
@@ -431,16 +432,29 @@ def hides_narrow(query: Query) -> bool:
 
 def keep(fit: Fit, query: Query) -> bool:
     """The row-level filters: fit level (min_fit, perfect, too_tight rules), runtime, narrow models."""
-    level = fit.fit_level
-    if FIT_ORDER[level] < FIT_ORDER["perfect" if query.perfect else query.min_fit]:
-        return False
-    if level == "too_tight" and (query.route == "top" or query.include_too_tight is False):
-        return False
-    if hides_narrow(query):
-        profile = fit.profile
-        if never_ranked(profile.entry.get("kind") or "chat", query.use_case, profile.category):
+    return keeper(query)(fit)
+
+
+def keeper(query: Query) -> Callable[[Fit], bool]:
+    """`keep` for one query, its rules read once (a ranking filters twelve thousand rows with it)."""
+    least = FIT_ORDER["perfect" if query.perfect else query.min_fit]
+    drop_too_tight = query.route == "top" or query.include_too_tight is False
+    narrow = hides_narrow(query)
+    use_case, runtime = query.use_case, query.runtime
+
+    def kept(fit: Fit) -> bool:
+        level = fit.fit_level
+        if FIT_ORDER[level] < least:
             return False
-    return query.runtime == "any" or fit.runtime == query.runtime
+        if level == "too_tight" and drop_too_tight:
+            return False
+        if narrow:
+            profile = fit.profile
+            if never_ranked(profile.entry.get("kind") or "chat", use_case, profile.category):
+                return False
+        return runtime == "any" or fit.runtime == runtime
+
+    return kept
 
 
 def order_key(query: Query) -> Callable[[Fit], tuple[Any, ...]]:
@@ -449,11 +463,27 @@ def order_key(query: Query) -> Callable[[Fit], tuple[Any, ...]]:
     key = SORT_KEYS[query.sort]
 
     def ordered(fit: Fit) -> tuple[Any, ...]:
-        entry = fit.profile.entry
-        trust = (not entry.get("first_party", False), -(entry.get("downloads") or 0))
-        return (fit.fit_level == "too_tight", key(fit), trust, fit.profile.name.lower())
+        return (fit.fit_level == "too_tight", key(fit), *_tiebreak(fit.profile))
 
     return ordered
+
+
+# order_key's ties read only the catalog entry: kept per entry (with the entry itself, so an id is never read
+# for another one), at most one catalog's worth, emptied when the profiles of a new catalog are built.
+MAX_TIEBREAKS = 65_536
+_TIEBREAKS: dict[int, tuple[Any, tuple[tuple[bool, int], str]]] = {}
+
+
+def _tiebreak(profile: ModelProfile) -> tuple[tuple[bool, int], str]:
+    """(trust: not the lab's own repo, fewer downloads; lower-case name) of a model."""
+    entry = profile.entry
+    found = _TIEBREAKS.get(id(entry))
+    if found is not None and found[0] is entry:
+        return found[1]
+    tail = ((not entry.get("first_party", False), -(entry.get("downloads") or 0)), profile.name.lower())
+    if len(_TIEBREAKS) < MAX_TIEBREAKS:
+        _TIEBREAKS[id(entry)] = (entry, tail)
+    return tail
 
 
 def group_of(profile: ModelProfile) -> str:
@@ -490,7 +520,7 @@ def _page(rows: list[tuple[Fit, int]], limit: int | None) -> tuple[int, list[Fit
 
 def select(rows: Iterable[Fit], query: Query) -> tuple[int, list[Fit]]:
     """Filter, sort, (group,) limit. Returns (total after filters, page)."""
-    kept = [fit for fit in rows if keep(fit, query)]
+    kept = list(filter(keeper(query), rows))
     kept.sort(key=order_key(query))
     if query.group == "base":
         return _page(folded(kept), query.limit)
@@ -522,6 +552,11 @@ class Ranking:
     def runs(self, fit: Fit, query: Query) -> bool:
         return keep(fit, query) and (self.apple or not fit.profile.mlx_only)
 
+    def _kept(self, fits: Iterable[Fit], query: Query) -> list[Fit]:
+        """The rows of `fits` that `runs` keeps, in their order."""
+        kept, apple = keeper(query), self.apple
+        return [fit for fit in fits if kept(fit) and (apple or not fit.profile.mlx_only)]
+
     @staticmethod
     def _row_filters(query: Query) -> tuple[str, bool, bool | None, str, bool]:
         return (
@@ -538,7 +573,7 @@ class Ranking:
         key = (*self._row_filters(query), query.sort)
         found = self.groups.get(key)
         if found is None:
-            found = self.groups[key] = folded([f for f in self.ordered(query) if self.runs(f, query)])
+            found = self.groups[key] = folded(self._kept(self.ordered(query), query))
         return found
 
     def count(self, query: Query) -> int:
@@ -546,9 +581,7 @@ class Ranking:
         key = self._row_filters(query)
         found = self.counts.get(key)
         if found is None:
-            found = self.counts[key] = sum(
-                1 for fit in self.fits if keep(fit, query) and (self.apple or not fit.profile.mlx_only)
-            )
+            found = self.counts[key] = len(self._kept(self.fits, query))
         return found
 
     def ordered(self, query: Query) -> list[Fit]:
@@ -596,6 +629,7 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
     table = ranking(system, catalog, query)
     limit = query.limit
     page: list[Fit] = []
+    kept = keeper(query)
     if query.name is None and not (query.provider or query.use_case or query.search or query.licenses is not None):
         # No model-level filter: the total is a per-ranking count, and the page stops at the limit.
         if query.group == "base":
@@ -603,17 +637,17 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
         for fit in table.ordered(query):
             if limit is not None and len(page) >= limit:
                 break
-            if keep(fit, query) and (table.apple or not fit.profile.mlx_only):
+            if kept(fit) and (table.apple or not fit.profile.mlx_only):
                 page.append(fit)
         return table.count(query), page
     if query.group == "base":
         return _page(
-            folded([f for f in table.ordered(query) if keep(f, query) and _wanted(f.profile, query, table.apple)]),
+            folded([f for f in table.ordered(query) if kept(f) and _wanted(f.profile, query, table.apple)]),
             limit,
         )
     total = 0
     for fit in table.ordered(query):
-        if keep(fit, query) and _wanted(fit.profile, query, table.apple):
+        if kept(fit) and _wanted(fit.profile, query, table.apple):
             total += 1
             if limit is None or len(page) < limit:
                 page.append(fit)
