@@ -315,3 +315,16 @@ def test_order_ties_are_read_from_each_entry_itself() -> None:
     assert _tiebreak(few) == ((True, -10), "test/tie-8b")
     assert _tiebreak(many) == ((False, -10_000), "test/tie-8b")
     assert _tiebreak(many) < _tiebreak(few)  # the lab's own, most downloaded repo first
+
+
+@pytest.mark.parametrize("sort", ["score", "tps", "params", "mem", "ctx", "date", "use_case"])
+def test_ranking_order_is_order_key_order(sort: str) -> None:
+    """A ranking sorts only by the key's head over rows already in tiebreak order (query.tie_order): the same
+    order, row for row, as one sort by the whole order_key, for every sort of the bundled catalog."""
+    from fleetfit.engine.query import Query, order_key, ranking
+
+    catalog = load_bundled()
+    table = ranking(gpu_system("NVIDIA GeForce RTX 4090", 23.99), catalog, Query())
+    assert table.tie_order is not None
+    query = Query(sort=sort)
+    assert [f.name for f in table.ordered(query)] == [f.name for f in sorted(table.fits, key=order_key(query))]

@@ -438,8 +438,8 @@ def _roomy_alternative(
     walked like the GPU rungs. Never a higher rung than that: a full GPU is not traded for Q8_0 from RAM.
     Dense models have no such step: a layer offload costs far more speed than a lower rung on the GPU."""
     placement = top.placement
-    if placement.mode != "gpu" or options.quant:
-        return None
+    if not profile.moe or placement.mode != "gpu" or options.quant:
+        return None  # (roomy_expert_offload has no placement for a dense model either)
     at = ladder.index(placement.quant)
     below_q4 = QUANTS[placement.quant].tier < TIER_OF_Q4_K_M
     if below_q4:

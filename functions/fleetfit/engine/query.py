@@ -474,6 +474,20 @@ MAX_TIEBREAKS = 65_536
 _TIEBREAKS: dict[int, tuple[Any, tuple[tuple[bool, int], str]]] = {}
 
 
+_TIE_ORDERS: dict[str, list[int]] = {}
+
+
+def tie_order(catalog: Catalog) -> list[int]:
+    """Positions of profiles(catalog) sorted by order_key's tiebreak (ties: catalog order), once per catalog."""
+    found = _TIE_ORDERS.get(catalog.version)
+    if found is None:
+        every = profiles(catalog)
+        found = sorted(range(len(every)), key=lambda i: _tiebreak(every[i]))
+        _TIE_ORDERS.clear()  # one catalog at a time, as the profiles
+        _TIE_ORDERS[catalog.version] = found
+    return found
+
+
 def _tiebreak(profile: ModelProfile) -> tuple[tuple[bool, int], str]:
     """(trust: not the lab's own repo, fewer downloads; lower-case name) of a model."""
     entry = profile.entry
@@ -508,7 +522,7 @@ def fold(members: Iterable[tuple[str, bool]]) -> list[tuple[int, int]]:
 
 def folded(rows: list[Fit]) -> list[tuple[Fit, int]]:
     """`rows` (ranked) folded to one row per variant group: (the row shown, rows of its group)."""
-    members = ((group_of(f.profile), group_of(f.profile) == f.profile.name) for f in rows)
+    members = ((group := group_of(f.profile), group == f.profile.name) for f in rows)
     return [(rows[i], n) for i, n in fold(members)]
 
 
@@ -545,6 +559,9 @@ class Ranking:
     fits: list[Fit]
     apple: bool
     orders: dict[str, list[Fit]] = field(default_factory=dict)
+    # Positions of `fits` in order_key's tiebreak order (tie_order), when the catalog's is known: then a sort
+    # compares only the key's head, over rows already in tiebreak order (a stable sort keeps it for ties).
+    tie_order: list[int] | None = None
 
     counts: dict[tuple[str, bool, bool | None, str, bool], int] = field(default_factory=dict)
     groups: dict[tuple[Any, ...], list[tuple[Fit, int]]] = field(default_factory=dict)
@@ -585,9 +602,16 @@ class Ranking:
         return found
 
     def ordered(self, query: Query) -> list[Fit]:
+        """The rows in order_key's order (memoised per sort)."""
         order = self.orders.get(query.sort)
         if order is None:
-            order = self.orders[query.sort] = sorted(self.fits, key=order_key(query))
+            if self.tie_order is None:
+                order = sorted(self.fits, key=order_key(query))
+            else:
+                head = SORT_KEYS[query.sort]
+                fits = self.fits
+                order = sorted((fits[i] for i in self.tie_order), key=lambda f: (f.fit_level == "too_tight", head(f)))
+            self.orders[query.sort] = order
         return order
 
 
@@ -612,8 +636,11 @@ def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
     options = analysis_options(
         catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens, query.force_runtime
     )
-    chosen = [p for p in profiles(catalog) if runs_forced(p, query.force_runtime)]
-    built = Ranking(analyze_all(chosen, hw, options), hw.apple)
+    every = profiles(catalog)
+    chosen = [p for p in every if runs_forced(p, query.force_runtime)]
+    # Every profile chosen (no forced runtime): the rows are the catalog's, whose tiebreak order is known.
+    ties = tie_order(catalog) if len(chosen) == len(every) else None
+    built = Ranking(analyze_all(chosen, hw, options), hw.apple, tie_order=ties)
     with _RANKINGS_LOCK:
         _RANKINGS[key] = built
         while len(_RANKINGS) > MAX_RANKINGS:
