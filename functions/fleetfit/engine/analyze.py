@@ -157,8 +157,8 @@ class Fit:
     ladder: tuple[str, ...]
     context: int
     fit_level: str
+    tps: float  # decode tok/s at SPEED_CONTEXT, unrounded (estimated_tps is its output figure)
     estimated_tps: float
-    tps_full: float
     quality: float
     speed: float
     fit: float
@@ -167,10 +167,8 @@ class Fit:
     utilization_pct: float
     bytes_per_token: float  # read to decode one token at SPEED_CONTEXT
     usable: int  # usable_context of this placement: the longest context whose KV fits beside the weights
-    prefill_tps: float = 0.0  # prompt tokens per second (prefill.prefill_tps)
-    ttft_ms: float | None = 0.0  # time to first token for a prompt of prompt_tokens (None: never comes)
-    prompt_tokens: int = PROMPT_TOKENS
-    shared: dict[str, Any] = field(default_factory=dict)  # output written once for this row and its twins
+    # Output written once for this row and its twins, and the figures only the output reads (late_figures).
+    shared: dict[str, Any] = field(default_factory=dict)
     # What serving_quant passed over: the top rung that also fits, its tok/s, run mode and utilization.
     traded: tuple[str, float, str, float] | None = None
     variants: int | None = None  # grouped listings: rows of this model's variant group folded into this one
@@ -178,6 +176,32 @@ class Fit:
     @property
     def name(self) -> str:
         return self.profile.name
+
+    @property
+    def prompt_tokens(self) -> int:
+        """The prompt prefill_tps and ttft_ms are quoted at: the asked length, within the context."""
+        return min(self.options.prompt_tokens, self.context)
+
+    @property
+    def tps_full(self) -> float:
+        """tok/s with the whole context in the KV cache."""
+        return self._late()[0]
+
+    @property
+    def prefill_tps(self) -> float:
+        """Prompt tokens per second (prefill.prefill_tps)."""
+        return self._late()[1]
+
+    @property
+    def ttft_ms(self) -> float | None:
+        """Time to first token for a prompt of prompt_tokens (None: never comes)."""
+        return self._late()[2]
+
+    def _late(self) -> tuple[float, float, float | None]:
+        found = self.shared.get("late")
+        if found is None:
+            found = self.shared["late"] = late_figures(self)
+        return found
 
     def as_dict(self) -> dict[str, Any]:
         """The Model object (seed fields first, then fleetfit's extras)."""
@@ -553,9 +577,6 @@ def _fit(
 ) -> Fit:
     """The Fit record of the chosen rung: quality with the model's evidence, the composite, full-context tok/s."""
     placement = served.placement
-    tps_full, _ = decode_tps(profile, hw, placement, runtime, context, options.kv_quant)
-    prompt = min(options.prompt_tokens, context)
-    prefill = prefill_tps(profile, hw, placement)
     quality = round(scoring.quality(_quality_base(profile, options), placement.quant), 1)
     # Positional, in field order (a keyword call costs ~0.8 us more; twelve thousand are made per System).
     return Fit(
@@ -567,8 +588,8 @@ def _fit(
         ladder,
         context,
         served.level,
+        served.tps,
         round(served.tps, 1),
-        round(tps_full, 1),
         quality,
         served.speed,
         served.fit,
@@ -577,10 +598,16 @@ def _fit(
         round(100.0 * placement.utilization, 1) if placement.available_bytes > 0 else 0.0,
         served.read_per_token,
         served.usable,
-        round(prefill, 1),
-        _round(ttft_ms(prompt, prefill, served.tps)),
-        prompt,
     )
+
+
+def late_figures(fit: Fit) -> tuple[float, float, float | None]:
+    """(tok/s at the full context, prefill tok/s, time to first token) of a row, rounded as written out.
+    No filter, sort or digest reads them, so they are computed when a row is written (once per analysis:
+    twins share them), not for every row of a ranking."""
+    tps_full, _ = decode_tps(fit.profile, fit.hw, fit.placement, fit.runtime, fit.context, fit.options.kv_quant)
+    prefill = prefill_tps(fit.profile, fit.hw, fit.placement)
+    return round(tps_full, 1), round(prefill, 1), _round(ttft_ms(fit.prompt_tokens, prefill, fit.tps))
 
 
 def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options) -> list[Fit]:
@@ -614,8 +641,8 @@ def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float) -> Fit
         t.ladder,
         t.context,
         t.fit_level,
+        t.tps,
         t.estimated_tps,
-        t.tps_full,
         quality,
         t.speed,
         t.fit,
@@ -624,9 +651,6 @@ def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float) -> Fit
         t.utilization_pct,
         t.bytes_per_token,
         t.usable,
-        t.prefill_tps,
-        t.ttft_ms,
-        t.prompt_tokens,
         t.shared,
         t.traded,
     )
