@@ -118,7 +118,7 @@ def main() -> int:
         # catalog is ranked for it, and the default listing's first 5 rows written.
         unseen = []
         base = rtx4090_workstation()
-        for extra in range(1, 8):
+        for extra in range(1, 25):  # more than the 16 rankings a process keeps
             system = base.model_copy(
                 update={"total_ram_gb": base.total_ram_gb + extra, "available_ram_gb": base.available_ram_gb + extra}
             )
@@ -194,7 +194,7 @@ def main() -> int:
     )
     print(
         f"POST /api/v1/fit?limit=5, a hardware class never seen (warm process): p50 {statistics.median(unseen) * ms:.0f} ms, "
-        f"min {min(unseen) * ms:.0f} ms ({len(unseen)} classes)   target <= 100 ms"
+        f"p90 {_pct(unseen, 0.9) * ms:.0f} ms ({len(unseen)} classes in turn)   target <= 100 ms"
     )
     print(
         f"ingest POST /api/v1/reports (SQLite, answer = top envelope): p50 {statistics.median(ingest) * ms:.1f} ms, "

@@ -615,6 +615,14 @@ class Ranking:
         return order
 
 
+_BUILT = 0
+
+
+def rankings_built() -> int:
+    """How many rankings this process has built (a long-lived caller can tell when one was added)."""
+    return _BUILT
+
+
 def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
     """Every catalog model analysed for `system` under the query's analysis options (memoised)."""
     key = (
@@ -641,7 +649,9 @@ def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
     # Every profile chosen (no forced runtime): the rows are the catalog's, whose tiebreak order is known.
     ties = tie_order(catalog) if len(chosen) == len(every) else None
     built = Ranking(analyze_all(chosen, hw, options), hw.apple, tie_order=ties)
+    global _BUILT
     with _RANKINGS_LOCK:
+        _BUILT += 1
         _RANKINGS[key] = built
         while len(_RANKINGS) > MAX_RANKINGS:
             _RANKINGS.popitem(last=False)
