@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+
 import pytest
 
 
@@ -14,3 +17,11 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "fleetfit")
+
+
+@pytest.fixture(autouse=True)
+def _heap_thawed() -> Iterator[None]:
+    """A request that builds a ranking freezes the heap (fleetfit.api.heap.settle_heap); thaw it after each test,
+    so that a test's own cyclic objects (moto backends, clients) are collected once it ends."""
+    yield
+    gc.unfreeze()

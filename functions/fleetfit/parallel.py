@@ -28,7 +28,7 @@ from fleetfit.engine.query import (
     envelope_json,
     fold,
     group_of,
-    keep,
+    keeper,
     order_key,
 )
 
@@ -69,7 +69,8 @@ def _share_rows(catalog: Catalog, indexes: list[int], hw: Hardware, options: Opt
         prepared.apply(catalog.invariants, catalog, chosen, indexes)  # this share's part of them
     key = order_key(query)
     fits = analyze_all([p for p in chosen if _wanted(p, query, hw.apple)], hw, options)
-    ranked = sorted(((key(fit), fit) for fit in fits if keep(fit, query)), key=itemgetter(0))
+    kept = keeper(query)
+    ranked = sorted(((key(fit), fit) for fit in fits if kept(fit)), key=itemgetter(0))
     if query.group != "base":
         return [(k, fit.as_json()) for k, fit in ranked]
     # One row per variant group (query.folded); "variants" is the Model object's last field.

@@ -92,3 +92,21 @@ def test_the_openapi_document_lists_the_parameters(call: Call) -> None:
     assert {"ram_gb", "vram_gb", "cpu_cores"} <= {
         p["name"] for p in doc["paths"]["/api/v1/system"]["get"]["parameters"]
     }
+
+
+def test_a_request_that_ranks_a_new_class_leaves_the_heap_settled(call: Call) -> None:
+    """A ranking built by a request is frozen out of the cyclic collector's passes (api.heap.settle_heap);
+    a request that reads a kept ranking does not collect again."""
+    import gc
+
+    from fleetfit.engine.query import rankings_built
+
+    system = rtx4090_workstation().model_copy(update={"total_ram_gb": 61.5, "available_ram_gb": 57.5})
+    before = rankings_built()
+    r = call("POST", "/api/v1/fit", query={"limit": "5"}, body=system.model_dump(mode="json"))
+    assert r.status == 200, r.body
+    assert rankings_built() == before + 1
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    r = call("POST", "/api/v1/fit", query={"limit": "5"}, body=system.model_dump(mode="json"))
+    assert r.status == 200 and rankings_built() == before + 1

@@ -182,3 +182,28 @@ def test_a_node_that_cannot_decode_has_no_time_to_first_token_and_stays_json() -
 
     models = json.loads(text, parse_constant=refuse)["models"]
     assert models and any(m["ttft_ms"] is None for m in models)
+
+
+def test_output_only_figures_are_computed_when_read_and_shared_by_twins() -> None:
+    """tps_full, prefill_tps and ttft_ms are read only by the output: a ranking leaves them to the first read,
+    which gives the steps' own figures, once per analysis (a twin reads its analysis's)."""
+    from fleetfit.engine.analyze import analyze_all, decode_tps
+    from fleetfit.engine.prefill import prefill_tps, ttft_ms
+
+    from tests.engine.systems import dense_entry
+
+    entry = dense_entry("test/late-8b")
+    twin = {**entry, "name": "test/late-8b-finetune", "group": "test/late-8b"}
+    profiles = [build_profile(entry), build_profile(twin)]
+    assert profiles[0].physics_id == profiles[1].physics_id
+    first, second = analyze_all(profiles, resolve(cpu_system(32.0)), Options(reference_date=date(2026, 10, 5)))
+    assert "late" not in first.shared and first.shared is second.shared
+    full, _ = decode_tps(first.profile, first.hw, first.placement, first.runtime, first.context)
+    prefill = prefill_tps(first.profile, first.hw, first.placement)
+    ttft = ttft_ms(first.prompt_tokens, prefill, first.tps)
+    assert (second.tps_full, second.prefill_tps, second.ttft_ms) == (
+        round(full, 1),
+        round(prefill, 1),
+        None if ttft is None else round(ttft, 1),
+    )
+    assert first.shared["late"] == (first.tps_full, first.prefill_tps, first.ttft_ms)

@@ -300,3 +300,31 @@ def test_evaluate_as_echoes_the_node_and_analyses_the_class() -> None:
     )
     assert as_class["system"] == data["system"] and as_class["system"]["available_ram_gb"] == 55.3
     assert [m["name"] for m in as_class["models"]] and as_class["models"][0]["memory_available_gb"] > 0
+
+
+def test_order_ties_are_read_from_each_entry_itself() -> None:
+    """order_key keeps each entry's tiebreak (trust, name), but never serves one entry's for another: two
+    entries of one name with different downloads order differently, and a changed copy is read afresh."""
+    from fleetfit.engine.profile import build_profile
+    from fleetfit.engine.query import _tiebreak
+
+    from tests.engine.systems import dense_entry
+
+    few = build_profile({**dense_entry("test/tie-8b"), "downloads": 10})
+    many = build_profile({**dense_entry("test/tie-8b"), "downloads": 10_000, "first_party": True})
+    assert _tiebreak(few) == ((True, -10), "test/tie-8b")
+    assert _tiebreak(many) == ((False, -10_000), "test/tie-8b")
+    assert _tiebreak(many) < _tiebreak(few)  # the lab's own, most downloaded repo first
+
+
+@pytest.mark.parametrize("sort", ["score", "tps", "params", "mem", "ctx", "date", "use_case"])
+def test_ranking_order_is_order_key_order(sort: str) -> None:
+    """A ranking sorts only by the key's head over rows already in tiebreak order (query.tie_order): the same
+    order, row for row, as one sort by the whole order_key, for every sort of the bundled catalog."""
+    from fleetfit.engine.query import Query, order_key, ranking
+
+    catalog = load_bundled()
+    table = ranking(gpu_system("NVIDIA GeForce RTX 4090", 23.99), catalog, Query())
+    assert table.tie_order is not None
+    query = Query(sort=sort)
+    assert [f.name for f in table.ordered(query)] == [f.name for f in sorted(table.fits, key=order_key(query))]

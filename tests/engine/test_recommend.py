@@ -377,3 +377,27 @@ def test_repos_that_are_no_assistant_never_lead_general(kind: str) -> None:
     top = envelope_dict(h100, catalog, parse_query({}, route="top"), NODE)
     assert names(top)[0] == "lab/Chat-3B"
     assert names(top)[1:] == [big["name"]]  # penalised, still listed
+
+
+@pytest.mark.parametrize("mode", ["gpu", "moe_offload", "cpu_offload", "cpu_only"])
+def test_level_cap_bounds_every_placement_of_a_rung(mode: str) -> None:
+    """The walk stops before placing a rung whose best level is below the level it holds: that best level
+    (analyze._level_cap) is at least scoring.fit_level of the rung at any use and any offloaded share."""
+    from fleetfit.engine import scoring
+    from fleetfit.engine.analyze import _level_cap
+    from fleetfit.engine.memory import Weights
+    from fleetfit.engine.placement import Placement
+    from fleetfit.engine.quants import QUANTS
+
+    for quant in QUANTS:
+        cap = _level_cap(mode, quant)
+        for used in (0.0, 0.5, 0.85, 0.91, 0.96, 1.0):
+            for share in (0.1, 0.5, 0.74, 0.76, 1.0):
+                placement = Placement(mode, quant, True, None, Weights(used, 0.0, used), 0.0, 0.0, 1.0, share)
+                assert FIT_ORDER[scoring.fit_level(placement)] <= cap
+        assert (
+            cap
+            == FIT_ORDER[
+                scoring.fit_level(Placement(mode, quant, True, None, Weights(0.0, 0.0, 0.0), 0.0, 0.0, 1.0, 1.0))
+            ]
+        )

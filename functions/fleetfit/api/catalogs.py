@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from fleetfit.api.engine_port import CatalogLike, EnginePort
+from fleetfit.api.heap import settle_heap
 from fleetfit.api.models import CatalogInfo
 from fleetfit.api.telemetry import catalog_loaded, logger
 
@@ -180,6 +181,7 @@ def precompute_digests(svc: Any, *, budget_s: float) -> dict[str, Any]:
             pending += 1
             continue
         fleet.digest(cls.hw_class, cls.system, stored=cls)
+        settle_heap()  # each class's ranking stays in the LRU: keep the next ones' collections short
         computed += 1
     logger.info("class digests precomputed", catalog_version=version, computed=computed, pending=pending)
     return {"catalog_version": version, "computed": computed, "pending": pending, "classes": len(classes)}

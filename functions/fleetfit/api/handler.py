@@ -16,9 +16,11 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from fleetfit.api.app import app
 from fleetfit.api.auth import Unauthenticated, caller_of, require_identity
+from fleetfit.api.heap import settle_heap
 from fleetfit.api.models import ErrorBody
 from fleetfit.api.services import current
 from fleetfit.api.telemetry import annotate, count, logger, metrics, traced
+from fleetfit.engine.query import rankings_built
 
 _MODEL_PATH = re.compile(r"^(?P<prefix>/api/v1/(?:nodes/[^/]+/|fleet/)?models/)(?P<name>.+?)/*$")
 
@@ -101,6 +103,7 @@ def _fit_response(
 def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """One API Gateway REST proxy event in, one proxy response out. Never raises for bad input."""
     started = time.perf_counter()
+    built = rankings_built()
     request_id = (event.get("requestContext") or {}).get("requestId")
     if request_id:
         logger.set_correlation_id(str(request_id))
@@ -111,6 +114,8 @@ def handle_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         routed = {**event, "path": normalize_model_path(path)}
         reply = app.resolve(routed, context)
         reply = _fit_response(event, reply, settings.compress_min_bytes, settings.max_response_bytes)
+    if rankings_built() != built:
+        settle_heap()
     annotate(
         method=str(event.get("httpMethod"))[:16],
         route=str(event.get("resource") or "")[:128],

@@ -19,7 +19,7 @@ from fleetfit.engine.fragments import profile_head, profile_sources, profile_tai
 from fleetfit.engine.fragments import quote as _quote
 from fleetfit.engine.fragments import text as _text
 from fleetfit.engine.fragments import texts as _texts
-from fleetfit.engine.memory import GIB, kv_cache, weights
+from fleetfit.engine.memory import GIB, Weights, kv_cache, weights
 from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, roomy_expert_offload, run_mode
 from fleetfit.engine.prefill import PROMPT_TOKENS, prefill_tps, ttft_ms
 from fleetfit.engine.profile import ModelProfile
@@ -118,7 +118,7 @@ def decode_tps(
         seconds = seconds_per_token(0.0, 1.0, cpu_bytes, cpu_rate, profile.layers, LAYER_COST_MS["CPU"])
     else:
         split = 1 if pool.unified else pool.count  # offloads split their GPU layers over the pool's cards too
-        cost = gpu_decode_cost(pool.backend, runtime, QUANTS[placement.quant].ftype)
+        cost = _decode_cost(pool.backend, runtime, placement.quant)
         # Weights and KV cross the GPU in proportion (bytes_per_token): the cost falls on the weights' part.
         active = placement.weights.active
         weighted = gpu_bytes * (1.0 + (cost - 1.0) * active / (active + kv_read)) if active + kv_read else gpu_bytes
@@ -134,6 +134,18 @@ def decode_tps(
     return 1.0 / seconds, gpu_bytes + cpu_bytes
 
 
+_DECODE_COSTS: dict[tuple[str, str, str], float] = {}
+
+
+def _decode_cost(backend: str, runtime: str, quant: str) -> float:
+    """speed.gpu_decode_cost of a rung's file type (memoised: a few backends, two runtimes, a few dozen rungs)."""
+    key = (backend, runtime, quant)
+    found = _DECODE_COSTS.get(key)
+    if found is None:
+        found = _DECODE_COSTS[key] = gpu_decode_cost(backend, runtime, QUANTS[quant].ftype)
+    return found
+
+
 @dataclass(slots=True)
 class Fit:
     """One model on one node: the numbers every filter and sort needs, serialised on demand."""
@@ -146,8 +158,8 @@ class Fit:
     ladder: tuple[str, ...]
     context: int
     fit_level: str
+    tps: float  # decode tok/s at SPEED_CONTEXT, unrounded (estimated_tps is its output figure)
     estimated_tps: float
-    tps_full: float
     quality: float
     speed: float
     fit: float
@@ -156,10 +168,8 @@ class Fit:
     utilization_pct: float
     bytes_per_token: float  # read to decode one token at SPEED_CONTEXT
     usable: int  # usable_context of this placement: the longest context whose KV fits beside the weights
-    prefill_tps: float = 0.0  # prompt tokens per second (prefill.prefill_tps)
-    ttft_ms: float | None = 0.0  # time to first token for a prompt of prompt_tokens (None: never comes)
-    prompt_tokens: int = PROMPT_TOKENS
-    shared: dict[str, Any] = field(default_factory=dict)  # output written once for this row and its twins
+    # Output written once for this row and its twins, and the figures only the output reads (late_figures).
+    shared: dict[str, Any] = field(default_factory=dict)
     # What serving_quant passed over: the top rung that also fits, its tok/s, run mode and utilization.
     traded: tuple[str, float, str, float] | None = None
     variants: int | None = None  # grouped listings: rows of this model's variant group folded into this one
@@ -167,6 +177,32 @@ class Fit:
     @property
     def name(self) -> str:
         return self.profile.name
+
+    @property
+    def prompt_tokens(self) -> int:
+        """The prompt prefill_tps and ttft_ms are quoted at: the asked length, within the context."""
+        return min(self.options.prompt_tokens, self.context)
+
+    @property
+    def tps_full(self) -> float:
+        """tok/s with the whole context in the KV cache."""
+        return self._late()[0]
+
+    @property
+    def prefill_tps(self) -> float:
+        """Prompt tokens per second (prefill.prefill_tps)."""
+        return self._late()[1]
+
+    @property
+    def ttft_ms(self) -> float | None:
+        """Time to first token for a prompt of prompt_tokens (None: never comes)."""
+        return self._late()[2]
+
+    def _late(self) -> tuple[float, float, float | None]:
+        found = self.shared.get("late")
+        if found is None:
+            found = self.shared["late"] = late_figures(self)
+        return found
 
     def as_dict(self) -> dict[str, Any]:
         """The Model object (seed fields first, then fleetfit's extras)."""
@@ -398,12 +434,15 @@ def _walk(
     if top.level == "too_tight" or len(ladder) <= 1:
         return best
     most_context = _most_context(profile)
+    mode = top.placement.mode
     for quant in ladder[ladder.index(top.placement.quant) + 1 :]:
+        if _level_cap(mode, quant) < FIT_ORDER[best.level]:
+            break  # its level would fall whatever it uses, and a fall ends the walk: not worth placing
         capped = best.placement.utilization > scoring.HEADROOM  # a lower rung may still lift the level
         if not capped and _most_serving(quant, most_context) <= best.serving:
             break  # neither this rung nor any below can serve better
         placement = place(quant) if place else run_mode(profile, hw, (quant,), context, options.kv_quant)
-        if placement is None or not placement.fits or placement.mode != top.placement.mode:
+        if placement is None or not placement.fits or placement.mode != mode:
             break
         candidate = _served(profile, hw, runtime, context, placement, options.kv_quant)
         if QUANTS[quant].tier < TIER_OF_Q3_K_M and best.placement.utilization <= scoring.LOW_HEADROOM:
@@ -432,8 +471,8 @@ def _roomy_alternative(
     walked like the GPU rungs. Never a higher rung than that: a full GPU is not traded for Q8_0 from RAM.
     Dense models have no such step: a layer offload costs far more speed than a lower rung on the GPU."""
     placement = top.placement
-    if placement.mode != "gpu" or options.quant:
-        return None
+    if not profile.moe or placement.mode != "gpu" or options.quant:
+        return None  # (roomy_expert_offload has no placement for a dense model either)
     at = ladder.index(placement.quant)
     below_q4 = QUANTS[placement.quant].tier < TIER_OF_Q4_K_M
     if below_q4:
@@ -457,6 +496,20 @@ def _most_context(profile: ModelProfile) -> float:
     found = profile.memo.get("most_context")
     if found is None:
         found = profile.memo["most_context"] = round(scoring.context(profile.context_length, profile.category), 1)
+    return found
+
+
+_LEVEL_CAPS: dict[tuple[str, str], int] = {}
+
+
+def _level_cap(mode: str, quant: str) -> int:
+    """FIT_ORDER of the best level a rung can reach in a mode: scoring.fit_level of a placement there with all
+    its layers on the GPU and nothing used (headroom and offload only lower a level), memoised."""
+    key = (mode, quant)
+    found = _LEVEL_CAPS.get(key)
+    if found is None:
+        empty = Placement(mode, quant, True, None, Weights(0.0, 0.0, 0.0), 0.0, 0.0, 1.0, gpu_share=1.0)
+        found = _LEVEL_CAPS[key] = FIT_ORDER[scoring.fit_level(empty)]
     return found
 
 
@@ -498,7 +551,7 @@ def _served(
     tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context), kv_quant)
     category = profile.category
     speed = round(scoring.speed(tps, category), 1) if fits else 0.0
-    fit = round(scoring.fit(placement.utilization, fits), 1)
+    fit = round(scoring.fit(placement.utilization, fits), 1) if fits else 0.0
     usable = usable_context(profile, placement, kv_quant)
     context_score = round(scoring.context(usable, category), 1) if fits else 0.0
     return _Served(
@@ -516,7 +569,10 @@ def _served(
 
 def _serving(quant: str, speed: float, fit: float, context_score: float) -> float:
     """What a rung is worth to serve: the seed's composite with the quant's quality cost for quality."""
-    return scoring.composite(-QUANTS[quant].quality_penalty, speed, fit, context_score)
+    return scoring.composite(_QUANT_COST[quant], speed, fit, context_score)
+
+
+_QUANT_COST = {quant: -q.quality_penalty for quant, q in QUANTS.items()}  # the quality _serving credits a rung
 
 
 def _fit(
@@ -530,33 +586,37 @@ def _fit(
 ) -> Fit:
     """The Fit record of the chosen rung: quality with the model's evidence, the composite, full-context tok/s."""
     placement = served.placement
-    tps_full, _ = decode_tps(profile, hw, placement, runtime, context, options.kv_quant)
-    prompt = min(options.prompt_tokens, context)
-    prefill = prefill_tps(profile, hw, placement)
     quality = round(scoring.quality(_quality_base(profile, options), placement.quant), 1)
+    # Positional, in field order (a keyword call costs ~0.8 us more; twelve thousand are made per System).
     return Fit(
-        profile=profile,
-        hw=hw,
-        options=options,
-        placement=placement,
-        runtime=runtime,
-        ladder=ladder,
-        context=context,
-        fit_level=served.level,
-        estimated_tps=round(served.tps, 1),
-        tps_full=round(tps_full, 1),
-        quality=quality,
-        speed=served.speed,
-        fit=served.fit,
-        context_score=served.context_score,
-        score=scoring.composite(quality, served.speed, served.fit, served.context_score),
-        utilization_pct=round(100.0 * placement.utilization, 1) if placement.available_bytes > 0 else 0.0,
-        bytes_per_token=served.read_per_token,
-        usable=served.usable,
-        prefill_tps=round(prefill, 1),
-        ttft_ms=_round(ttft_ms(prompt, prefill, served.tps)),
-        prompt_tokens=prompt,
+        profile,
+        hw,
+        options,
+        placement,
+        runtime,
+        ladder,
+        context,
+        served.level,
+        served.tps,
+        round(served.tps, 1),
+        quality,
+        served.speed,
+        served.fit,
+        served.context_score,
+        scoring.composite(quality, served.speed, served.fit, served.context_score),
+        round(100.0 * placement.utilization, 1) if placement.available_bytes > 0 else 0.0,
+        served.read_per_token,
+        served.usable,
     )
+
+
+def late_figures(fit: Fit) -> tuple[float, float, float | None]:
+    """(tok/s at the full context, prefill tok/s, time to first token) of a row, rounded as written out.
+    No filter, sort or digest reads them, so they are computed when a row is written (once per analysis:
+    twins share them), not for every row of a ranking."""
+    tps_full, _ = decode_tps(fit.profile, fit.hw, fit.placement, fit.runtime, fit.context, fit.options.kv_quant)
+    prefill = prefill_tps(fit.profile, fit.hw, fit.placement)
+    return round(tps_full, 1), round(prefill, 1), _round(ttft_ms(fit.prompt_tokens, prefill, fit.tps))
 
 
 def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options) -> list[Fit]:
@@ -573,34 +633,36 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
             out.append(fit)
             continue
         quality = round(scoring.quality(_quality_base(profile, options), twin.placement.quant), 1)
-        out.append(
-            Fit(
-                profile=profile,
-                hw=hw,
-                options=options,
-                placement=twin.placement,
-                runtime=twin.runtime,
-                ladder=twin.ladder,
-                context=twin.context,
-                fit_level=twin.fit_level,
-                estimated_tps=twin.estimated_tps,
-                tps_full=twin.tps_full,
-                quality=quality,
-                speed=twin.speed,
-                fit=twin.fit,
-                context_score=twin.context_score,
-                score=scoring.composite(quality, twin.speed, twin.fit, twin.context_score),
-                utilization_pct=twin.utilization_pct,
-                bytes_per_token=twin.bytes_per_token,
-                usable=twin.usable,
-                prefill_tps=twin.prefill_tps,
-                ttft_ms=twin.ttft_ms,
-                prompt_tokens=twin.prompt_tokens,
-                shared=twin.shared,
-                traded=twin.traded,
-            )
-        )
+        out.append(_twin(profile, twin, quality, scoring.composite(quality, twin.speed, twin.fit, twin.context_score)))
     return out
+
+
+def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float) -> Fit:
+    """`twin`'s analysis for another entry of the same physics: its own quality and score (positional, in
+    field order, as _fit)."""
+    t = twin
+    return Fit(
+        profile,
+        t.hw,
+        t.options,
+        t.placement,
+        t.runtime,
+        t.ladder,
+        t.context,
+        t.fit_level,
+        t.tps,
+        t.estimated_tps,
+        quality,
+        t.speed,
+        t.fit,
+        t.context_score,
+        score,
+        t.utilization_pct,
+        t.bytes_per_token,
+        t.usable,
+        t.shared,
+        t.traded,
+    )
 
 
 def _quality_base(profile: ModelProfile, options: Options) -> float:

@@ -313,6 +313,7 @@ def profiles(catalog: Catalog) -> tuple[ModelProfile, ...]:
         if catalog.invariants:
             prepared.apply(catalog.invariants, catalog, cached)  # rung weights and quality bases, as built
         _PROFILES.clear()  # one catalog at a time: a refreshed catalog replaces the old one
+        _TIEBREAKS.clear()
         _PROFILES[catalog.version] = cached
     return cached
 
@@ -431,16 +432,29 @@ def hides_narrow(query: Query) -> bool:
 
 def keep(fit: Fit, query: Query) -> bool:
     """The row-level filters: fit level (min_fit, perfect, too_tight rules), runtime, narrow models."""
-    level = fit.fit_level
-    if FIT_ORDER[level] < FIT_ORDER["perfect" if query.perfect else query.min_fit]:
-        return False
-    if level == "too_tight" and (query.route == "top" or query.include_too_tight is False):
-        return False
-    if hides_narrow(query):
-        profile = fit.profile
-        if never_ranked(profile.entry.get("kind") or "chat", query.use_case, profile.category):
+    return keeper(query)(fit)
+
+
+def keeper(query: Query) -> Callable[[Fit], bool]:
+    """`keep` for one query, its rules read once (a ranking filters twelve thousand rows with it)."""
+    least = FIT_ORDER["perfect" if query.perfect else query.min_fit]
+    drop_too_tight = query.route == "top" or query.include_too_tight is False
+    narrow = hides_narrow(query)
+    use_case, runtime = query.use_case, query.runtime
+
+    def kept(fit: Fit) -> bool:
+        level = fit.fit_level
+        if FIT_ORDER[level] < least:
             return False
-    return query.runtime == "any" or fit.runtime == query.runtime
+        if level == "too_tight" and drop_too_tight:
+            return False
+        if narrow:
+            profile = fit.profile
+            if never_ranked(profile.entry.get("kind") or "chat", use_case, profile.category):
+                return False
+        return runtime == "any" or fit.runtime == runtime
+
+    return kept
 
 
 def order_key(query: Query) -> Callable[[Fit], tuple[Any, ...]]:
@@ -449,11 +463,41 @@ def order_key(query: Query) -> Callable[[Fit], tuple[Any, ...]]:
     key = SORT_KEYS[query.sort]
 
     def ordered(fit: Fit) -> tuple[Any, ...]:
-        entry = fit.profile.entry
-        trust = (not entry.get("first_party", False), -(entry.get("downloads") or 0))
-        return (fit.fit_level == "too_tight", key(fit), trust, fit.profile.name.lower())
+        return (fit.fit_level == "too_tight", key(fit), *_tiebreak(fit.profile))
 
     return ordered
+
+
+# order_key's ties read only the catalog entry: kept per entry (with the entry itself, so an id is never read
+# for another one), at most one catalog's worth, emptied when the profiles of a new catalog are built.
+MAX_TIEBREAKS = 65_536
+_TIEBREAKS: dict[int, tuple[Any, tuple[tuple[bool, int], str]]] = {}
+
+
+_TIE_ORDERS: dict[str, list[int]] = {}
+
+
+def tie_order(catalog: Catalog) -> list[int]:
+    """Positions of profiles(catalog) sorted by order_key's tiebreak (ties: catalog order), once per catalog."""
+    found = _TIE_ORDERS.get(catalog.version)
+    if found is None:
+        every = profiles(catalog)
+        found = sorted(range(len(every)), key=lambda i: _tiebreak(every[i]))
+        _TIE_ORDERS.clear()  # one catalog at a time, as the profiles
+        _TIE_ORDERS[catalog.version] = found
+    return found
+
+
+def _tiebreak(profile: ModelProfile) -> tuple[tuple[bool, int], str]:
+    """(trust: not the lab's own repo, fewer downloads; lower-case name) of a model."""
+    entry = profile.entry
+    found = _TIEBREAKS.get(id(entry))
+    if found is not None and found[0] is entry:
+        return found[1]
+    tail = ((not entry.get("first_party", False), -(entry.get("downloads") or 0)), profile.name.lower())
+    if len(_TIEBREAKS) < MAX_TIEBREAKS:
+        _TIEBREAKS[id(entry)] = (entry, tail)
+    return tail
 
 
 def group_of(profile: ModelProfile) -> str:
@@ -478,7 +522,7 @@ def fold(members: Iterable[tuple[str, bool]]) -> list[tuple[int, int]]:
 
 def folded(rows: list[Fit]) -> list[tuple[Fit, int]]:
     """`rows` (ranked) folded to one row per variant group: (the row shown, rows of its group)."""
-    members = ((group_of(f.profile), group_of(f.profile) == f.profile.name) for f in rows)
+    members = ((group := group_of(f.profile), group == f.profile.name) for f in rows)
     return [(rows[i], n) for i, n in fold(members)]
 
 
@@ -490,7 +534,7 @@ def _page(rows: list[tuple[Fit, int]], limit: int | None) -> tuple[int, list[Fit
 
 def select(rows: Iterable[Fit], query: Query) -> tuple[int, list[Fit]]:
     """Filter, sort, (group,) limit. Returns (total after filters, page)."""
-    kept = [fit for fit in rows if keep(fit, query)]
+    kept = list(filter(keeper(query), rows))
     kept.sort(key=order_key(query))
     if query.group == "base":
         return _page(folded(kept), query.limit)
@@ -515,12 +559,20 @@ class Ranking:
     fits: list[Fit]
     apple: bool
     orders: dict[str, list[Fit]] = field(default_factory=dict)
+    # Positions of `fits` in order_key's tiebreak order (tie_order), when the catalog's is known: then a sort
+    # compares only the key's head, over rows already in tiebreak order (a stable sort keeps it for ties).
+    tie_order: list[int] | None = None
 
     counts: dict[tuple[str, bool, bool | None, str, bool], int] = field(default_factory=dict)
     groups: dict[tuple[Any, ...], list[tuple[Fit, int]]] = field(default_factory=dict)
 
     def runs(self, fit: Fit, query: Query) -> bool:
         return keep(fit, query) and (self.apple or not fit.profile.mlx_only)
+
+    def _kept(self, fits: Iterable[Fit], query: Query) -> list[Fit]:
+        """The rows of `fits` that `runs` keeps, in their order."""
+        kept, apple = keeper(query), self.apple
+        return [fit for fit in fits if kept(fit) and (apple or not fit.profile.mlx_only)]
 
     @staticmethod
     def _row_filters(query: Query) -> tuple[str, bool, bool | None, str, bool]:
@@ -538,7 +590,7 @@ class Ranking:
         key = (*self._row_filters(query), query.sort)
         found = self.groups.get(key)
         if found is None:
-            found = self.groups[key] = folded([f for f in self.ordered(query) if self.runs(f, query)])
+            found = self.groups[key] = folded(self._kept(self.ordered(query), query))
         return found
 
     def count(self, query: Query) -> int:
@@ -546,16 +598,29 @@ class Ranking:
         key = self._row_filters(query)
         found = self.counts.get(key)
         if found is None:
-            found = self.counts[key] = sum(
-                1 for fit in self.fits if keep(fit, query) and (self.apple or not fit.profile.mlx_only)
-            )
+            found = self.counts[key] = len(self._kept(self.fits, query))
         return found
 
     def ordered(self, query: Query) -> list[Fit]:
+        """The rows in order_key's order (memoised per sort)."""
         order = self.orders.get(query.sort)
         if order is None:
-            order = self.orders[query.sort] = sorted(self.fits, key=order_key(query))
+            if self.tie_order is None:
+                order = sorted(self.fits, key=order_key(query))
+            else:
+                head = SORT_KEYS[query.sort]
+                fits = self.fits
+                order = sorted((fits[i] for i in self.tie_order), key=lambda f: (f.fit_level == "too_tight", head(f)))
+            self.orders[query.sort] = order
         return order
+
+
+_BUILT = 0
+
+
+def rankings_built() -> int:
+    """How many rankings this process has built (a long-lived caller can tell when one was added)."""
+    return _BUILT
 
 
 def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
@@ -579,9 +644,14 @@ def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
     options = analysis_options(
         catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens, query.force_runtime
     )
-    chosen = [p for p in profiles(catalog) if runs_forced(p, query.force_runtime)]
-    built = Ranking(analyze_all(chosen, hw, options), hw.apple)
+    every = profiles(catalog)
+    chosen = [p for p in every if runs_forced(p, query.force_runtime)]
+    # Every profile chosen (no forced runtime): the rows are the catalog's, whose tiebreak order is known.
+    ties = tie_order(catalog) if len(chosen) == len(every) else None
+    built = Ranking(analyze_all(chosen, hw, options), hw.apple, tie_order=ties)
+    global _BUILT
     with _RANKINGS_LOCK:
+        _BUILT += 1
         _RANKINGS[key] = built
         while len(_RANKINGS) > MAX_RANKINGS:
             _RANKINGS.popitem(last=False)
@@ -596,6 +666,7 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
     table = ranking(system, catalog, query)
     limit = query.limit
     page: list[Fit] = []
+    kept = keeper(query)
     if query.name is None and not (query.provider or query.use_case or query.search or query.licenses is not None):
         # No model-level filter: the total is a per-ranking count, and the page stops at the limit.
         if query.group == "base":
@@ -603,17 +674,17 @@ def ranked(system: System, catalog: Catalog, query: Query) -> tuple[int, list[Fi
         for fit in table.ordered(query):
             if limit is not None and len(page) >= limit:
                 break
-            if keep(fit, query) and (table.apple or not fit.profile.mlx_only):
+            if kept(fit) and (table.apple or not fit.profile.mlx_only):
                 page.append(fit)
         return table.count(query), page
     if query.group == "base":
         return _page(
-            folded([f for f in table.ordered(query) if keep(f, query) and _wanted(f.profile, query, table.apple)]),
+            folded([f for f in table.ordered(query) if kept(f) and _wanted(f.profile, query, table.apple)]),
             limit,
         )
     total = 0
     for fit in table.ordered(query):
-        if keep(fit, query) and _wanted(fit.profile, query, table.apple):
+        if kept(fit) and _wanted(fit.profile, query, table.apple):
             total += 1
             if limit is None or len(page) < limit:
                 page.append(fit)
