@@ -430,13 +430,9 @@ def hides_narrow(query: Query) -> bool:
     return query.route == "top" or query.group == "base" or query.use_case in NEVER_IN_USE_CASES
 
 
-def keep(fit: Fit, query: Query) -> bool:
-    """The row-level filters: fit level (min_fit, perfect, too_tight rules), runtime, narrow models."""
-    return keeper(query)(fit)
-
-
 def keeper(query: Query) -> Callable[[Fit], bool]:
-    """`keep` for one query, its rules read once (a ranking filters twelve thousand rows with it)."""
+    """The row-level filters of one query: fit level (min_fit, perfect, too_tight rules), runtime, narrow
+    models; its rules read once (a ranking filters twelve thousand rows with it)."""
     least = FIT_ORDER["perfect" if query.perfect else query.min_fit]
     drop_too_tight = query.route == "top" or query.include_too_tight is False
     narrow = hides_narrow(query)
@@ -566,11 +562,8 @@ class Ranking:
     counts: dict[tuple[str, bool, bool | None, str, bool], int] = field(default_factory=dict)
     groups: dict[tuple[Any, ...], list[tuple[Fit, int]]] = field(default_factory=dict)
 
-    def runs(self, fit: Fit, query: Query) -> bool:
-        return keep(fit, query) and (self.apple or not fit.profile.mlx_only)
-
     def _kept(self, fits: Iterable[Fit], query: Query) -> list[Fit]:
-        """The rows of `fits` that `runs` keeps, in their order."""
+        """The rows of `fits` the query's row filters keep and this node runs (MLX-only builds on Apple only)."""
         kept, apple = keeper(query), self.apple
         return [fit for fit in fits if kept(fit) and (apple or not fit.profile.mlx_only)]
 
