@@ -64,9 +64,8 @@ def shares(catalog: Catalog, count: int) -> list[list[int]]:
 
 def _share_rows(catalog: Catalog, indexes: list[int], hw: Hardware, options: Options, query: Query) -> list[Row]:
     """The rows of one share as the engine lists them (filters, order, groups folded), before the page limit."""
-    chosen = [build_profile(catalog.entries[i]) for i in indexes]
-    if catalog.invariants:
-        prepared.apply(catalog.invariants, catalog, chosen, indexes)  # this share's part of them
+    shipped = prepared.profiles_of(catalog.invariants, catalog, indexes) if catalog.invariants else None
+    chosen = shipped if shipped is not None else [build_profile(catalog.entries[i]) for i in indexes]
     key = order_key(query)
     fits = analyze_all([p for p in chosen if _wanted(p, query, hw.apple)], hw, options)
     kept = keeper(query)

@@ -48,11 +48,11 @@ def weights(profile: ModelProfile, quant: str) -> Weights:
 
     Source: llama.cpp `llama_tensor_get_type` (quants.mix_for, quants.role_bits).
     """
-    cached = profile.weights_cache.get(quant)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    result = profile.weights_cache[quant] = weights_of(profile, quant)
-    return result
+    try:
+        return profile.weights_cache[quant]  # type: ignore[no-any-return]  # a prepared cache fills itself
+    except KeyError:
+        result = profile.weights_cache[quant] = weights_of(profile, quant)
+        return result
 
 
 def weights_of(profile: ModelProfile, quant: str) -> Weights:

@@ -7,6 +7,7 @@ to the published total: the total stays exact, the mix follows the architecture.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -208,6 +209,7 @@ _ROLE_INDEX = {role: i for i, role in enumerate(ROLE_ORDER)}
 _PHYSICS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 _EXPERT_INDEXES = tuple(_ROLE_INDEX[role] for role in EXPERT_ROLES)
 _SIGNATURES: dict[tuple[Any, ...], int] = {}
+PHYSICS_IDS = itertools.count()  # one id per set of physical invariants made in this process
 
 
 def build_profile(entry: CatalogEntry) -> ModelProfile:
@@ -225,6 +227,11 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
     physics = _PHYSICS.get(key)
     if physics is None:
         physics = _PHYSICS[key] = _physics(entry)
+    return profile_of(entry, physics)
+
+
+def profile_of(entry: CatalogEntry, physics: tuple[Any, ...]) -> ModelProfile:
+    """The profile of `entry` with these physical invariants (build_profile's, or a catalog's prepared ones)."""
     # Positional, in field order: the physics tuple fills the fields from `moe` to `physics_id`.
     return ModelProfile(
         entry,
@@ -327,11 +334,16 @@ def _physics(entry: CatalogEntry) -> tuple[Any, ...]:
         structure is not None,  # shape_known
         tuple(vector),  # role_vector
         tuple(active),  # active_vector
-        _SIGNATURES.setdefault(signature, len(_SIGNATURES)),  # signature
+        signature_id(signature),  # signature
         signature,  # signature_facts
         {},  # weights_cache: shared by every entry with these facts, whose weights are the same
-        len(_PHYSICS),  # physics_id
+        next(PHYSICS_IDS),  # physics_id
     )
+
+
+def signature_id(facts: tuple[Any, ...]) -> int:
+    """The small id of a signature's facts in this process (equal facts, one id)."""
+    return _SIGNATURES.setdefault(facts, len(_SIGNATURES))
 
 
 def _row_class(row: int | None) -> int | None:

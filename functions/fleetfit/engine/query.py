@@ -309,9 +309,8 @@ _PROFILES: dict[str, tuple[ModelProfile, ...]] = {}
 def profiles(catalog: Catalog) -> tuple[ModelProfile, ...]:
     cached = _PROFILES.get(catalog.version)
     if cached is None:
-        cached = tuple(build_profile(entry) for entry in catalog.entries)
-        if catalog.invariants:
-            prepared.apply(catalog.invariants, catalog, cached)  # rung weights and quality bases, as built
+        shipped = prepared.profiles_of(catalog.invariants, catalog) if catalog.invariants else None
+        cached = tuple(shipped if shipped is not None else map(build_profile, catalog.entries))
         _PROFILES.clear()  # one catalog at a time: a refreshed catalog replaces the old one
         _TIEBREAKS.clear()
         _PROFILES[catalog.version] = cached
