@@ -247,6 +247,8 @@ def embedded(reports: list[Report], runs: int, api_ingest: int, now: datetime) -
     from fleetfit.api.handler import handle_event
     from fleetfit.api.settings import Settings
     from fleetfit.api.telemetry import logger, set_metrics_enabled
+    from fleetfit.engine.analyze import forget_pools_analyses
+    from fleetfit.engine.query import forget_rankings
     from fleetfit.fleet.service import forget_digests
 
     logger.setLevel("WARNING")
@@ -272,8 +274,11 @@ def embedded(reports: list[Report], runs: int, api_ingest: int, now: datetime) -
         out["classes"] = sum(1 for c in store.classes() if c.nodes > 0)
 
         # The first summary under a catalog evaluates every class (a full ranking each), within the per-request
-        # budget; classes beyond it are 'pending' and the next requests evaluate them.
+        # budget; classes beyond it are 'pending' and the next requests evaluate them. Nothing is kept from the
+        # ingest above (digests, rankings, analyses per GPU pools), as in a container that has just loaded it.
         forget_digests()
+        forget_rankings()
+        forget_pools_analyses()
         started, calls = time.perf_counter(), 0
         while True:
             calls += 1

@@ -95,6 +95,35 @@ def engine_alone(system_file: str | None) -> None:
         analysis_runs.append(analysed - begin)
     print(f"  full analysis + JSON, unseen System   {1000 * statistics.median(fresh_runs):7.0f} ms  (warm process)")
     print(f"    of which the analysis alone         {1000 * statistics.median(analysis_runs):7.0f} ms")
+    # The analysis alone for hardware classes the process has not seen, by what they share with one it has: an
+    # analysis that read only the GPU pools is reused for a node with the same cards (engine analyze_all).
+    from fleetfit.engine.query import forget_rankings
+
+    def rtx4090(vram: float, ram: float) -> System:
+        gpu = {"name": "NVIDIA GeForce RTX 4090", "vram_gb": vram, "backend": "CUDA", "count": 1}
+        return System(total_ram_gb=ram, available_ram_gb=ram * 0.85, cpu_cores=16,
+                      cpu_name="AMD Ryzen 9 7950X 16-Core Processor", has_gpu=True, gpu_vram_gb=vram,
+                      gpu_name=gpu["name"], gpu_count=1, unified_memory=False, backend="CUDA", gpus=[gpu])  # fmt: skip
+
+    def cpu_box(ram: float) -> System:
+        return System(total_ram_gb=ram, available_ram_gb=ram * 0.9, cpu_cores=16,
+                      cpu_name="AMD Ryzen 9 7950X 16-Core Processor", has_gpu=False, gpu_vram_gb=None,
+                      gpu_name=None, gpu_count=0, unified_memory=False, backend="CPU (x86)", gpus=[])  # fmt: skip
+
+    forget_rankings()
+    ranking(rtx4090(23.99, 64.0), catalog, query)  # one GPU class analysed before
+    cases = {
+        "a CPU-only class": lambda i: cpu_box(40.0 + i),
+        "cards never seen (RTX 4090, other VRAM)": lambda i: rtx4090(23.99 - 0.5 * i, 64.0),
+        "the same cards, other RAM": lambda i: rtx4090(23.99, 64.0 + i),
+    }
+    for label, make in cases.items():
+        runs = []
+        for i in range(1, 6):
+            begin = time.perf_counter()
+            ranking(make(i), catalog, query)
+            runs.append(time.perf_counter() - begin)
+        print(f"  analysis alone, unseen class: {label:40} {1000 * statistics.median(runs):5.0f} ms")
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ rung that serves best -> fit_level -> decode_tps -> score; notes are written onl
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -173,6 +174,9 @@ class Fit:
     # What serving_quant passed over: the top rung that also fits, its tok/s, run mode and utilization.
     traded: tuple[str, float, str, float] | None = None
     variants: int | None = None  # grouped listings: rows of this model's variant group folded into this one
+    # The analysis read only the node's GPU pools (and whether it is a Mac): it holds for every node with the
+    # same pools, whatever its RAM and CPU (serving_quant, analyze_all).
+    pools_only: bool = False
 
     @property
     def name(self) -> str:
@@ -372,12 +376,15 @@ def analyze(profile: ModelProfile, hw: Hardware, options: Options) -> Fit:
     are both evaluated where an MLX build exists, and the better served one is kept (ties: the faster)."""
     context = effective_context(profile.context_length, options.max_context)
     best: Fit | None = None
+    pools_only = True
     for runtime in runtimes_for(profile, hw, options.quant, options.runtime):
         ladder = (options.quant,) if options.quant else ladder_for(runtime, profile.native_quant)
         fit = serving_quant(profile, hw, options, runtime, ladder, context)
+        pools_only = pools_only and fit.pools_only
         if best is None or _runtime_key(fit) > _runtime_key(best):
             best = fit
     assert best is not None
+    best.pools_only = pools_only
     return best
 
 
@@ -409,12 +416,18 @@ def serving_quant(
         profile, hw, runtime, context, run_mode(profile, hw, ladder, context, options.kv_quant), options.kv_quant
     )
     best = _walk(profile, hw, options, runtime, ladder, context, top)
-    roomy = _roomy_alternative(profile, hw, options, runtime, ladder, context, top)
+    rungs = _roomy_rungs(profile, options, ladder, top.placement)
+    roomy = None if rungs is None else _roomy_alternative(profile, hw, options, runtime, rungs, context)
     if roomy is not None and _level_then_serving(roomy) > _level_then_serving(best):
         best = roomy
     fit = _fit(profile, hw, options, runtime, ladder, context, best)
     if best is not top:
         fit.traded = (top.placement.quant, round(top.tps, 1), top.placement.mode, top.placement.utilization)
+    # Host memory and CPU are read only off the pools: run_mode returns a placement on a pool before it looks
+    # at RAM, the walk keeps the top's mode (a rung that leaves the pools ends it, whatever RAM holds), a GPU
+    # placement decodes from VRAM alone, and the roomy alternative (experts in RAM) is the one step that reads
+    # RAM from a GPU top (on unified memory the pool is the RAM, and it has no such step).
+    fit.pools_only = top.placement.mode == "gpu" and (rungs is None or hw.unified)
     return fit
 
 
@@ -457,29 +470,35 @@ def _walk(
     return best
 
 
-def _roomy_alternative(
-    profile: ModelProfile,
-    hw: Hardware,
-    options: Options,
-    runtime: str,
-    ladder: tuple[str, ...],
-    context: int,
-    top: _Served,
-) -> _Served | None:
-    """A MoE model that fills the GPU (over HEADROOM) or fits it only below Q4: the same rungs, or from the
-    lowest Q4-class rung, with just enough experts in RAM instead, as a practitioner runs it (--n-cpu-moe),
-    walked like the GPU rungs. Never a higher rung than that: a full GPU is not traded for Q8_0 from RAM.
-    Dense models have no such step: a layer offload costs far more speed than a lower rung on the GPU."""
-    placement = top.placement
+def _roomy_rungs(
+    profile: ModelProfile, options: Options, ladder: tuple[str, ...], placement: Placement
+) -> tuple[str, ...] | None:
+    """The rungs a MoE model that fills the GPU (over HEADROOM) or fits it only below Q4 tries with just
+    enough experts in RAM instead, as a practitioner runs it (--n-cpu-moe): the same rungs, or from the lowest
+    Q4-class rung; never a higher rung than that: a full GPU is not traded for Q8_0 from RAM. None where there
+    is no such step: dense models (a layer offload costs far more speed than a lower rung on the GPU), a forced
+    quant, a placement not on the GPU or one with room."""
     if not profile.moe or placement.mode != "gpu" or options.quant:
-        return None  # (roomy_expert_offload has no placement for a dense model either)
+        return None
     at = ladder.index(placement.quant)
     below_q4 = QUANTS[placement.quant].tier < TIER_OF_Q4_K_M
     if below_q4:
         at = max((i for i in range(at) if QUANTS[ladder[i]].tier >= TIER_OF_Q4_K_M), default=at)
     elif placement.utilization <= scoring.HEADROOM:
         return None
-    rungs = ladder[at:]
+    return ladder[at:]
+
+
+def _roomy_alternative(
+    profile: ModelProfile,
+    hw: Hardware,
+    options: Options,
+    runtime: str,
+    rungs: tuple[str, ...],
+    context: int,
+) -> _Served | None:
+    """The model on `rungs` (_roomy_rungs) with just enough experts in RAM to leave the GPU room, walked
+    like the GPU rungs; None where no rung fits so (or the node has no such placement: unified memory)."""
     offload = roomy_expert_offload(profile, hw, rungs, context, options.kv_quant)
     if offload is None:
         return None
@@ -619,22 +638,89 @@ def late_figures(fit: Fit) -> tuple[float, float, float | None]:
     return round(tps_full, 1), round(prefill, 1), _round(ttft_ms(fit.prompt_tokens, prefill, fit.tps))
 
 
+# Analyses that read only the node's GPU pools (Fit.pools_only), per pools and options: a node of another
+# hardware class with the same cards (more RAM, another CPU) reuses them. Kept for the last few pool sets.
+POOLS_KEPT = 8
+_BY_POOLS: dict[tuple[Any, ...], dict[tuple[int, int, str, bool, bool], Fit]] = {}
+_BY_POOLS_LOCK = threading.Lock()
+
+
 def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options) -> list[Fit]:
     """analyze for many models at once. Fine-tunes of one base model with the same window and use case
     (same physics id) place and run identically: they share one analysis and differ only in quality
-    (their release dates) and so in score."""
+    (their release dates) and so in score. An analysis that read only the GPU pools is the same on every
+    node with these pools: one made for another node is taken with this node's hardware (_rehomed)."""
     done: dict[tuple[int, int, str, bool, bool], Fit] = {}
+    held = _held_for(hw, options)
     out: list[Fit] = []
     for profile in profiles:
         key = (profile.physics_id, profile.context_length, profile.category, profile.mlx_only, profile.has_mlx_build)
         twin = done.get(key)
         if twin is None or profile.physics_id < 0:
-            fit = done[key] = analyze(profile, hw, options)
+            elsewhere = held.get(key) if profile.physics_id >= 0 else None
+            if elsewhere is None:
+                fit = done[key] = analyze(profile, hw, options)
+                if fit.pools_only and profile.physics_id >= 0 and hw.pools:
+                    held[key] = fit
+            else:
+                fit = done[key] = _rehomed(profile, elsewhere, hw, options)
             out.append(fit)
             continue
         quality = round(scoring.quality(_quality_base(profile, options), twin.placement.quant), 1)
         out.append(_twin(profile, twin, quality, scoring.composite(quality, twin.speed, twin.fit, twin.context_score)))
     return out
+
+
+def _held_for(hw: Hardware, options: Options) -> dict[tuple[int, int, str, bool, bool], Fit]:
+    """The pools-only analyses kept for nodes with hw's pools and these options (a new, kept dict if none)."""
+    if not hw.pools:
+        return {}  # no GPU: every analysis reads RAM and CPU
+    key = (hw.pools, hw.unified, hw.apple, options)
+    with _BY_POOLS_LOCK:
+        found = _BY_POOLS.pop(key, None)
+        if found is None:
+            found = {}
+            while len(_BY_POOLS) >= POOLS_KEPT:
+                del _BY_POOLS[next(iter(_BY_POOLS))]  # the least recently used pools
+        _BY_POOLS[key] = found
+    return found
+
+
+def forget_pools_analyses() -> None:
+    """Drop the analyses kept per pools (a new catalog's profiles never match them; tests start clean)."""
+    with _BY_POOLS_LOCK:
+        _BY_POOLS.clear()
+
+
+def _rehomed(profile: ModelProfile, other: Fit, hw: Hardware, options: Options) -> Fit:
+    """`other`'s pools-only analysis on this node: this node's hardware and profile (its own quality and
+    score), and nothing of other's written output (late figures, JSON and notes are this node's)."""
+    quality = round(scoring.quality(_quality_base(profile, options), other.placement.quant), 1)
+    t = other
+    return Fit(
+        profile,
+        hw,
+        t.options,
+        t.placement,
+        t.runtime,
+        t.ladder,
+        t.context,
+        t.fit_level,
+        t.tps,
+        t.estimated_tps,
+        quality,
+        t.speed,
+        t.fit,
+        t.context_score,
+        scoring.composite(quality, t.speed, t.fit, t.context_score),
+        t.utilization_pct,
+        t.bytes_per_token,
+        t.usable,
+        {},
+        t.traded,
+        None,
+        True,
+    )
 
 
 def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float) -> Fit:
@@ -662,6 +748,8 @@ def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float) -> Fit
         t.usable,
         t.shared,
         t.traded,
+        None,
+        t.pools_only,
     )
 
 

@@ -19,7 +19,7 @@ from fleetfit.catalog import Catalog
 from fleetfit.contract import Envelope, Node, System
 from fleetfit.engine import prepared
 from fleetfit.engine.analyze import FIT_ORDER as FIT_ORDER
-from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all
+from fleetfit.engine.analyze import Fit, Options, analyze, analyze_all, forget_pools_analyses
 from fleetfit.engine.devices import resolve
 from fleetfit.engine.prefill import PROMPT_TOKENS
 from fleetfit.engine.profile import ModelProfile, build_profile
@@ -313,6 +313,7 @@ def profiles(catalog: Catalog) -> tuple[ModelProfile, ...]:
         cached = tuple(shipped if shipped is not None else map(build_profile, catalog.entries))
         _PROFILES.clear()  # one catalog at a time: a refreshed catalog replaces the old one
         _TIEBREAKS.clear()
+        forget_pools_analyses()  # made for the old catalog's profiles
         _PROFILES[catalog.version] = cached
     return cached
 
@@ -613,6 +614,12 @@ _BUILT = 0
 def rankings_built() -> int:
     """How many rankings this process has built (a long-lived caller can tell when one was added)."""
     return _BUILT
+
+
+def forget_rankings() -> None:
+    """Drop the rankings kept per hardware class (the next request for each analyses it again)."""
+    with _RANKINGS_LOCK:
+        _RANKINGS.clear()
 
 
 def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:

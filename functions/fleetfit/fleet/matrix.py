@@ -11,10 +11,9 @@ the full Model object (with its notes) is a node model route away.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from fleetfit.fleet.service import Fleet, _cached_digest, _class_ref
+from fleetfit.fleet.service import Fleet, _class_ref
 
 MAX_TOP = 50
 DEFAULT_TOP = 12
@@ -61,18 +60,16 @@ def _fleet_order(fleet: Fleet, classes: list[Any], stale: dict[str, int]) -> tup
     """Model names as the fleet ranks them: leaders first (nodes led), then every class's digest top list,
     rank by rank. Classes without a digest at hand are computed within DIGEST_BUDGET_S; the rest are counted
     as pending (and computed by later requests)."""
-    deadline = time.monotonic() + min(fleet.eval_budget_s, DIGEST_BUDGET_S)
+    live = [cls for cls in classes if cls.nodes > min(stale.get(cls.hw_class, 0), cls.nodes)]
+    found = fleet.digests_within(live, min(fleet.eval_budget_s, DIGEST_BUDGET_S))
     digests, fresh, pending = [], [], 0
-    for cls in classes:
-        fresh_nodes = cls.nodes - min(stale.get(cls.hw_class, 0), cls.nodes)
-        if fresh_nodes <= 0:
-            continue
-        known = _cached_digest(fleet.catalog.version, cls.hw_class) is not None
-        if not known and cls.digest_version != fleet.catalog.version and time.monotonic() > deadline:
+    for cls in live:
+        digest = found.get(cls.hw_class)
+        if digest is None:
             pending += 1
             continue
-        digests.append(fleet.digest(cls.hw_class, cls.system, stored=cls))
-        fresh.append(fresh_nodes)
+        digests.append(digest)
+        fresh.append(cls.nodes - min(stale.get(cls.hw_class, 0), cls.nodes))
     names: list[str] = []
     if fleet.engine.leaders is not None:
         names = [row["name"] for row in fleet.engine.leaders(list(zip(digests, fresh, strict=True)), 10**6)]

@@ -18,7 +18,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,6 +105,11 @@ def real_fleet_engine() -> FleetEngine:
 MAX_DIGESTS = 4096  # a digest is a few KB: thousands of classes fit in a Lambda's memory
 _DIGESTS: OrderedDict[tuple[str, str], Any] = OrderedDict()
 _DIGESTS_LOCK = threading.Lock()
+
+
+def cards_of(cls: ClassRecord) -> tuple[tuple[str, str, float, int], ...]:
+    """A class's GPUs (backend, name, memory, count), to evaluate classes with the same cards in turn."""
+    return tuple((g.backend, g.name, g.vram_gb, g.count) for g in cls.system.gpus)
 
 
 def _cached_digest(version: str, hw_class: str) -> Any:
@@ -441,6 +446,26 @@ class Fleet:
         _keep_digest(version, hw_class, found)
         return found
 
+    def digests_within(self, classes: Iterable[ClassRecord], budget_s: float) -> dict[str, Any]:
+        """The digest of each class that has one at hand (this process, the store) or that can be computed
+        within `budget_s`; a class missing from the answer is pending. Missing ones are computed in the order
+        of their cards, so that classes with the same GPUs (other RAM, another CPU) follow one another and
+        share the analyses that read only the cards (the engine keeps those for a few card sets)."""
+        version = self.catalog.version
+        deadline = time.monotonic() + budget_s
+        out: dict[str, Any] = {}
+        missing = []
+        for cls in classes:
+            if _cached_digest(version, cls.hw_class) is not None or cls.digest_version == version:
+                out[cls.hw_class] = self.digest(cls.hw_class, cls.system, stored=cls)
+            else:
+                missing.append(cls)
+        for cls in sorted(missing, key=cards_of):
+            if time.monotonic() > deadline:
+                break
+            out[cls.hw_class] = self.digest(cls.hw_class, cls.system, stored=cls)
+        return out
+
     def known_digest(self, hw_class: str) -> Any:
         """The class's digest of the catalog in use if this process or the store has it (one key lookup),
         else None: never computes one."""
@@ -494,15 +519,14 @@ class Fleet:
                 g["nodes"] += n
                 g["stale_nodes"] += s
                 g["cards"] += n * gpu.count
-        deadline = time.monotonic() + self.eval_budget_s
+        found = self.digests_within(fresh_classes, self.eval_budget_s)
         digests, fresh_nodes, pending = [], [], 0
         for cls in fresh_classes:
-            cached = _cached_digest(self.catalog.version, cls.hw_class)
-            stored_ok = cls.digest_version == self.catalog.version
-            if cached is None and not stored_ok and time.monotonic() > deadline:
+            digest = found.get(cls.hw_class)
+            if digest is None:
                 pending += 1
                 continue
-            digests.append(self.digest(cls.hw_class, cls.system, stored=cls))
+            digests.append(digest)
             fresh_nodes.append(cls.nodes - min(stale.get(cls.hw_class, 0), cls.nodes))
         levels = self.engine.best_levels(digests, len(self.catalog))
         leaders = self.engine.leaders(list(zip(digests, fresh_nodes, strict=True))) if self.engine.leaders else []
