@@ -6,7 +6,7 @@ import pytest
 from fleetfit.catalog import load_bundled
 from fleetfit.engine.fleet import class_system
 from fleetfit.engine.fleetwide import best_levels, digest, fit_model, profile_of, runs_at_least, why
-from fleetfit.engine.query import Query, parse_query, ranked, ranking
+from fleetfit.engine.query import FIT_ORDER, Query, parse_query, ranked, ranking
 
 from tests.engine.systems import apple_system, cpu_system, gpu_system
 
@@ -54,6 +54,10 @@ def test_digest_agrees_with_the_ranking(system: object) -> None:
     for j, level in enumerate(("marginal", "good", "perfect")):
         assert d.at_least[j].bit_count() == table.count(Query(min_fit=level)), level
     assert d.at_least[2] & ~d.at_least[1] == 0 and d.at_least[1] & ~d.at_least[0] == 0  # perfect ⊂ good ⊂ marginal
+    apple = table.apple
+    for i, fit in enumerate(table.fits):  # bit i is catalog model i
+        level = 0 if fit.profile.mlx_only and not apple else FIT_ORDER[fit.fit_level]
+        assert [(mask >> i) & 1 for mask in d.at_least] == [int(level > j) for j in range(3)], fit.name
     total, top = ranked(system, CATALOG, parse_query({"limit": "10"}, route="top"))  # type: ignore[arg-type]
     assert list(d.top[:10]) == [f.profile.name for f in top]
     assert len(d.top) == min(50, total)

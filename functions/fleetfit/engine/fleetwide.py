@@ -127,22 +127,24 @@ class Digest:
     top_total: int | None = None  # what the default /top counts: variant groups that run (None: unknown)
 
 
+# Per RUN_LEVELS: a level byte -> b"1" where it is that level or better, b"0" below (bytes.translate tables).
+_AT_LEAST = tuple(bytes(ord("1") if level > j else ord("0") for level in range(256)) for j in range(len(RUN_LEVELS)))
+
+
 def digest(ranking: Ranking, catalog_version: str, top_n: int = TOP_N) -> Digest:
     """Reduce a full ranking (`query.ranking` with default options; fits in catalog order) to a Digest."""
     size = len(ranking.fits)
-    masks = [bytearray((size + 7) // 8) for _ in RUN_LEVELS]
-    for i, fit in enumerate(ranking.fits):
-        level = FIT_ORDER[fit.fit_level]  # too_tight 0, marginal 1, good 2, perfect 3
-        if level == 0 or (fit.profile.mlx_only and not ranking.apple):
-            continue
-        for j in range(level):
-            masks[j][i >> 3] |= 1 << (i & 7)
+    apple = ranking.apple
+    # One byte per model, its level (too_tight 0, marginal 1, good 2, perfect 3; an MLX-only build off Apple
+    # does not run); each mask is the models at that level or better, model i at bit i.
+    levels = bytes(0 if fit.profile.mlx_only and not apple else FIT_ORDER[fit.fit_level] for fit in ranking.fits)
+    at_least = tuple(int(levels.translate(table)[::-1] or b"0", 2) for table in _AT_LEAST)
     grouped = ranking.grouped(Query(route="top", group="base"))
     best = grouped[:top_n]
     return Digest(
         catalog_version=catalog_version,
         models=size,
-        at_least=tuple(int.from_bytes(m, "little") for m in masks),
+        at_least=at_least,
         top=tuple(fit.profile.name for fit, _ in best),
         variants=tuple(n for _, n in best),
         top_total=len(grouped),
