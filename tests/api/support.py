@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fleetfit.api import services as services_mod
 from fleetfit.api.catalogs import S3Catalogs
 from fleetfit.api.engine_port import EnginePort
@@ -29,6 +31,8 @@ API_ID = "a1b2c3d4e5"
 TABLE = "fleetfit-test"
 BUCKET = "fleetfit-catalog-test"
 CATALOG_KEY = "catalog/catalog.json.gz"
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
 
 
 # -- a fake engine of the real one's shape -------------------------------------------------------------
@@ -196,6 +200,30 @@ def catalog_bytes(engine: EnginePort) -> bytes:
     return BUNDLED_CATALOG_PATH.read_bytes()
 
 
+# -- the template ----------------------------------------------------------------------------------------
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {suffix: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template() -> dict[str, Any]:
+    """template.yaml as data; each intrinsic (``!Ref X``) becomes ``{"Ref": "X"}``."""
+    doc: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 (SafeLoader subclass)
+    return doc
+
+
 # -- AWS (moto) ----------------------------------------------------------------------------------------
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
@@ -335,8 +363,11 @@ class FakeContext:
     log_group_name = "/aws/lambda/fleetfit-api"
     log_stream_name = "2025/06/01/[$LATEST]abc"
 
+    def __init__(self, remaining_ms: int = 30_000) -> None:
+        self.remaining_ms = remaining_ms
+
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return self.remaining_ms
 
 
 @dataclass

@@ -28,6 +28,21 @@ def test_clients_have_explicit_timeouts_and_standard_retries(engine: Any) -> Non
     assert MAX_ATTEMPTS <= 3
 
 
+def test_the_events_client_fits_in_the_margin_a_digest_hop_leaves(lambda_services: Any) -> None:
+    """The continuation's PutEvents (api/digest_chain.py), built on first use like the others, at its worst
+    (every attempt timing out, the most backoff) ends inside PUBLISH_MARGIN_S with a second to spare."""
+    from fleetfit.api.digest_chain import events_client
+    from fleetfit.api.handler import PUBLISH_MARGIN_S
+
+    assert lambda_services.events is None
+    config = events_client(lambda_services).meta.config
+    assert events_client(lambda_services) is lambda_services.events  # one client per process
+    attempts = config.retries["total_max_attempts"]
+    assert config.retries["mode"] == "standard" and attempts <= 2
+    worst = attempts * (config.connect_timeout + config.read_timeout) + (attempts - 1) * 1.0
+    assert worst + 1.0 <= PUBLISH_MARGIN_S
+
+
 @pytest.mark.parametrize(
     "code", ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"]
 )

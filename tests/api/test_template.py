@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from fleetfit.api.settings import ENV_PREFIX, Settings
 from fleetfit.store.dynamodb import TABLE_DEFINITION
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
+from .support import ROOT, TEMPLATE, load_template
+
 CHECKOV_VENV = ROOT / "build" / "venv-checkov"  # build/ is git-ignored; checkov's pins clash with ours
 CHECKOV_SPEC = "checkov>=3.2,<4"
 NETWORK_ERRORS = (
@@ -31,27 +30,9 @@ NETWORK_ERRORS = (
 )
 
 
-class _CfnLoader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {suffix: value}
-
-
-_CfnLoader.add_multi_constructor("!", _tag)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    doc: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 (SafeLoader subclass)
-    return doc
+    return load_template()
 
 
 def test_cfn_lint_is_clean() -> None:
@@ -208,6 +189,59 @@ def test_publishing_the_catalog_reaches_the_function(template: dict[str, Any]) -
     }
     event = {"source": pattern["source"][0], "detail-type": pattern["detail-type"][0], "detail": {}}
     assert is_catalog_published(event)
+
+
+def test_the_digest_chain_event_reaches_the_function_and_only_it(template: dict[str, Any]) -> None:
+    """The rule matches what api/digest_chain.py sends; neither event is taken for the other."""
+    from fleetfit.api import digest_chain
+    from fleetfit.api.handler import is_catalog_published
+
+    events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
+    rule = events["DigestsPending"]
+    assert rule["Type"] == "EventBridgeRule"
+    pattern = rule["Properties"]["Pattern"]
+    assert pattern == {"source": [digest_chain.SOURCE], "detail-type": [digest_chain.DETAIL_TYPE]}
+    assert "EventBusName" not in rule["Properties"]  # the default bus, where the code puts it
+    sent = {"source": pattern["source"][0], "detail-type": pattern["detail-type"][0], "detail": {}}
+    assert digest_chain.is_digests_pending(sent) and not is_catalog_published(sent)
+    published = events["CatalogPublished"]["Properties"]["Pattern"]
+    s3_event = {"source": published["source"][0], "detail-type": published["detail-type"][0], "detail": {}}
+    assert not digest_chain.is_digests_pending(s3_event)
+    assert rule["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] <= 2
+
+
+def test_the_function_may_put_only_its_own_event_on_the_default_bus(template: dict[str, Any]) -> None:
+    from fleetfit.api import digest_chain
+
+    statements = [s for p in template["Resources"]["ApiFunction"]["Properties"]["Policies"] for s in p["Statement"]]
+    on_events = [s for s in statements if any(a.startswith("events:") for a in s["Action"])]
+    assert len(on_events) == 1
+    (statement,) = on_events
+    assert statement["Effect"] == "Allow" and statement["Action"] == ["events:PutEvents"]
+    default_bus = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+    assert statement["Resource"] == {"Sub": default_bus}
+    assert statement["Condition"] == {"StringEquals": {"events:source": digest_chain.SOURCE}}
+
+
+def test_the_transformed_digest_rule_targets_the_function(transformed: dict[str, Any]) -> None:
+    from fleetfit.api import digest_chain
+
+    resources = transformed["Resources"]
+    rules = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Events::Rule" and r["Properties"]["EventPattern"].get("source") == [digest_chain.SOURCE]
+    ]
+    assert len(rules) == 1
+    (rule,) = rules
+    assert "EventBusName" not in rule
+    assert [t["Arn"] for t in rule["Targets"]] == [{"Fn::GetAtt": ["ApiFunction", "Arn"]}]
+    invokers = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission" and r["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert len(invokers) == 2  # the catalog's publish event and the chain's own
 
 
 def test_ingest_has_its_own_throttle_and_the_access_log_names_the_path(template: dict[str, Any]) -> None:

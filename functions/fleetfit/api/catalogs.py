@@ -157,18 +157,23 @@ class S3Catalogs:
         catalog_loaded(self._catalog.version, "bundled")
 
 
-def precompute_digests(svc: Any, *, budget_s: float) -> dict[str, Any]:
+def precompute_digests(svc: Any, *, budget_s: float, version: str | None = None) -> dict[str, Any]:
     """After a catalog is published: load it now and compute every class's digest of it (fresh classes with
     nodes, those without one for this version), within ``budget_s``, so that the first fleet summaries after
     a publish read digests instead of each spending its own evaluation budget. Classes left when the budget
-    runs out are computed by the summary as before."""
+    runs out (``pending``) are computed by the next hop of the chain (api/digest_chain.py) or by the summary.
+    ``version``: the catalog a continuation works for; if the catalog in use is another (a newer publish,
+    which has its own chain), nothing is computed and the answer names it ``superseded``."""
     from fleetfit.api.app import _fleet
 
     refresh = getattr(svc.catalogs, "refresh_now", None)
     if refresh is not None:
         refresh()
+    in_use = svc.catalogs.current().version
+    if version is not None and in_use != version:
+        return {"catalog_version": in_use, "computed": 0, "pending": 0, "classes": 0, "superseded": version}
     if svc.engine.fleet is None:
-        return {"catalog_version": svc.catalogs.current().version, "computed": 0, "pending": 0, "classes": 0}
+        return {"catalog_version": in_use, "computed": 0, "pending": 0, "classes": 0}
     fleet = _fleet(svc)
     version = fleet.catalog.version
     deadline = time.monotonic() + budget_s

@@ -14,12 +14,13 @@ from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from fleetfit.api import digest_chain
 from fleetfit.api.app import app
 from fleetfit.api.auth import Unauthenticated, caller_of, require_identity
 from fleetfit.api.heap import settle_heap
 from fleetfit.api.models import ErrorBody
 from fleetfit.api.services import current
-from fleetfit.api.telemetry import annotate, count, logger, metrics, traced
+from fleetfit.api.telemetry import annotate, logger, metrics, traced
 from fleetfit.engine.query import rankings_built
 
 _MODEL_PATH = re.compile(r"^(?P<prefix>/api/v1/(?:nodes/[^/]+/|fleet/)?models/)(?P<name>.+?)/*$")
@@ -148,24 +149,30 @@ def is_catalog_published(event: dict[str, Any]) -> bool:
     return event.get("source") == "aws.s3" and event.get("detail-type") == "Object Created"
 
 
-# Leave the Lambda this much of its 29 s after precomputing digests (logging, metrics, the answer).
-PUBLISH_MARGIN_S = 4.0
+# Leave the Lambda this much of its 29 s after precomputing digests: the class that overran the deadline
+# (about half a second), the continuation's PutEvents at its worst (5 s, store/boto.py), logging, metrics.
+PUBLISH_MARGIN_S = 6.0
+
+
+def _digest_budget(context: Any) -> float:
+    remaining_ms = context.get_remaining_time_in_millis() if context is not None else 29_000
+    return max(0.0, remaining_ms / 1000 - PUBLISH_MARGIN_S)
 
 
 def on_catalog_published(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """A catalog was published: load it and precompute every class's digest of it (api/catalogs.py)."""
-    from fleetfit.api.catalogs import precompute_digests
-
+    """A catalog was published: load it and precompute every class's digest of it (api/catalogs.py), as many
+    as one invocation allows; the rest in the hops that follow (api/digest_chain.py)."""
     svc = current()
     key = str(((event.get("detail") or {}).get("object") or {}).get("key") or "")
     if key != svc.settings.catalog_key:
         logger.info("object created is not the catalog; ignored", key=key[:200])
         return {"computed": 0, "pending": 0, "ignored": key[:200]}
-    remaining_ms = context.get_remaining_time_in_millis() if context is not None else 29_000
-    budget = max(0.0, remaining_ms / 1000 - PUBLISH_MARGIN_S)
-    done = precompute_digests(svc, budget_s=budget)
-    count("DigestsPrecomputed", int(done["computed"]))
-    return done
+    return digest_chain.run_hop(svc, budget_s=_digest_budget(context), hop=0)
+
+
+def on_digests_pending(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The chain's own event: the next batch of the digests a publish left pending (api/digest_chain.py)."""
+    return digest_chain.on_digests_pending(current(), event, budget_s=_digest_budget(context))
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
@@ -173,4 +180,6 @@ def on_catalog_published(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if is_catalog_published(event):
         return on_catalog_published(event, context)
+    if digest_chain.is_digests_pending(event):
+        return on_digests_pending(event, context)
     return handle_event(event, context)

@@ -26,6 +26,7 @@ class Services:
     engine: EnginePort
     now: Callable[[], datetime] = field(default=_utcnow)
     caches: dict[str, Any] = field(default_factory=dict)  # per-process memos of derived data (api.measured)
+    events: Any = None  # the EventBridge client, built on first use (api/digest_chain.py)
 
 
 def build_services(
@@ -34,6 +35,7 @@ def build_services(
     engine: EnginePort | None = None,
     dynamodb_client: Any = None,
     s3_client: Any = None,
+    events_client: Any = None,
     store: Store | None = None,
 ) -> Services:
     engine = engine or real_engine()
@@ -62,7 +64,7 @@ def build_services(
 
     trace_methods(store, "store", STORE_METHODS)  # X-Ray subsegments where a tracer is active
     trace_methods(catalogs, "catalog", ("_refresh",))
-    return Services(settings=settings, store=store, catalogs=catalogs, engine=engine)
+    return Services(settings=settings, store=store, catalogs=catalogs, engine=engine, events=events_client)
 
 
 _current: dict[str, Services] = {}

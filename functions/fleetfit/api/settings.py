@@ -24,6 +24,9 @@ class Settings(BaseModel):
     # The fleet summary evaluates classes whose digest of the catalog is missing (a new catalog) for at most
     # this long per request; the rest are reported as pending and evaluated by the next requests.
     fleet_eval_budget_s: float = Field(default=8.0, ge=0)
+    # A publish whose digests outlast one invocation continues in the next ones, one EventBridge event each
+    # (api/digest_chain.py); at most this many: 100 hops of ~70 classes is 7,000 classes. 0: no continuation.
+    digest_max_hops: int = Field(default=100, ge=0, le=1000)
     # A report is a few KiB; 256 KiB keeps every stored item far below DynamoDB's 400 KB item limit.
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
     max_clock_skew_s: float = Field(default=600.0, ge=0)
