@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fleetfit.api.handler import lambda_handler
-from fleetfit.fleet.service import forget_digests
+from fleetfit.fleet.service import Fleet, forget_digests
 from fleetfit.store.samples import cpu_only_x86, h100_server, rtx4090_workstation, sample_report
 
 from .support import BUCKET, CATALOG_KEY, Call, FakeContext, node_identity
@@ -67,3 +67,34 @@ def test_without_the_publish_event_the_summary_leaves_classes_pending(
     lambda_services.settings.fleet_eval_budget_s = 0.0
     forget_digests()
     assert call("GET", "/api/v1/fleet/summary").body["classes"]["pending"] == 1
+
+
+def test_classes_with_the_same_cards_are_precomputed_in_turn(
+    call: Call, lambda_services: Any, aws: dict[str, Any], catalog_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So that they share the analyses that read only the cards (engine analyze_all keeps a few card sets)."""
+    if lambda_services.engine.fleet is None:
+        pytest.skip("digests need the real engine")
+    for i in range(2):  # interleaved: 4090, H100, CPU, 4090, H100, CPU, each with its own RAM (its own class)
+        for j, make in enumerate((rtx4090_workstation, h100_server, cpu_only_x86)):
+            system = make()
+            system = system.model_copy(update={"total_ram_gb": 40.0 + 24 * i + j, "available_ram_gb": 30.0 + 20 * i + j})
+            node = f"i-0card{i}{j}"
+            r = call("POST", "/api/v1/reports", body=sample_report(node, system=system).model_dump(mode="json"),
+                     identity=node_identity(node))  # fmt: skip
+            assert r.status == 201
+    doc = json.loads(gzip.decompress(catalog_bytes))
+    doc["models"] = doc["models"][:-1]  # a new catalog: every class needs its digest again
+    aws["s3"].put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=gzip.compress(json.dumps(doc).encode()))
+    computed: list[tuple[str, ...]] = []
+    real_digest = Fleet.digest
+
+    def recording(self: Fleet, hw_class: str, system: Any, stored: Any = None) -> Any:
+        computed.append(tuple(g.name for g in system.gpus))
+        return real_digest(self, hw_class, system, stored)
+
+    monkeypatch.setattr(Fleet, "digest", recording)
+    done = lambda_handler(_published(), FakeContext())
+    assert done["computed"] == 6 and done["pending"] == 0
+    runs = [cards for k, cards in enumerate(computed) if k == 0 or cards != computed[k - 1]]
+    assert len(runs) == 3, computed  # each card set once, its classes together
