@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from fleetfit.catalog import load_bundled
 from fleetfit.engine.fleet import class_system
@@ -155,3 +157,19 @@ def test_leaders_are_the_models_that_lead_the_most_fresh_nodes() -> None:
     assert rows[0]["variants"] == 3 and "a/sixth" not in {r["name"] for r in rows}  # top 5 of each class only
     assert rows[-1]["name"] == "a/q" and rows[-1]["nodes"] == 0
     assert len(leaders([(d(*(f"m/{i}" for i in range(5))), 1) for _ in range(3)], limit=3)) == 3
+
+
+@pytest.mark.parametrize("system", [RTX, SMALL_CPU, MAC])
+def test_the_leading_groups_are_the_first_of_the_whole_fold(system: object) -> None:
+    """Ranking.leading (a digest's top rows) without folding every group gives the fold's first rows and its
+    count, for the default top list and a listing that keeps too-tight rows."""
+    for query in (Query(route="top", group="base"), Query(group="base", include_too_tight=True)):
+        table = ranking(system, CATALOG, Query())  # type: ignore[arg-type]
+        table.groups.clear()  # not from the memo
+        for n in (0, 1, 7, 50, 10**6):
+            fresh = dataclasses.replace(table, orders={}, groups={}, counts={})
+            shown, total = fresh.leading(query, n)
+            whole = table.grouped(query)
+            assert [(f.name, c) for f, c in shown] == [(f.name, c) for f, c in whole[:n]], (query, n)
+            assert total == len(whole)
+            table.groups.clear()

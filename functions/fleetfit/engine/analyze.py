@@ -569,10 +569,10 @@ def _served(
     fits = level != "too_tight"
     tps, read_per_token = decode_tps(profile, hw, placement, runtime, min(SPEED_CONTEXT, context), kv_quant)
     category = profile.category
-    speed = round(scoring.speed(tps, category), 1) if fits else 0.0
-    fit = round(scoring.fit(placement.utilization, fits), 1) if fits else 0.0
+    speed = _one_decimal(scoring.speed(tps, category)) if fits else 0.0
+    fit = _one_decimal(scoring.fit(placement.utilization, fits)) if fits else 0.0
     usable = usable_context(profile, placement, kv_quant)
-    context_score = round(scoring.context(usable, category), 1) if fits else 0.0
+    context_score = _one_decimal(scoring.context(usable, category)) if fits else 0.0
     return _Served(
         placement,
         level,
@@ -584,6 +584,11 @@ def _served(
         _serving(placement.quant, speed, fit, context_score),
         usable,
     )
+
+
+def _one_decimal(score: float) -> float:
+    """round(score, 1), which a score clamped to 0 or 100 (a full fit, a full window) already is."""
+    return score if score == 100.0 or score == 0.0 else round(score, 1)
 
 
 def _serving(quant: str, speed: float, fit: float, context_score: float) -> float:

@@ -139,15 +139,14 @@ def digest(ranking: Ranking, catalog_version: str, top_n: int = TOP_N) -> Digest
     # does not run); each mask is the models at that level or better, model i at bit i.
     levels = bytes(0 if fit.profile.mlx_only and not apple else FIT_ORDER[fit.fit_level] for fit in ranking.fits)
     at_least = tuple(int(levels.translate(table)[::-1] or b"0", 2) for table in _AT_LEAST)
-    grouped = ranking.grouped(Query(route="top", group="base"))
-    best = grouped[:top_n]
+    best, groups = ranking.leading(Query(route="top", group="base"), top_n)
     return Digest(
         catalog_version=catalog_version,
         models=size,
         at_least=at_least,
         top=tuple(fit.profile.name for fit, _ in best),
         variants=tuple(n for _, n in best),
-        top_total=len(grouped),
+        top_total=groups,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import platform
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -585,6 +585,29 @@ class Ranking:
         if found is None:
             found = self.groups[key] = folded(self._kept(self.ordered(query), query))
         return found
+
+    def leading(self, query: Query, n: int) -> tuple[list[tuple[Fit, int]], int]:
+        """(grouped(query)[:n], len(grouped(query))) without folding every group: a fleet digest keeps only
+        the first rows. A group's row is its representative when that is kept, else its first row in order;
+        walking the rows in order meets those rows in the order fold lays them out."""
+        key = (*self._row_filters(query), query.sort)
+        found = self.groups.get(key)
+        if found is not None:
+            return found[:n], len(found)
+        kept = self._kept(self.ordered(query), query)
+        groups = [group_of(fit.profile) for fit in kept]
+        sizes = Counter(groups)
+        with_representative = {group for fit, group in zip(kept, groups, strict=True) if group == fit.profile.name}
+        out: list[tuple[Fit, int]] = []
+        seen: set[str] = set()
+        for fit, group in zip(kept, groups, strict=True):
+            if len(out) == n:
+                break
+            if group in seen or (group in with_representative and group != fit.profile.name):
+                continue  # shown already, or shown at its representative further down
+            seen.add(group)
+            out.append((fit, sizes[group]))
+        return out, len(sizes)
 
     def count(self, query: Query) -> int:
         """Rows that the row-level filters keep (models hidden on this hardware left out)."""

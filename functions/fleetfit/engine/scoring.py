@@ -27,6 +27,8 @@ from fleetfit.engine.placement import Placement
 from fleetfit.engine.quants import QUANTS, TIER_OF_Q4_K_M, TIER_OF_Q5_K_M
 
 SCORE_WEIGHTS = {"quality": 0.30, "speed": 0.30, "fit": 0.25, "context": 0.15}
+# composite reads them as names (it runs for every rung tried: ~30k times per System)
+_W_QUALITY, _W_SPEED, _W_FIT, _W_CONTEXT = (SCORE_WEIGHTS[k] for k in ("quality", "speed", "fit", "context"))
 # Above this share of the pool a model "barely fits" (marginal); above HEADROOM it is at best good.
 LOW_HEADROOM = 0.95
 HEADROOM = 0.90
@@ -105,8 +107,7 @@ def fit_level(placement: Placement) -> str:
 
 def composite(quality: float, speed: float, fit: float, context: float) -> float:
     """The seed's weighted sum, rounded to one decimal."""
-    w = SCORE_WEIGHTS
-    return round(w["quality"] * quality + w["speed"] * speed + w["fit"] * fit + w["context"] * context, 1)
+    return round(_W_QUALITY * quality + _W_SPEED * speed + _W_FIT * fit + _W_CONTEXT * context, 1)
 
 
 def _months_between(earlier: str, later: date) -> float | None:
