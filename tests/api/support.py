@@ -10,7 +10,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -415,3 +415,14 @@ def local_server(engine: EnginePort, db_path: str, **options: Any) -> Iterator[A
             srv.shutdown()
             srv.server_close()
             services_mod.configure(None)
+
+
+def report_nodes(call: Call, systems: Iterable[System], prefix: str) -> None:
+    """One report per System, each from its own node (prefix + its index), signed as that node."""
+    from fleetfit.store.samples import sample_report
+
+    for i, system in enumerate(systems):
+        node = f"{prefix}{i}"
+        body = sample_report(node, system=system).model_dump(mode="json")
+        reply = call("POST", "/api/v1/reports", body=body, identity=node_identity(node))
+        assert reply.status == 201, reply.body

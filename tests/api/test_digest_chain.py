@@ -22,9 +22,9 @@ from fleetfit.api import catalogs as catalogs_mod
 from fleetfit.api.digest_chain import DETAIL_TYPE, SOURCE, events_client
 from fleetfit.api.handler import PUBLISH_MARGIN_S, lambda_handler
 from fleetfit.fleet.service import Fleet, forget_digests
-from fleetfit.store.samples import cpu_only_x86, h100_server, rtx4090_workstation, sample_report
+from fleetfit.store.samples import cpu_only_x86, h100_server, rtx4090_workstation
 
-from .support import ACCOUNT, BUCKET, CATALOG_KEY, Call, FakeContext, load_template, node_identity
+from .support import ACCOUNT, BUCKET, CATALOG_KEY, Call, FakeContext, load_template, report_nodes
 
 REGION = "eu-west-1"
 CLASS_SECONDS = 1.0  # what computing one class's digest costs on the test's clock
@@ -104,11 +104,7 @@ def _fleet_of_three(call: Call, lambda_services: Any, aws: dict[str, Any], catal
     """Three nodes of three classes (digested for the bundled catalog at ingest), then a new catalog published."""
     if lambda_services.engine.fleet is None:
         pytest.skip("digests need the real engine")
-    for i, system in enumerate((rtx4090_workstation(), h100_server(), cpu_only_x86())):
-        node = f"i-0chain{i}"
-        r = call("POST", "/api/v1/reports", body=sample_report(node, system=system).model_dump(mode="json"),
-                 identity=node_identity(node))  # fmt: skip
-        assert r.status == 201
+    report_nodes(call, (rtx4090_workstation(), h100_server(), cpu_only_x86()), "i-0chain")
     _publish(aws, catalog_bytes, drop)
 
 

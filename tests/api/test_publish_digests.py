@@ -12,7 +12,7 @@ from fleetfit.api.handler import lambda_handler
 from fleetfit.fleet.service import Fleet, forget_digests
 from fleetfit.store.samples import cpu_only_x86, h100_server, rtx4090_workstation, sample_report
 
-from .support import BUCKET, CATALOG_KEY, Call, FakeContext, node_identity
+from .support import BUCKET, CATALOG_KEY, Call, FakeContext, node_identity, report_nodes
 
 
 def _published(key: str = CATALOG_KEY) -> dict[str, Any]:
@@ -29,11 +29,7 @@ def test_a_published_catalog_has_every_class_digest_before_the_first_summary(
 ) -> None:
     if lambda_services.engine.fleet is None:
         pytest.skip("digests need the real engine")
-    for i, system in enumerate((rtx4090_workstation(), h100_server(), cpu_only_x86())):
-        node = f"i-0pub{i}"
-        r = call("POST", "/api/v1/reports", body=sample_report(node, system=system).model_dump(mode="json"),
-                 identity=node_identity(node))  # fmt: skip
-        assert r.status == 201
+    report_nodes(call, (rtx4090_workstation(), h100_server(), cpu_only_x86()), "i-0pub")
     doc = json.loads(gzip.decompress(catalog_bytes))
     doc["models"] = doc["models"][:-1]  # another catalog: one model fewer
     aws["s3"].put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=gzip.compress(json.dumps(doc).encode()))
@@ -75,14 +71,13 @@ def test_classes_with_the_same_cards_are_precomputed_in_turn(
     """So that they share the analyses that read only the cards (engine analyze_all keeps a few card sets)."""
     if lambda_services.engine.fleet is None:
         pytest.skip("digests need the real engine")
-    for i in range(2):  # interleaved: 4090, H100, CPU, 4090, H100, CPU, each with its own RAM (its own class)
-        for j, make in enumerate((rtx4090_workstation, h100_server, cpu_only_x86)):
-            system = make()
-            system = system.model_copy(update={"total_ram_gb": 40.0 + 24 * i + j, "available_ram_gb": 30.0 + 20 * i + j})
-            node = f"i-0card{i}{j}"
-            r = call("POST", "/api/v1/reports", body=sample_report(node, system=system).model_dump(mode="json"),
-                     identity=node_identity(node))  # fmt: skip
-            assert r.status == 201
+    # interleaved: 4090, H100, CPU, 4090, H100, CPU, each with its own RAM (its own class)
+    systems = [
+        make().model_copy(update={"total_ram_gb": 40.0 + 24 * i + j, "available_ram_gb": 30.0 + 20 * i + j})
+        for i in range(2)
+        for j, make in enumerate((rtx4090_workstation, h100_server, cpu_only_x86))
+    ]
+    report_nodes(call, systems, "i-0card")
     doc = json.loads(gzip.decompress(catalog_bytes))
     doc["models"] = doc["models"][:-1]  # a new catalog: every class needs its digest again
     aws["s3"].put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=gzip.compress(json.dumps(doc).encode()))

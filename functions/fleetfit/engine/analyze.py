@@ -654,25 +654,28 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
     """analyze for many models at once. Fine-tunes of one base model with the same window and use case
     (same physics id) place and run identically: they share one analysis and differ only in quality
     (their release dates) and so in score. An analysis that read only the GPU pools is the same on every
-    node with these pools: one made for another node is taken with this node's hardware (_rehomed)."""
+    node with these pools: one made for another node is taken with this node's hardware (_twin)."""
     done: dict[tuple[int, int, str, bool, bool], Fit] = {}
     held = _held_for(hw, options)
     out: list[Fit] = []
     for profile in profiles:
         key = (profile.physics_id, profile.context_length, profile.category, profile.mlx_only, profile.has_mlx_build)
-        twin = done.get(key)
+        twin, elsewhere = done.get(key), None
         if twin is None or profile.physics_id < 0:
             elsewhere = held.get(key) if profile.physics_id >= 0 else None
             if elsewhere is None:
                 fit = done[key] = analyze(profile, hw, options)
                 if fit.pools_only and profile.physics_id >= 0 and hw.pools:
                     held[key] = fit
-            else:
-                fit = done[key] = _rehomed(profile, elsewhere, hw, options)
-            out.append(fit)
-            continue
+                out.append(fit)
+                continue
+            twin = elsewhere
         quality = round(scoring.quality(_quality_base(profile, options), twin.placement.quant), 1)
-        out.append(_twin(profile, twin, quality, scoring.composite(quality, twin.speed, twin.fit, twin.context_score)))
+        score = scoring.composite(quality, twin.speed, twin.fit, twin.context_score)
+        fit = _twin(profile, twin, quality, score, None if elsewhere is None else hw)
+        if elsewhere is not None:
+            done[key] = fit
+        out.append(fit)
     return out
 
 
@@ -697,44 +700,15 @@ def forget_pools_analyses() -> None:
         _BY_POOLS.clear()
 
 
-def _rehomed(profile: ModelProfile, other: Fit, hw: Hardware, options: Options) -> Fit:
-    """`other`'s pools-only analysis on this node: this node's hardware and profile (its own quality and
-    score), and nothing of other's written output (late figures, JSON and notes are this node's)."""
-    quality = round(scoring.quality(_quality_base(profile, options), other.placement.quant), 1)
-    t = other
-    return Fit(
-        profile,
-        hw,
-        t.options,
-        t.placement,
-        t.runtime,
-        t.ladder,
-        t.context,
-        t.fit_level,
-        t.tps,
-        t.estimated_tps,
-        quality,
-        t.speed,
-        t.fit,
-        t.context_score,
-        scoring.composite(quality, t.speed, t.fit, t.context_score),
-        t.utilization_pct,
-        t.bytes_per_token,
-        t.usable,
-        {},
-        t.traded,
-        None,
-        True,
-    )
-
-
-def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float) -> Fit:
+def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float, hw: Hardware | None = None) -> Fit:
     """`twin`'s analysis for another entry of the same physics: its own quality and score (positional, in
-    field order, as _fit)."""
+    field order, as _fit). With `hw`: twin is a pools-only analysis made for another node with the same pools,
+    taken with this node's hardware and none of twin's written output (late figures, JSON and notes are this
+    node's)."""
     t = twin
     return Fit(
         profile,
-        t.hw,
+        t.hw if hw is None else hw,
         t.options,
         t.placement,
         t.runtime,
@@ -751,7 +725,7 @@ def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float) -> Fit
         t.utilization_pct,
         t.bytes_per_token,
         t.usable,
-        t.shared,
+        t.shared if hw is None else {},
         t.traded,
         None,
         t.pools_only,
