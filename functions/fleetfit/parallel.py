@@ -8,6 +8,7 @@ by the CLI for large listings on Linux; anywhere else, or for small jobs, the pl
 
 from __future__ import annotations
 
+import heapq
 import os
 import pickle
 import sys
@@ -49,16 +50,20 @@ Row = tuple[tuple[Any, ...], str]  # (sort key, Model object JSON)
 
 
 def shares(catalog: Catalog, count: int) -> list[list[int]]:
-    """Catalog indexes for each of `count` workers, about equally many, every variant group whole in one share
-    (so a worker folds its own groups as the engine folds the catalog's), each share in catalog order."""
+    """Catalog indexes for each of `count` workers, every variant group whole in one share (so a worker folds
+    its own groups as the engine folds the catalog's), each share in catalog order. Each group goes, largest
+    first, to the share with the fewest models so far: equal parts (to a model) from all along the catalog,
+    whose cost is not spread evenly along it (2 workers, every row: 403 ms with consecutive runs of groups,
+    394 ms so; median of 6)."""
     groups: dict[str, list[int]] = {}
     for index, entry in enumerate(catalog.entries):
         groups.setdefault(entry.get("group") or entry["name"], []).append(index)
     out: list[list[int]] = [[] for _ in range(count)]
-    placed = 0
-    for members in groups.values():  # consecutive groups to one share until it holds its part of the catalog
-        out[min(count - 1, placed * count // len(catalog))].extend(members)
-        placed += len(members)
+    smallest = [(0, k) for k in range(count)]  # (models so far, share): a heap
+    for members in sorted(groups.values(), key=len, reverse=True):  # stable: ties in catalog order
+        size, k = heapq.heappop(smallest)
+        out[k].extend(members)
+        heapq.heappush(smallest, (size + len(members), k))
     return [sorted(share) for share in out]
 
 

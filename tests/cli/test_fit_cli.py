@@ -219,3 +219,21 @@ def test_fit_json_every_row_matches_single_process(
         monkeypatch.setenv("FLEETFIT_WORKERS", "1")
         _, serial, _ = run(capsys, "fit", "--json", "--system", str(system_file), "--group", group, "--limit", "900")
         assert parallel == serial, group
+
+
+def test_worker_shares_hold_whole_groups_and_about_equal_parts() -> None:
+    from fleetfit.catalog import load_bundled
+    from fleetfit.parallel import shares
+
+    catalog = load_bundled()
+    for count in (2, 3, 8):
+        parts = shares(catalog, count)
+        assert sorted(i for part in parts for i in part) == list(range(len(catalog)))  # each model once
+        assert all(part == sorted(part) for part in parts)  # catalog order within a share
+        share_of = {i: k for k, part in enumerate(parts) for i in part}
+        groups: dict[str, set[int]] = {}
+        for i, entry in enumerate(catalog.entries):
+            groups.setdefault(entry.get("group") or entry["name"], set()).add(share_of[i])
+        assert all(len(where) == 1 for where in groups.values())  # a variant group in one share
+        sizes = [len(part) for part in parts]
+        assert max(sizes) <= 1.1 * len(catalog) / count, sizes
