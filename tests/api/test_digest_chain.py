@@ -18,9 +18,9 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-from fleetfit.api import catalogs as catalogs_mod
 from fleetfit.api.digest_chain import DETAIL_TYPE, SOURCE, events_client
 from fleetfit.api.handler import PUBLISH_MARGIN_S, lambda_handler
+from fleetfit.fleet import service as service_mod
 from fleetfit.fleet.service import Fleet, forget_digests
 from fleetfit.store.samples import cpu_only_x86, h100_server, rtx4090_workstation
 
@@ -84,10 +84,10 @@ def bus(aws: dict[str, Any]) -> Bus:
 
 @pytest.fixture
 def class_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, float]]:
-    """precompute_digests reads a clock on which each class's digest (really computed) costs CLASS_SECONDS, so a
-    hop's budget covers a known number of classes however fast this machine is."""
+    """A hop's budget is read (Fleet.digests_within) on a clock on which each class's digest (really computed)
+    costs CLASS_SECONDS, so it covers a known number of classes however fast this machine is."""
     clock = {"now": 1000.0, "digests": 0}
-    monkeypatch.setattr(catalogs_mod, "time", SimpleNamespace(monotonic=lambda: clock["now"]))
+    monkeypatch.setattr(service_mod, "time", SimpleNamespace(monotonic=lambda: clock["now"]))
     real_digest = Fleet.digest
 
     def costly_digest(self: Fleet, *args: Any, **kwargs: Any) -> Any:

@@ -165,7 +165,6 @@ def precompute_digests(svc: Any, *, budget_s: float, version: str | None = None)
     ``version``: the catalog a continuation works for; if the catalog in use is another (a newer publish,
     which has its own chain), nothing is computed and the answer names it ``superseded``."""
     from fleetfit.api.app import _fleet
-    from fleetfit.fleet.service import cards_of
 
     refresh = getattr(svc.catalogs, "refresh_now", None)
     if refresh is not None:
@@ -177,17 +176,10 @@ def precompute_digests(svc: Any, *, budget_s: float, version: str | None = None)
         return {"catalog_version": in_use, "computed": 0, "pending": 0, "classes": 0}
     fleet = _fleet(svc)
     version = fleet.catalog.version
-    deadline = time.monotonic() + budget_s
-    computed = pending = 0
     classes = [c for c in svc.store.classes(digests=True) if c.nodes > 0]
-    for cls in sorted(classes, key=cards_of):  # classes with the same cards in turn: they share analyses
-        if cls.digest_version == version:
-            continue
-        if time.monotonic() >= deadline:
-            pending += 1
-            continue
-        fleet.digest(cls.hw_class, cls.system, stored=cls)
-        settle_heap()  # each class's ranking stays in the LRU: keep the next ones' collections short
-        computed += 1
+    missing = [c for c in classes if c.digest_version != version]
+    # each class's ranking stays in the LRU: settling the heap after each keeps the next ones' collections short
+    found = fleet.digests_within(missing, budget_s, after_each=settle_heap)
+    computed, pending = len(found), len(missing) - len(found)
     logger.info("class digests precomputed", catalog_version=version, computed=computed, pending=pending)
     return {"catalog_version": version, "computed": computed, "pending": pending, "classes": len(classes)}

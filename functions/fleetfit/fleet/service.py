@@ -446,11 +446,14 @@ class Fleet:
         _keep_digest(version, hw_class, found)
         return found
 
-    def digests_within(self, classes: Iterable[ClassRecord], budget_s: float) -> dict[str, Any]:
+    def digests_within(
+        self, classes: Iterable[ClassRecord], budget_s: float, after_each: Callable[[], Any] | None = None
+    ) -> dict[str, Any]:
         """The digest of each class that has one at hand (this process, the store) or that can be computed
         within `budget_s`; a class missing from the answer is pending. Missing ones are computed in the order
         of their cards, so that classes with the same GPUs (other RAM, another CPU) follow one another and
-        share the analyses that read only the cards (the engine keeps those for a few card sets)."""
+        share the analyses that read only the cards (the engine keeps those for a few card sets);
+        `after_each` runs after each one computed."""
         version = self.catalog.version
         deadline = time.monotonic() + budget_s
         out: dict[str, Any] = {}
@@ -464,6 +467,8 @@ class Fleet:
             if time.monotonic() > deadline:
                 break
             out[cls.hw_class] = self.digest(cls.hw_class, cls.system, stored=cls)
+            if after_each is not None:
+                after_each()
         return out
 
     def known_digest(self, hw_class: str) -> Any:
