@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from events import rest_event  # noqa: E402
+from unseen import less_vram, more_ram  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE = "bench-node-1"
@@ -130,22 +131,9 @@ def main() -> int:
             return took
 
         base, cpu_box = rtx4090_workstation(), cpu_only_x86()
-        unseen = post_fit([
-            base.model_copy(update={"total_ram_gb": base.total_ram_gb + extra,
-                                    "available_ram_gb": base.available_ram_gb + extra})
-            for extra in range(1, 25)
-        ])  # fmt: skip
-        new_cards = post_fit([
-            base.model_copy(update={"gpus": [g.model_copy(update={"vram_gb": g.vram_gb - 0.25 * k, "free_vram_gb": None})
-                                             for g in base.gpus],
-                                    "gpu_vram_gb": (base.gpu_vram_gb or 0) - 0.25 * k})
-            for k in range(1, 25)
-        ])  # fmt: skip
-        cpu_only = post_fit([
-            cpu_box.model_copy(update={"total_ram_gb": cpu_box.total_ram_gb + extra,
-                                       "available_ram_gb": cpu_box.available_ram_gb + extra})
-            for extra in range(1, 25)
-        ])  # fmt: skip
+        unseen = post_fit([more_ram(base, extra) for extra in range(1, 25)])
+        new_cards = post_fit([less_vram(base, 0.25 * k) for k in range(1, 25)])
+        cpu_only = post_fit([more_ram(cpu_box, extra) for extra in range(1, 25)])
 
         svc = services.current()
         stored = svc.store.latest(NODE)

@@ -82,11 +82,11 @@ def engine_alone(system_file: str | None) -> None:
     print(f"  /models/top (warm)                    {1000 * (time.perf_counter() - begin):7.0f} ms")
     # "warm" above asks again for a System the process has analysed (its rows are reused); a node of a
     # hardware class the process has not seen yet is analysed afresh: 1 GB more RAM makes each one new.
+    from unseen import less_vram, more_ram  # bench/, beside this script
+
     fresh_runs, analysis_runs = [], []
     for extra in range(1, 4):
-        unseen = system.model_copy(
-            update={"total_ram_gb": system.total_ram_gb + extra, "available_ram_gb": system.available_ram_gb + extra}
-        )
+        unseen = more_ram(system, extra)
         begin = time.perf_counter()
         ranking(unseen, catalog, query)  # the engine alone: every model analysed and ranked, no JSON yet
         analysed = time.perf_counter()
@@ -98,24 +98,15 @@ def engine_alone(system_file: str | None) -> None:
     # The analysis alone for hardware classes the process has not seen, by what they share with one it has: an
     # analysis that read only the GPU pools is reused for a node with the same cards (engine analyze_all).
     from fleetfit.engine.query import forget_rankings
-
-    def rtx4090(vram: float, ram: float) -> System:
-        gpu = {"name": "NVIDIA GeForce RTX 4090", "vram_gb": vram, "backend": "CUDA", "count": 1}
-        return System(total_ram_gb=ram, available_ram_gb=ram * 0.85, cpu_cores=16,
-                      cpu_name="AMD Ryzen 9 7950X 16-Core Processor", has_gpu=True, gpu_vram_gb=vram,
-                      gpu_name=gpu["name"], gpu_count=1, unified_memory=False, backend="CUDA", gpus=[gpu])  # fmt: skip
-
-    def cpu_box(ram: float) -> System:
-        return System(total_ram_gb=ram, available_ram_gb=ram * 0.9, cpu_cores=16,
-                      cpu_name="AMD Ryzen 9 7950X 16-Core Processor", has_gpu=False, gpu_vram_gb=None,
-                      gpu_name=None, gpu_count=0, unified_memory=False, backend="CPU (x86)", gpus=[])  # fmt: skip
+    from fleetfit.store.samples import cpu_only_x86, rtx4090_workstation
 
     forget_rankings()
-    ranking(rtx4090(23.99, 64.0), catalog, query)  # one GPU class analysed before
+    workstation = rtx4090_workstation()
+    ranking(workstation, catalog, query)  # one GPU class analysed before
     cases = {
-        "a CPU-only class": lambda i: cpu_box(40.0 + i),
-        "cards never seen (RTX 4090, other VRAM)": lambda i: rtx4090(23.99 - 0.5 * i, 64.0),
-        "the same cards, other RAM": lambda i: rtx4090(23.99, 64.0 + i),
+        "a CPU-only class": lambda i: more_ram(cpu_only_x86(), i),
+        "cards never seen (RTX 4090, less VRAM)": lambda i: less_vram(workstation, 0.5 * i),
+        "the same cards, other RAM": lambda i: more_ram(workstation, i),
     }
     for label, make in cases.items():
         runs = []
