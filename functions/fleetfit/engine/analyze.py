@@ -665,7 +665,7 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
             elsewhere = held.get(key) if profile.physics_id >= 0 else None
             if elsewhere is None:
                 fit = done[key] = analyze(profile, hw, options)
-                if fit.pools_only and profile.physics_id >= 0 and hw.pools:
+                if fit.pools_only and profile.physics_id >= 0:
                     held[key] = fit
                 out.append(fit)
                 continue

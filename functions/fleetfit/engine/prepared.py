@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from fleetfit.engine.fragments import NAMES as FRAGMENTS
 from fleetfit.engine.fragments import fragments
 from fleetfit.engine.memory import Weights, weights_of
-from fleetfit.engine.profile import PHYSICS_IDS, KvShape, ModelProfile, MoeShape, profile_of, signature_id
+from fleetfit.engine.profile import PHYSICS_IDS, KvShape, ModelProfile, MoeShape, signature_id, with_physics
 from fleetfit.engine.quants import GGUF_LADDER, MLX_LADDER, NATIVE_LADDER
 from fleetfit.engine.scoring import entry_quality_base
 
@@ -231,7 +231,7 @@ def profiles_of(data: bytes, catalog: Catalog, indexes: Sequence[int] | None = N
         physics = made.get(row)
         if physics is None:
             physics = made[row] = _physics_of(physics_rows[row], PreparedWeights(values, row * width))
-        profile = profile_of(entries[at], physics)
+        profile = with_physics(entries[at], physics)
         profile.json_parts.update(zip(FRAGMENTS, json_parts[at * per_entry : (at + 1) * per_entry], strict=True))
         profile.memo[reference] = quality[at]
         out.append(profile)

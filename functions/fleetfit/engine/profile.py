@@ -227,10 +227,10 @@ def build_profile(entry: CatalogEntry) -> ModelProfile:
     physics = _PHYSICS.get(key)
     if physics is None:
         physics = _PHYSICS[key] = _physics(entry)
-    return profile_of(entry, physics)
+    return with_physics(entry, physics)
 
 
-def profile_of(entry: CatalogEntry, physics: tuple[Any, ...]) -> ModelProfile:
+def with_physics(entry: CatalogEntry, physics: tuple[Any, ...]) -> ModelProfile:
     """The profile of `entry` with these physical invariants (build_profile's, or a catalog's prepared ones)."""
     # Positional, in field order: the physics tuple fills the fields from `moe` to `physics_id`.
     return ModelProfile(
