@@ -14,7 +14,8 @@ Steps, each a small function below:
      MTP layers the GGUF leaves out (mtp_layers.json) from public configs;
   6. validate every entry against the schema and write gzip-compressed JSON (deterministic bytes);
   7. beside it, the engine's invariants of those bytes (invariants.bin: each rung's weights per model physics and
-     each model's quality base, fleetfit.engine.prepared), so loading does not re-derive them. Run step 7 alone
+     each model's quality base, fleetfit.engine.prepared), so loading does not re-derive them, and the parsed
+     document (document.bin, marshal), so loading the bundled catalog does not parse its JSON. Run step 7 alone
      after changing a rule it reads (engine.prepared.ENGINE_FILES): the engine ignores a stale file.
 Every repaired or assumed fact is recorded in the entry's `provenance`.
 """
@@ -602,8 +603,9 @@ def write(document: dict[str, Any], out: Path) -> None:
 
 
 def write_invariants(out: Path) -> Path:
-    """Step 7: the engine's prepared invariants of the catalog at `out`, written beside it as invariants.bin."""
-    from fleetfit.catalog import load_catalog_bytes
+    """Step 7: the engine's prepared invariants of the catalog at `out`, written beside it as invariants.bin, and
+    the catalog's document as loading makes it (document.bin, marshal: the bundled catalog loads from it)."""
+    from fleetfit.catalog import encode_document, load_catalog_bytes
     from fleetfit.engine.prepared import prepare
     from fleetfit.engine.profile import build_profile
     from fleetfit.engine.query import reference_date
@@ -613,6 +615,9 @@ def write_invariants(out: Path) -> Path:
     target = out.with_name("invariants.bin")
     target.write_bytes(prepare(catalog, [build_profile(e) for e in catalog.entries], reference_date(catalog)))
     print(f"wrote {target} ({target.stat().st_size / 1e6:.2f} MB) for catalog {catalog.version}")
+    document = out.with_name("document.bin")
+    document.write_bytes(encode_document(data))
+    print(f"wrote {document} ({document.stat().st_size / 1e6:.2f} MB)")
     return target
 
 

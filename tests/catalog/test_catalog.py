@@ -13,7 +13,10 @@ import pytest
 from fleetfit.catalog import (
     BUNDLED_CATALOG_PATH,
     BUNDLED_DIGEST_PATH,
+    BUNDLED_DOCUMENT_PATH,
     CatalogError,
+    decode_document,
+    encode_document,
     load_bundled,
     load_catalog_bytes,
 )
@@ -79,6 +82,39 @@ def test_bad_catalogs_fail_naming_entry_and_field(data: bytes, fragment: str) ->
         load_catalog_bytes(data, source="s3://bucket/catalog.json.gz")
     assert fragment in str(caught.value)
     assert "s3://bucket/catalog.json.gz" in str(caught.value)
+
+
+def test_the_bundled_document_is_the_parsed_catalog() -> None:
+    # document.bin (marshal) is what parsing catalog.json.gz makes, entry for entry and key for key in order.
+    data = BUNDLED_CATALOG_PATH.read_bytes()
+    trusted = BUNDLED_DIGEST_PATH.read_text().strip()
+    stale = "stale: run `python infra/catalog/build_catalog.py --invariants-only` and commit document.bin"
+    assert decode_document(BUNDLED_DOCUMENT_PATH.read_bytes(), trusted) is not None, stale
+    parsed = load_catalog_bytes(data, source="bundled", trusted_digest=trusted)
+    shipped = load_bundled()
+    assert shipped.version == parsed.version
+    assert (shipped.built_from, shipped.built_at) == (parsed.built_from, parsed.built_at)
+    assert len(shipped.entries) == len(parsed.entries)
+    for mine, theirs in zip(shipped.entries, parsed.entries, strict=True):
+        assert mine == theirs and list(mine) == list(theirs)
+    assert BUNDLED_DOCUMENT_PATH.read_bytes() == encode_document(data)
+
+
+def test_a_document_of_other_bytes_is_ignored() -> None:
+    good = document_with([GOOD])
+    other = document_with([{**GOOD, "name": "acme/Other-7B"}])
+    digest = hashlib.sha256(good).hexdigest()
+    assert [e["name"] for e in load_catalog_bytes(good, "t", trusted_digest=digest, document=encode_document(good))] \
+        == [GOOD["name"]]
+    # A document made from other bytes, or a damaged one, is not read: the catalog's own bytes are parsed.
+    for document in (encode_document(other), encode_document(good)[:-3], b"garbage", b"{}\n" + b"\0" * 8):
+        assert decode_document(document, digest) is None
+        loaded = load_catalog_bytes(good, "t", trusted_digest=digest, document=document)
+        assert [e["name"] for e in loaded] == [GOOD["name"]]
+    # Only trusted bytes take a document: any other catalog is validated in full.
+    with pytest.raises(CatalogError):
+        bad = document_with([{**GOOD, "params": 12}])
+        load_catalog_bytes(bad, "t", trusted_digest="0" * 64, document=encode_document(bad))
 
 
 def test_tampered_bundle_is_validated_not_trusted() -> None:

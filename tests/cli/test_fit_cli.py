@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -171,15 +172,31 @@ def test_system_json_is_this_machines_system_object(capsys: pytest.CaptureFixtur
     assert system.cpu_cores >= 1 and system.total_ram_gb > 0
 
 
-def test_console_script_runs_in_a_fresh_process(system_file: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "fleetfit.cli", "fit", "--json", "--system", str(system_file), "--limit", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def test_console_script_runs_in_a_fresh_process(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:
+    # The console script (cli.entry) ends a fit without the interpreter's teardown: the output must still be
+    # whole and flushed, the exit code and message kept, and a reader that goes away early is no error.
+    # Standard streams buffered, as a user's are (this environment may set PYTHONUNBUFFERED).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+    def fresh(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "fleetfit.cli", "fit", "--system", str(system_file), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+    result = fresh("--json", "--limit", "1")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["returned_models"] == 1
+    whole = fresh("--json")  # every group, written by the forked workers and the parent
+    _, in_process, _ = run(capsys, "fit", "--json", "--system", str(system_file))
+    assert whole.returncode == 0 and whole.stdout == in_process and whole.stderr == ""
+    unknown = fresh("--model", "acme/No-Such-Model-7B")
+    assert unknown.returncode == 1 and "unknown model" in unknown.stderr and unknown.stdout == ""
+    command = [sys.executable, "-m", "fleetfit.cli", "fit", "--json", "--group", "none", "--system", str(system_file)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as reader:
+        assert reader.stdout is not None and reader.stderr is not None
+        assert reader.stdout.read(100).startswith(b'{"node":')
+        reader.stdout.close()  # the reader goes away (| head)
+        error = reader.stderr.read()
+    assert reader.returncode == 0 and b"Error" not in error, error
 
 
 def test_group_option(capsys: pytest.CaptureFixture[str], system_file: Path) -> None:

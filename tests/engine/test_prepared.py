@@ -96,7 +96,9 @@ def test_invariants_of_other_bytes_or_rules_are_ignored() -> None:
     head, _, body = catalog.invariants.partition(b"\n")
     stale = head.replace(prepared.engine_digest().encode(), b"f" * 16) + b"\n" + body
     assert prepared.profiles_of(stale, catalog) is None
-    assert prepared.profiles_of(head + b"\nnot zlib", catalog) is None
+    assert prepared.profiles_of(head + b"\na short payload", catalog) is None
+    assert prepared.profiles_of(catalog.invariants[:-1], catalog) is None  # a truncated file
+    assert prepared.profiles_of(catalog.invariants + b"\0", catalog) is None
 
 
 def test_a_slice_of_the_catalog_reads_its_own_share() -> None:

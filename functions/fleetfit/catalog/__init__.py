@@ -10,6 +10,7 @@ import difflib
 import functools
 import hashlib
 import json
+import marshal
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ BUNDLED_CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.
 BUNDLED_DIGEST_PATH = BUNDLED_CATALOG_PATH.with_name("catalog.sha256")
 # What the engine derives from the bundled catalog alone, written beside it by the build (engine.prepared).
 BUNDLED_INVARIANTS_PATH = BUNDLED_CATALOG_PATH.with_name("invariants.bin")
+# The bundled catalog's document as loading makes it (defaults restored), in marshal's format: read ~2x faster
+# than inflating and parsing the JSON (catalog_document). Written by the build beside the file it was read from.
+BUNDLED_DOCUMENT_PATH = BUNDLED_CATALOG_PATH.with_name("document.bin")
+DOCUMENT_FORMAT = 1
 # The most a catalog may inflate to: the bundled one is 5.6 MB of JSON; 128 MiB is 20x that, and bounds what
 # a gzip bomb (a few hundred KB that inflate to gigabytes) can make a 1 GB Lambda allocate.
 MAX_CATALOG_JSON_BYTES = 128 * 1024 * 1024
@@ -144,30 +149,61 @@ def _describe(error: ValidationError, models: Sequence[object]) -> str:
 
 
 def load_catalog_bytes(
-    data: bytes, source: str, *, trusted_digest: str | None = None, invariants: bytes = b""
+    data: bytes, source: str, *, trusted_digest: str | None = None, invariants: bytes = b"", document: bytes = b""
 ) -> Catalog:
     """Parse and validate a gzip-compressed catalog; raise CatalogError naming the entry and field.
 
     `trusted_digest`: the SHA-256 of bytes already validated (the bundled file); matching bytes are
     parsed without re-validating. `invariants`: the engine's prepared file for these bytes (it checks
-    that they are)."""
+    that they are). `document`: these trusted bytes already parsed (encode_document), used when its header
+    names them; anything else is ignored and the bytes are parsed."""
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        text = gunzip_bounded(data, MAX_CATALOG_JSON_BYTES)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise CatalogError(f"invalid catalog from {source}: not gzip data ({exc})") from exc
-    except ValueError as exc:
-        raise CatalogError(f"invalid catalog from {source}: {exc}") from exc
-    document = json.loads(text) if trusted_digest is not None and digest == trusted_digest else _validated(text, source)
-    _restore_defaults(document["models"])
+    trusted = trusted_digest is not None and digest == trusted_digest
+    parsed = decode_document(document, digest) if trusted and document else None
+    if parsed is None:
+        try:
+            text = gunzip_bounded(data, MAX_CATALOG_JSON_BYTES)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CatalogError(f"invalid catalog from {source}: not gzip data ({exc})") from exc
+        except ValueError as exc:
+            raise CatalogError(f"invalid catalog from {source}: {exc}") from exc
+        parsed = json.loads(text) if trusted else _validated(text, source)
+        _restore_defaults(parsed["models"])
     return Catalog(
         version=digest[:16],
         loaded_from=source,
-        entries=tuple(document["models"]),
-        built_from=document["built_from"],
-        built_at=document["built_at"],
+        entries=tuple(parsed["models"]),
+        built_from=parsed["built_from"],
+        built_at=parsed["built_at"],
         invariants=invariants,
     )
+
+
+def encode_document(data: bytes) -> bytes:
+    """The document of the validated catalog `data` as load_catalog_bytes makes it, in marshal's format, after a
+    header line naming the bytes' SHA-256 (decode_document reads it back)."""
+    digest = hashlib.sha256(data).hexdigest()
+    parsed = json.loads(gunzip_bounded(data, MAX_CATALOG_JSON_BYTES))
+    _restore_defaults(parsed["models"])
+    document = {key: parsed[key] for key in ("models", "built_from", "built_at")}
+    header = {"format": DOCUMENT_FORMAT, "catalog": digest, "marshal": marshal.version}
+    return json.dumps(header, sort_keys=True).encode() + b"\n" + marshal.dumps(document, marshal.version)
+
+
+def decode_document(file: bytes, digest: str) -> dict[str, Any] | None:
+    """encode_document's document, if `file` was made from the catalog bytes with this SHA-256 by this format;
+    None otherwise (the caller parses the catalog)."""
+    head, _, body = file.partition(b"\n")
+    try:
+        header = json.loads(head)
+        if header != {"format": DOCUMENT_FORMAT, "catalog": digest, "marshal": marshal.version}:
+            return None
+        document = marshal.loads(body)
+    except (ValueError, EOFError, TypeError):  # not JSON, or not marshal data this Python reads
+        return None
+    if not isinstance(document, dict) or not isinstance(document.get("models"), list):
+        return None
+    return document
 
 
 _INFLATE_STEP = 8 * 1024 * 1024  # inflate in steps, so that no single buffer is much more than the limit
@@ -236,16 +272,23 @@ def load_bundled() -> Catalog:
         invariants = BUNDLED_INVARIANTS_PATH.read_bytes()
     except OSError:
         invariants = b""
+    try:
+        document = BUNDLED_DOCUMENT_PATH.read_bytes()
+    except OSError:
+        document = b""
     data = BUNDLED_CATALOG_PATH.read_bytes()
-    return load_catalog_bytes(data, source="bundled", trusted_digest=trusted, invariants=invariants)
+    return load_catalog_bytes(data, source="bundled", trusted_digest=trusted, invariants=invariants, document=document)
 
 
 __all__ = [
     "BUNDLED_CATALOG_PATH",
+    "BUNDLED_DOCUMENT_PATH",
     "BUNDLED_INVARIANTS_PATH",
     "LINEAGE_DEFAULTS",
     "Catalog",
     "CatalogError",
+    "decode_document",
+    "encode_document",
     "load_bundled",
     "load_catalog_bytes",
 ]

@@ -22,7 +22,6 @@ import hashlib
 import json
 import marshal
 import sys
-import zlib
 from array import array
 from collections.abc import Sequence
 from dataclasses import astuple
@@ -40,7 +39,7 @@ from fleetfit.engine.scoring import entry_quality_base
 if TYPE_CHECKING:
     from fleetfit.catalog import Catalog
 
-FORMAT = 2
+FORMAT = 3  # 3: the payload is stored as is (inflating it cost every process ~15 ms; a zip or wheel deflates it)
 # Every rung a ladder can reach (quants.ladder_for); a forced quant outside them is computed when asked.
 RUNGS: tuple[str, ...] = tuple(
     dict.fromkeys((*GGUF_LADDER, *MLX_LADDER, *(q for rungs in NATIVE_LADDER.values() for q in rungs)))
@@ -124,7 +123,7 @@ def prepare(catalog: Catalog, profiles: Sequence[ModelProfile], reference: date)
         "byteorder": sys.byteorder,
     }
     payload = row_of.tobytes() + quality.tobytes() + values.tobytes() + json_parts + physics_bytes
-    return json.dumps(header, sort_keys=True).encode() + b"\n" + zlib.compress(payload, 9)
+    return json.dumps(header, sort_keys=True).encode() + b"\n" + payload
 
 
 def _physics_row(p: ModelProfile) -> tuple[Any, ...]:
@@ -180,7 +179,7 @@ def profiles_of(data: bytes, catalog: Catalog, indexes: Sequence[int] | None = N
     share) made from a prepared file, if it is this catalog's and this engine's; None otherwise (the caller
     builds them). Entries of one physics share one physics tuple and weights cache, as build_profile's do."""
     at_index = range(len(catalog)) if indexes is None else indexes
-    head, _, body = data.partition(b"\n")
+    head = data[: data.find(b"\n")]  # the header line (the payload after it is read in place)
     try:
         header = json.loads(head)
     except ValueError:
@@ -197,17 +196,14 @@ def profiles_of(data: bytes, catalog: Catalog, indexes: Sequence[int] | None = N
     ):
         return None
     count, rows = len(catalog), int(header["rows"])
-    try:
-        payload = zlib.decompress(body)
-    except zlib.error:
-        return None
+    payload = memoryview(data)[len(head) + 1 :]  # not a copy of the payload
     row_of, quality, values = array("i"), array("d"), array("d")
     row_bytes, quality_bytes = count * row_of.itemsize, count * quality.itemsize
     values_end = row_bytes + quality_bytes + rows * len(RUNGS) * WEIGHT_FIELDS * values.itemsize
     physics_start = values_end + int(header["fragment_bytes"])
     if len(payload) != physics_start + int(header["physics_bytes"]):
         return None
-    json_parts = payload[values_end:physics_start].decode("ascii").split("\n")
+    json_parts = str(payload[values_end:physics_start], "ascii").split("\n")
     try:
         physics_rows = marshal.loads(payload[physics_start:])
     except (EOFError, ValueError, TypeError):
