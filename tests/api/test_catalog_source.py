@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import zlib
 from typing import Any
@@ -95,6 +96,25 @@ def test_real_catalog_bytes_load_through_the_real_engine(engine: Any, catalog_by
     catalog = engine.load_catalog_bytes(catalog_bytes, "s3://b/k")
     assert len(catalog) > 0 and catalog.loaded_from == "s3://b/k"
     assert catalog.version == engine.load_bundled().version or engine is FAKE_ENGINE
+
+
+def test_published_bundled_bytes_come_with_the_shipped_invariants(engine: Any, catalog_bytes: bytes) -> None:
+    # The S3 object a deployment publishes is usually the bundled file: its prepared invariants and parsed
+    # document ship with the code, so a cold container neither parses the JSON nor builds 12k profiles.
+    if engine is FAKE_ENGINE:
+        pytest.skip("the fake engine has no invariants")
+    from fleetfit.engine import prepared
+
+    catalog = engine.load_catalog_bytes(catalog_bytes, "s3://b/k")
+    bundled = engine.load_bundled()
+    assert catalog.loaded_from == "s3://b/k" and catalog.version == bundled.version
+    assert catalog.entries == bundled.entries and catalog.invariants == bundled.invariants
+    assert prepared.profiles_of(catalog.invariants, catalog) is not None
+    # Any other object has none: its profiles are built from its own entries.
+    doc = json.loads(gzip.decompress(catalog_bytes))
+    doc["models"] = doc["models"][:50]
+    other = engine.load_catalog_bytes(gzip.compress(json.dumps(doc).encode()), "s3://b/k")
+    assert len(other) == 50 and other.invariants == b""
 
 
 def test_only_the_bundled_bytes_skip_validation(engine: Any, catalog_bytes: bytes) -> None:
