@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any
 
 from fleetfit.catalog import Catalog
@@ -131,13 +132,15 @@ class Digest:
 _AT_LEAST = tuple(bytes(ord("1") if level > j else ord("0") for level in range(256)) for j in range(len(RUN_LEVELS)))
 
 
+_LEVEL = attrgetter("fit_level")
+
+
 def digest(ranking: Ranking, catalog_version: str, top_n: int = TOP_N) -> Digest:
     """Reduce a full ranking (`query.ranking` with default options; fits in catalog order) to a Digest."""
     size = len(ranking.fits)
-    apple = ranking.apple
     # One byte per model, its level (too_tight 0, marginal 1, good 2, perfect 3; an MLX-only build off Apple
-    # does not run); each mask is the models at that level or better, model i at bit i.
-    levels = bytes(0 if fit.profile.mlx_only and not apple else FIT_ORDER[fit.fit_level] for fit in ranking.fits)
+    # is too_tight, analyze's rule); each mask is the models at that level or better, model i at bit i.
+    levels = bytes(map(FIT_ORDER.__getitem__, map(_LEVEL, ranking.fits)))
     at_least = tuple(int(levels.translate(table)[::-1] or b"0", 2) for table in _AT_LEAST)
     best, groups = ranking.leading(Query(route="top", group="base"), top_n)
     return Digest(

@@ -24,7 +24,7 @@ from fleetfit.engine.devices import resolve
 from fleetfit.engine.prefill import PROMPT_TOKENS
 from fleetfit.engine.profile import ModelProfile, build_profile
 from fleetfit.engine.quants import DEFAULT_KV_CACHE, FORCEABLE, KV_CACHE_TYPES, parse_kv_quant, parse_quant
-from fleetfit.engine.scoring import NEVER_IN_USE_CASES, never_ranked
+from fleetfit.engine.scoring import NEVER_IN_USE_CASES, hides_never_ranked, never_ranked_kind
 from fleetfit.engine.whatif import RAM_MAX, VRAM_MAX, WhatIf, WhatIfError, parse_cores, parse_number
 from fleetfit.engine.whatif import apply as apply_what_if
 
@@ -435,8 +435,8 @@ def keeper(query: Query) -> Callable[[Fit], bool]:
     models; its rules read once (a ranking filters twelve thousand rows with it)."""
     least = FIT_ORDER["perfect" if query.perfect else query.min_fit]
     drop_too_tight = query.route == "top" or query.include_too_tight is False
-    narrow = hides_narrow(query)
-    use_case, runtime = query.use_case, query.runtime
+    narrow = hides_narrow(query) and hides_never_ranked(query.use_case)  # then a row's kind decides
+    runtime = query.runtime
 
     def kept(fit: Fit) -> bool:
         level = fit.fit_level
@@ -446,7 +446,7 @@ def keeper(query: Query) -> Callable[[Fit], bool]:
             return False
         if narrow:
             profile = fit.profile
-            if never_ranked(profile.entry.get("kind") or "chat", use_case, profile.category):
+            if never_ranked_kind(profile.entry.get("kind") or "chat", profile.category):
                 return False
         return runtime == "any" or fit.runtime == runtime
 
@@ -481,6 +481,22 @@ def tie_order(catalog: Catalog) -> list[int]:
         found = sorted(range(len(every)), key=lambda i: _tiebreak(every[i]))
         _TIE_ORDERS.clear()  # one catalog at a time, as the profiles
         _TIE_ORDERS[catalog.version] = found
+    return found
+
+
+_ROW_GROUPS: dict[str, tuple[tuple[str, ...], tuple[bool, ...]]] = {}
+
+
+def row_groups(catalog: Catalog) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    """Each of profiles(catalog)'s variant group (group_of) and whether it is the representative, once per
+    catalog."""
+    found = _ROW_GROUPS.get(catalog.version)
+    if found is None:
+        every = profiles(catalog)
+        groups = tuple(group_of(p) for p in every)
+        found = (groups, tuple(g == p.name for g, p in zip(groups, every, strict=True)))
+        _ROW_GROUPS.clear()  # one catalog at a time, as the profiles
+        _ROW_GROUPS[catalog.version] = found
     return found
 
 
@@ -558,6 +574,8 @@ class Ranking:
     # Positions of `fits` in order_key's tiebreak order (tie_order), when the catalog's is known: then a sort
     # compares only the key's head, over rows already in tiebreak order (a stable sort keeps it for ties).
     tie_order: list[int] | None = None
+    # With tie_order: each row's variant group (group_of) and whether it is the group's representative.
+    row_groups: tuple[tuple[str, ...], tuple[bool, ...]] | None = None
 
     counts: dict[tuple[str, bool, bool | None, str, bool], int] = field(default_factory=dict)
     groups: dict[tuple[Any, ...], list[tuple[Fit, int]]] = field(default_factory=dict)
@@ -589,18 +607,27 @@ class Ranking:
     def leading(self, query: Query, n: int) -> tuple[list[tuple[Fit, int]], int]:
         """(grouped(query)[:n], len(grouped(query))) without folding every group: a fleet digest keeps only
         the first rows. A group's row is its representative when that is kept, else its first row in order;
-        walking the rows in order meets those rows in the order fold lays them out."""
+        walking the rows in order meets those rows in the order fold lays them out. Without a sorted order at
+        hand, the rows are filtered first and only those sorted."""
         key = (*self._row_filters(query), query.sort)
         found = self.groups.get(key)
         if found is not None:
             return found[:n], len(found)
-        kept = self._kept(self.ordered(query), query)
-        groups = [group_of(fit.profile) for fit in kept]
+        if query.sort in self.orders or self.tie_order is None or self.row_groups is None:
+            rows = self._kept(self.ordered(query), query)
+            groups = [group_of(fit.profile) for fit in rows]
+            with_representative = {group for fit, group in zip(rows, groups, strict=True) if group == fit.profile.name}
+        else:  # filtered first, fewer rows to sort (stable, from tiebreak order: ordered's order), groups read off
+            fits, head, (group_at, representative_at) = self.fits, SORT_KEYS[query.sort], self.row_groups
+            kept, apple = keeper(query), self.apple
+            at = [i for i in self.tie_order if kept(fits[i]) and (apple or not fits[i].profile.mlx_only)]
+            at.sort(key=lambda i: (fits[i].fit_level == "too_tight", head(fits[i])))
+            rows, groups = [fits[i] for i in at], [group_at[i] for i in at]
+            with_representative = {group_at[i] for i in at if representative_at[i]}
         sizes = Counter(groups)
-        with_representative = {group for fit, group in zip(kept, groups, strict=True) if group == fit.profile.name}
         out: list[tuple[Fit, int]] = []
         seen: set[str] = set()
-        for fit, group in zip(kept, groups, strict=True):
+        for fit, group in zip(rows, groups, strict=True):
             if len(out) == n:
                 break
             if group in seen or (group in with_representative and group != fit.profile.name):
@@ -670,7 +697,8 @@ def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
     chosen = [p for p in every if runs_forced(p, query.force_runtime)]
     # Every profile chosen (no forced runtime): the rows are the catalog's, whose tiebreak order is known.
     ties = tie_order(catalog) if len(chosen) == len(every) else None
-    built = Ranking(analyze_all(chosen, hw, options), hw.apple, tie_order=ties)
+    groups = row_groups(catalog) if ties is not None else None
+    built = Ranking(analyze_all(chosen, hw, options), hw.apple, tie_order=ties, row_groups=groups)
     global _BUILT
     with _RANKINGS_LOCK:
         _BUILT += 1

@@ -239,8 +239,16 @@ def kind_penalty(kind: str, category: str) -> float:
 def never_ranked(kind: str, asked: str | None, category: str = "General") -> bool:
     """OCR, speech and embedding models (and Embedding-use-case models) never appear in a General or Chat
     ranking; `asked` is the use case asked for (None: the default ranking, read as General)."""
-    if asked is not None and asked not in NEVER_IN_USE_CASES:
-        return False
+    return hides_never_ranked(asked) and never_ranked_kind(kind, category)
+
+
+def hides_never_ranked(asked: str | None) -> bool:
+    """Whether a ranking for the use case `asked` leaves out never_ranked models (General, Chat, the default)."""
+    return asked is None or asked in NEVER_IN_USE_CASES
+
+
+def never_ranked_kind(kind: str, category: str) -> bool:
+    """Whether a model of this kind and use case is one that never_ranked leaves out, where it does."""
     return kind in NEVER_KINDS or category == "Embedding"
 
 
