@@ -184,9 +184,9 @@ def run_fit(args: argparse.Namespace) -> int:
         raise CliError(f"--{exc.param.replace('_', '-')}: {exc}", 2) from exc
     try:
         if args.json:
-            from fleetfit.parallel import envelope_json_parallel
+            from fleetfit.parallel import envelope_json_pieces
 
-            sys.stdout.write(envelope_json_parallel(system, catalog, query, node_of()))
+            sys.stdout.writelines(envelope_json_pieces(system, catalog, query, node_of()))
             sys.stdout.write("\n")
         else:
             from fleetfit.render import render_table

@@ -102,10 +102,18 @@ def _fork_worker(catalog: Catalog, indexes: list[int], hw: Hardware, options: Op
 def envelope_json_parallel(
     system: System, catalog: Catalog, query: Query, node: Node, workers: int | None = None
 ) -> str:
+    return "".join(envelope_json_pieces(system, catalog, query, node, workers))
+
+
+def envelope_json_pieces(
+    system: System, catalog: Catalog, query: Query, node: Node, workers: int | None = None
+) -> list[str]:
+    """The envelope's JSON as pieces to write one after another (a full listing is ~20 MB: joined and then
+    encoded at once, it would be held three times over)."""
     count = workers or default_workers()
     count = min(count, len(catalog) // MIN_MODELS_PER_WORKER)
     if count <= 1 or not hasattr(os, "fork") or sys.platform != "linux" or query.force_runtime is not None:
-        return envelope_json(system, catalog, query, node)  # a forced runtime is checked and filtered there
+        return [envelope_json(system, catalog, query, node)]  # a forced runtime is checked and filtered there
     hw = resolve(system)
     options = analysis_options(catalog, query.max_context, query.quant, query.kv_quant, query.prompt_tokens)
     # Workers build their share's profiles and compute in parallel; the parent reads each pipe in turn (a worker
@@ -125,9 +133,13 @@ def envelope_json_parallel(
             continue
         rows.extend(part)
     if failed:
-        return envelope_json(system, catalog, query, node)
+        return [envelope_json(system, catalog, query, node)]
     rows.sort(key=itemgetter(0))  # sort keys end in the model's name, unique in a catalog: one order
-    texts = [row[1] for row in rows]
-    page = texts if query.limit is None else texts[: query.limit]
-    head = envelope_head(system, catalog, query, node, len(texts), len(page))
-    return head + ",".join(page) + "]}"
+    page = rows if query.limit is None else rows[: query.limit]
+    pieces = [envelope_head(system, catalog, query, node, len(rows), len(page))]
+    for i, (_, text) in enumerate(page):
+        if i:
+            pieces.append(",")
+        pieces.append(text)
+    pieces.append("]}")
+    return pieces

@@ -61,6 +61,11 @@ class Options:
     prompt_tokens: int = PROMPT_TOKENS  # prompt length prefill_tps and ttft_ms are quoted at
     runtime: str | None = None  # forced runtime (llmfit's force_runtime): the only one evaluated
 
+    @property
+    def quality_key(self) -> tuple[str, date]:
+        """The profile memo entry holding quality per rung at this reference date (analyze._quality_at)."""
+        return ("quality", self.reference_date)
+
 
 def effective_context(context_length: int, max_context: int | None) -> int:
     return max(1, min(context_length, max_context or DEFAULT_CONTEXT_CAP))
@@ -610,7 +615,7 @@ def _fit(
 ) -> Fit:
     """The Fit record of the chosen rung: quality with the model's evidence, the composite, full-context tok/s."""
     placement = served.placement
-    quality = round(scoring.quality(_quality_base(profile, options), placement.quant), 1)
+    quality = _quality_at(profile, options, placement.quant)
     # Positional, in field order (a keyword call costs ~0.8 us more; twelve thousand are made per System).
     return Fit(
         profile,
@@ -670,7 +675,7 @@ def analyze_all(profiles: Iterable[ModelProfile], hw: Hardware, options: Options
                 out.append(fit)
                 continue
             twin = elsewhere
-        quality = round(scoring.quality(_quality_base(profile, options), twin.placement.quant), 1)
+        quality = _quality_at(profile, options, twin.placement.quant)
         score = scoring.composite(quality, twin.speed, twin.fit, twin.context_score)
         fit = _twin(profile, twin, quality, score, None if elsewhere is None else hw)
         if elsewhere is not None:
@@ -730,6 +735,18 @@ def _twin(profile: ModelProfile, twin: Fit, quality: float, score: float, hw: Ha
         None,
         t.pools_only,
     )
+
+
+def _quality_at(profile: ModelProfile, options: Options, quant: str) -> float:
+    """The model's quality at a rung, rounded as written (memoised per profile, reference date and rung: every
+    node that serves the model at that rung reads the same)."""
+    at: dict[str, float] | None = profile.memo.get(options.quality_key)  # one entry per date (memory.MAX_MEMO)
+    if at is None:
+        at = profile.memo[options.quality_key] = {}  # rung -> quality
+    found = at.get(quant)
+    if found is None:
+        found = at[quant] = round(scoring.quality(_quality_base(profile, options), quant), 1)
+    return found
 
 
 def _quality_base(profile: ModelProfile, options: Options) -> float:

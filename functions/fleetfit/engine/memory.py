@@ -85,7 +85,7 @@ def kv_cache(profile: ModelProfile, context: int, kv_quant: str = DEFAULT_KV_CAC
     state (estimation-methods 2.2). Elements are f16 (2 bytes) unless `kv_quant` names another llama.cpp
     cache type (--cache-type-k/-v: q8_0 1.0625 bytes, q4_0 0.5625); the recurrent state stays f32."""
     key = (context, kv_quant)
-    found = profile.memo.get(key)  # System-independent: kept per profile for every later node
+    found: float | None = profile.memo.get(key)  # System-independent: kept per profile for every later node
     if found is not None:
         return found
     kv = profile.kv

@@ -119,7 +119,7 @@ class ModelProfile:
     weights_cache: dict[str, Any] = field(default_factory=dict)  # quant -> memory.Weights
     physics_id: int = -1  # entries with equal ids share every physical invariant above
     json_parts: dict[str, str] = field(default_factory=dict)  # system-independent JSON fragments
-    memo: dict[Any, float] = field(default_factory=dict)  # hardware-independent values: quality base, KV bytes
+    memo: dict[Any, Any] = field(default_factory=dict)  # hardware-independent values: quality (base, per rung), KV bytes
 
 
 def _embedding_share(params_b: float) -> float:
