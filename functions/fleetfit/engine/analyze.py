@@ -21,7 +21,14 @@ from fleetfit.engine.fragments import quote as _quote
 from fleetfit.engine.fragments import text as _text
 from fleetfit.engine.fragments import texts as _texts
 from fleetfit.engine.memory import GIB, Weights, kv_cache, weights
-from fleetfit.engine.placement import Placement, bytes_per_token, layer_split, roomy_expert_offload, run_mode
+from fleetfit.engine.placement import (
+    Placement,
+    bytes_per_token,
+    layer_split,
+    roomy_expert_offload,
+    run_mode,
+    walk_in_place,
+)
 from fleetfit.engine.prefill import PROMPT_TOKENS, prefill_tps, ttft_ms
 from fleetfit.engine.profile import ModelProfile
 from fleetfit.engine.quants import (
@@ -420,7 +427,7 @@ def serving_quant(
     top = _served(
         profile, hw, runtime, context, run_mode(profile, hw, ladder, context, options.kv_quant), options.kv_quant
     )
-    best = _walk(profile, hw, options, runtime, ladder, context, top)
+    best = _walk(profile, hw, options, runtime, ladder, context, top, walk_in_place(profile, hw, top.placement))
     rungs = _roomy_rungs(profile, options, ladder, top.placement)
     roomy = None if rungs is None else _roomy_alternative(profile, hw, options, runtime, rungs, context)
     if roomy is not None and _level_then_serving(roomy) > _level_then_serving(best):

@@ -233,6 +233,40 @@ def run_mode(
     return Placement("cpu_only", chosen, quant is not None, None, weights(profile, chosen), kv, extra, ram)
 
 
+def walk_in_place(
+    profile: ModelProfile, hw: Hardware, placement: Placement
+) -> Callable[[str], Placement | None] | None:
+    """For a walk down the ladder from `placement` (run_mode's, in its mode), a function that places a lower rung
+    in the same place, or None where run_mode must choose again. Where the node has one place for the model
+    (no GPU: RAM; or one pool of one card set, and the placement on it), run_mode(profile, hw, (quant,), ...)
+    puts the rung there, with the same KV, overhead and memory, whenever it fits there (None when it does not:
+    run_mode would move it to another mode, which ends a walk)."""
+    if placement.mode == "cpu_only":
+        if hw.pools:
+            return None
+    elif (
+        placement.mode != "gpu"
+        or len(hw.pools) != 1
+        or placement.pool is not hw.pools[0]
+        or len(hw.pools[0].subsets) > 1
+    ):
+        return None
+    mode, pool, kv, extra, available = (
+        placement.mode,
+        placement.pool,
+        placement.kv_bytes,
+        placement.overhead_bytes,
+        placement.available_bytes,
+    )
+    budget = available - kv - extra  # as run_mode computes it (_gpu_quant's budget)
+
+    def place(quant: str) -> Placement | None:
+        w = weights(profile, quant)
+        return Placement(mode, quant, True, pool, w, kv, extra, available) if w.total <= budget else None
+
+    return place
+
+
 def roomy_expert_offload(
     profile: ModelProfile, hw: Hardware, ladder: tuple[str, ...], context: int, kv_quant: str = DEFAULT_KV_CACHE
 ) -> Placement | None:
