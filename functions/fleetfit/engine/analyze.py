@@ -67,11 +67,11 @@ class Options:
     kv_quant: str = DEFAULT_KV_CACHE  # llama.cpp KV-cache type (--cache-type-k/-v)
     prompt_tokens: int = PROMPT_TOKENS  # prompt length prefill_tps and ttft_ms are quoted at
     runtime: str | None = None  # forced runtime (llmfit's force_runtime): the only one evaluated
+    # The profile memo entry holding quality per rung at this reference date (_quality_at), made once.
+    quality_key: tuple[str, date] = field(init=False, repr=False, compare=False)
 
-    @property
-    def quality_key(self) -> tuple[str, date]:
-        """The profile memo entry holding quality per rung at this reference date (analyze._quality_at)."""
-        return ("quality", self.reference_date)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quality_key", ("quality", self.reference_date))
 
 
 def effective_context(context_length: int, max_context: int | None) -> int:
