@@ -1,6 +1,7 @@
-"""A walk down the ladder places each lower rung where the top one is (placement.walk_in_place) only where
-run_mode has no other choice: the same Placement run_mode makes for that rung, for every model of the catalog,
-and no shortcut on nodes with several pools or card sets, or for offloads."""
+"""A walk down the ladder places each lower rung (placement.walk_in_place) as run_mode places it in the top
+rung's mode, and gives None where run_mode would put it in another mode or it does not fit (both end a walk):
+the same Placement, for a third of the catalog on nodes with one place for the model and on GPUs small enough
+to offload; no shortcut where run_mode may choose other cards (several card sets or pools)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ ONE_PLACE = {
     "CPU only, 32 GB": cpu_system(32.0),
     "one RTX 4090": gpu_system("NVIDIA GeForce RTX 4090", 23.99, ram=64.0, available=50.0),
     "Apple unified": apple_system(),
+    # offloads: most models fit only partly on these cards
+    "one RTX 3060, 128 GB RAM": gpu_system("NVIDIA GeForce RTX 3060", 12.0, ram=128.0, available=120.0),
+    "two RTX 3090, 256 GB RAM": gpu_system("NVIDIA GeForce RTX 3090", 23.99, ram=256.0, available=240.0, count=2),
 }
 
 
@@ -35,13 +39,13 @@ def test_a_lower_rung_in_place_is_run_modes_placement(label: str) -> None:
     system: System = ONE_PLACE[label]
     hw = resolve(system)
     query = parse_query({}, route="models")
-    checked = 0
+    checked: dict[str, int] = {}
     for profile in _every_model():
         ladder = ladder_for("llamacpp", profile.native_quant)  # type: ignore[attr-defined]
         context = effective_context(profile.context_length, query.max_context)  # type: ignore[attr-defined]
         top = run_mode(profile, hw, ladder, context)  # type: ignore[arg-type]
         place = walk_in_place(profile, hw, top)  # type: ignore[arg-type]
-        if not top.fits or top.mode not in ("gpu", "cpu_only"):
+        if not top.fits or (top.mode == "gpu" and len(hw.pools[0].subsets) > 1):
             continue
         assert place is not None, (label, top.mode)
         for quant in ladder[ladder.index(top.quant) + 1 :]:
@@ -50,25 +54,23 @@ def test_a_lower_rung_in_place_is_run_modes_placement(label: str) -> None:
             if expected.fits and expected.mode == top.mode:
                 assert found is not None and dataclasses.astuple(found) == dataclasses.astuple(expected)
                 assert found.pool is expected.pool
-                checked += 1
+                checked[top.mode] = checked.get(top.mode, 0) + 1
             else:
-                assert found is None  # run_mode would move it: a walk ends there
-    assert checked > 1000
+                assert found is None, (quant, expected.mode, top.mode)  # run_mode would move it: a walk ends
+    assert sum(checked.values()) > 500, checked
+    if "3060" in label or "3090" in label:
+        assert checked.get("cpu_offload", 0) > 50 and checked.get("moe_offload", 0) > 50, checked
 
 
-def test_no_shortcut_where_run_mode_chooses_again() -> None:
+def test_no_shortcut_where_run_mode_chooses_other_cards() -> None:
     query = parse_query({}, route="models")
-    two_cards = gpu_system("NVIDIA GeForce RTX 3090", 23.99, ram=64.0, available=50.0, count=2)
-    small_gpu = gpu_system("NVIDIA GeForce RTX 3060", 12.0, ram=64.0, available=50.0)
-    seen: set[str] = set()
+    two_cards = resolve(gpu_system("NVIDIA GeForce RTX 3090", 23.99, ram=64.0, available=50.0, count=2))
+    seen = 0
     for profile in _every_model():
         ladder = ladder_for("llamacpp", profile.native_quant)  # type: ignore[attr-defined]
         context = effective_context(profile.context_length, query.max_context)  # type: ignore[attr-defined]
-        for system in (two_cards, small_gpu):
-            hw = resolve(system)
-            top = run_mode(profile, hw, ladder, context)  # type: ignore[arg-type]
-            several_sets = len(hw.pools[0].subsets) > 1
-            if several_sets or top.mode in ("moe_offload", "cpu_offload") or (top.mode == "cpu_only" and hw.pools):
-                assert walk_in_place(profile, hw, top) is None  # type: ignore[arg-type]
-                seen.add("several card sets" if several_sets else top.mode)
-    assert {"several card sets", "cpu_offload", "moe_offload"} <= seen
+        top = run_mode(profile, two_cards, ladder, context)  # type: ignore[arg-type]
+        if top.mode == "gpu":  # on one card or both: a lower rung may fit fewer
+            assert walk_in_place(profile, two_cards, top) is None  # type: ignore[arg-type]
+            seen += 1
+    assert seen > 500

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from fleetfit.engine.devices import GpuPool, Hardware
 from fleetfit.engine.memory import GIB, RUNTIME_RESERVE_BYTES, Weights, kv_cache, overhead, weights
@@ -54,15 +55,20 @@ class Placement:
         return (self.weights.total + self.kv_bytes + self.overhead_bytes) / available if available > 0 else float("inf")
 
 
-Attempt = Callable[[str], Placement]
+class Attempt(Protocol):
+    """A way to place the model (a mode on a pool), rung by rung: whether a rung fits so, and its Placement."""
+
+    def fits(self, quant: str) -> bool: ...
+
+    def __call__(self, quant: str) -> Placement: ...
 
 
 def choose_quant(ladder: tuple[str, ...], attempt: Attempt) -> Placement | None:
-    """The highest-quality rung that fits the pool (seed: best_quant), or None."""
+    """The highest-quality rung that fits the pool (seed: best_quant), or None. Only that rung's Placement is
+    made (an offload that fits nowhere tries a dozen rungs)."""
     for quant in ladder:
-        placement = attempt(quant)
-        if placement.fits:
-            return placement
+        if attempt.fits(quant):
+            return attempt(quant)
     return None
 
 
@@ -150,52 +156,72 @@ def layer_split(pool: GpuPool, layers: int) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def _moe_offload_attempt(
-    profile: ModelProfile, pool: GpuPool, ram: float, kv: float, gpu_budget: float = 1.0
-) -> Attempt:
+class _MoeOffload:
     """Dense weights, KV and as many expert layers as fit in `gpu_budget` of the GPU; the other experts in RAM
     (llama.cpp --n-cpu-moe; estimation-methods 2.4)."""
-    gpu_extra = overhead(profile, pool.backend, pool.count)
-    host_extra = RUNTIME_RESERVE_BYTES["CPU"] + profile.compute_buffer_bytes
-    vram = pool.usable * GIB
-    budget = gpu_budget * vram
 
-    def attempt(quant: str) -> Placement:
-        w = weights(profile, quant)
-        dense_on_gpu = w.total - w.experts + kv + gpu_extra
-        experts_in_ram = max(0.0, w.experts - max(0.0, budget - dense_on_gpu))
-        fits = dense_on_gpu <= budget and experts_in_ram > 0 and experts_in_ram + host_extra <= ram
+    __slots__ = ("profile", "pool", "ram", "kv", "gpu_extra", "host_extra", "vram", "budget")
+
+    def __init__(self, profile: ModelProfile, pool: GpuPool, ram: float, kv: float, gpu_budget: float = 1.0) -> None:
+        self.profile, self.pool, self.ram, self.kv = profile, pool, ram, kv
+        self.gpu_extra = overhead(profile, pool.backend, pool.count)
+        self.host_extra = RUNTIME_RESERVE_BYTES["CPU"] + profile.compute_buffer_bytes
+        self.vram = pool.usable * GIB
+        self.budget = gpu_budget * self.vram
+
+    def _split(self, w: Weights) -> tuple[bool, float]:
+        """(whether it fits so, expert bytes left in RAM)."""
+        dense_on_gpu = w.total - w.experts + self.kv + self.gpu_extra
+        experts_in_ram = max(0.0, w.experts - max(0.0, self.budget - dense_on_gpu))
+        fits = dense_on_gpu <= self.budget and experts_in_ram > 0 and experts_in_ram + self.host_extra <= self.ram
+        return fits, experts_in_ram
+
+    def fits(self, quant: str) -> bool:
+        return self._split(weights(self.profile, quant))[0]
+
+    def __call__(self, quant: str) -> Placement:
+        w = weights(self.profile, quant)
+        fits, experts_in_ram = self._split(w)
         return Placement(
             "moe_offload",
             quant,
             fits,
-            pool,
+            self.pool,
             w,
-            kv,
-            gpu_extra + host_extra,
-            vram + ram,
+            self.kv,
+            self.gpu_extra + self.host_extra,
+            self.vram + self.ram,
             experts_in_ram_bytes=experts_in_ram,
         )
 
-    return attempt
 
-
-def _cpu_offload_attempt(profile: ModelProfile, pool: GpuPool, ram: float, kv: float) -> Attempt:
+class _CpuOffload:
     """As many whole layers (weights and their KV) on the GPU as fit, the rest in RAM (llama.cpp -ngl N)."""
-    gpu_extra = overhead(profile, pool.backend, pool.count)
-    host_extra = RUNTIME_RESERVE_BYTES["CPU"] + profile.compute_buffer_bytes
-    vram = pool.usable * GIB
-    layers = profile.layers
 
-    def attempt(quant: str) -> Placement:
-        w = weights(profile, quant)
-        layer_bytes = w.total + kv
-        share = max(0.0, min(1.0, (vram - gpu_extra) / layer_bytes)) if layer_bytes else 0.0
+    __slots__ = ("profile", "pool", "ram", "kv", "gpu_extra", "host_extra", "vram")
+
+    def __init__(self, profile: ModelProfile, pool: GpuPool, ram: float, kv: float) -> None:
+        self.profile, self.pool, self.ram, self.kv = profile, pool, ram, kv
+        self.gpu_extra = overhead(profile, pool.backend, pool.count)
+        self.host_extra = RUNTIME_RESERVE_BYTES["CPU"] + profile.compute_buffer_bytes
+        self.vram = pool.usable * GIB
+
+    def _split(self, w: Weights) -> tuple[bool, float]:
+        """(whether it fits so, the share of layers on the GPU)."""
+        layers = self.profile.layers
+        layer_bytes = w.total + self.kv
+        share = max(0.0, min(1.0, (self.vram - self.gpu_extra) / layer_bytes)) if layer_bytes else 0.0
         share = int(share * layers) / layers  # whole layers only
-        fits = share > 0 and (1.0 - share) * layer_bytes + host_extra <= ram
-        return Placement("cpu_offload", quant, fits, pool, w, kv, gpu_extra + host_extra, vram + ram, gpu_share=share)
+        return share > 0 and (1.0 - share) * layer_bytes + self.host_extra <= self.ram, share
 
-    return attempt
+    def fits(self, quant: str) -> bool:
+        return self._split(weights(self.profile, quant))[0]
+
+    def __call__(self, quant: str) -> Placement:
+        w = weights(self.profile, quant)
+        fits, share = self._split(w)
+        extra, available = self.gpu_extra + self.host_extra, self.vram + self.ram
+        return Placement("cpu_offload", quant, fits, self.pool, w, self.kv, extra, available, gpu_share=share)
 
 
 def run_mode(
@@ -222,10 +248,10 @@ def run_mode(
     if hw.pools:
         pool = hw.pools[0]
         if profile.moe and _has_experts(profile, smallest):
-            expert_offload = choose_quant(ladder, _moe_offload_attempt(profile, pool, ram, kv))
+            expert_offload = choose_quant(ladder, _MoeOffload(profile, pool, ram, kv))
             if expert_offload:
                 return expert_offload
-        offload = _cpu_offload_attempt(profile, pool, ram, kv)
+        offload = _CpuOffload(profile, pool, ram, kv)
         return choose_quant(ladder, offload) or offload(smallest)
     extra = overhead(profile, "CPU")
     quant = _gpu_quant(profile, ladder, ram - kv - extra)
@@ -236,35 +262,40 @@ def run_mode(
 def walk_in_place(
     profile: ModelProfile, hw: Hardware, placement: Placement
 ) -> Callable[[str], Placement | None] | None:
-    """For a walk down the ladder from `placement` (run_mode's, in its mode), a function that places a lower rung
-    in the same place, or None where run_mode must choose again. Where the node has one place for the model
-    (no GPU: RAM; or one pool of one card set, and the placement on it), run_mode(profile, hw, (quant,), ...)
-    puts the rung there, with the same KV, overhead and memory, whenever it fits there (None when it does not:
-    run_mode would move it to another mode, which ends a walk)."""
-    if placement.mode == "cpu_only":
-        if hw.pools:
+    """For a walk down the ladder from `placement` (run_mode's, in its mode), a function that gives a lower
+    rung's placement as run_mode(profile, hw, (quant,), ...) makes it, with the same KV, when it is in the
+    same mode, and None when run_mode would put it in another mode or it does not fit (either ends a walk);
+    None itself where run_mode may choose other cards for it (several card sets or pools for a placement on
+    the GPU). The work run_mode does per call (KV, overheads, pools, the offloads' terms) is done once here."""
+    mode, kv = placement.mode, placement.kv_bytes
+    if mode == "gpu" or mode == "cpu_only":
+        if mode == "cpu_only" and hw.pools:
             return None
-    elif (
-        placement.mode != "gpu"
-        or len(hw.pools) != 1
-        or placement.pool is not hw.pools[0]
-        or len(hw.pools[0].subsets) > 1
-    ):
-        return None
-    mode, pool, kv, extra, available = (
-        placement.mode,
-        placement.pool,
-        placement.kv_bytes,
-        placement.overhead_bytes,
-        placement.available_bytes,
-    )
-    budget = available - kv - extra  # as run_mode computes it (_gpu_quant's budget)
+        if mode == "gpu" and (len(hw.pools) != 1 or placement.pool is not hw.pools[0] or len(hw.pools[0].subsets) > 1):
+            return None
+        pool, extra, available = placement.pool, placement.overhead_bytes, placement.available_bytes
+        budget = available - kv - extra  # as run_mode computes it (_gpu_quant's budget)
 
-    def place(quant: str) -> Placement | None:
-        w = weights(profile, quant)
-        return Placement(mode, quant, True, pool, w, kv, extra, available) if w.total <= budget else None
+        def in_pool(quant: str) -> Placement | None:
+            w = weights(profile, quant)
+            return Placement(mode, quant, True, pool, w, kv, extra, available) if w.total <= budget else None
 
-    return place
+        return in_pool
+    # An offload (never on unified memory): a rung goes on a pool if it fits one (_on_pool), else to the MoE
+    # offload if it has experts, else to the layer offload, on the largest pool (run_mode's order).
+    budgets = [p.usable * GIB - kv - overhead(profile, p.backend, 1 if p.unified else p.count) for p in hw.pools]
+    ram = hw.ram_available * GIB
+    moe = _MoeOffload(profile, hw.pools[0], ram, kv) if profile.moe else None
+    layers = _CpuOffload(profile, hw.pools[0], ram, kv)
+
+    def offloaded(quant: str) -> Placement | None:
+        if any(weights(profile, quant).total <= budget for budget in budgets):
+            return None  # on the GPU now
+        if moe is not None and _has_experts(profile, quant) and moe.fits(quant):
+            return moe(quant) if mode == "moe_offload" else None
+        return layers(quant) if mode == "cpu_offload" and layers.fits(quant) else None
+
+    return offloaded
 
 
 def roomy_expert_offload(
@@ -275,9 +306,7 @@ def roomy_expert_offload(
     placement that fills the GPU. None for dense models, unified memory or no GPU."""
     if not profile.moe or not hw.pools or hw.unified or not _has_experts(profile, ladder[-1]):
         return None
-    attempt = _moe_offload_attempt(
-        profile, hw.pools[0], hw.ram_available * GIB, kv_cache(profile, context, kv_quant), HEADROOM
-    )
+    attempt = _MoeOffload(profile, hw.pools[0], hw.ram_available * GIB, kv_cache(profile, context, kv_quant), HEADROOM)
     return choose_quant(ladder, attempt)
 
 
