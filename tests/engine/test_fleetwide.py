@@ -162,8 +162,14 @@ def test_leaders_are_the_models_that_lead_the_most_fresh_nodes() -> None:
 @pytest.mark.parametrize("system", [RTX, SMALL_CPU, MAC])
 def test_the_leading_groups_are_the_first_of_the_whole_fold(system: object) -> None:
     """Ranking.leading (a digest's top rows) without folding every group gives the fold's first rows and its
-    count, for the default top list and a listing that keeps too-tight rows."""
-    for query in (Query(route="top", group="base"), Query(group="base", include_too_tight=True)):
+    count, for the default top list, a listing that keeps too-tight rows, a use case that shows narrow models,
+    one runtime and a minimum level."""
+    for query in (
+        Query(route="top", group="base"),
+        Query(group="base", include_too_tight=True),
+        Query(route="top", group="base", use_case="Embedding"),
+        Query(group="base", runtime="mlx", min_fit="good"),
+    ):
         table = ranking(system, CATALOG, Query())  # type: ignore[arg-type]
         table.groups.clear()  # not from the memo
         for n in (0, 1, 7, 50, 10**6):

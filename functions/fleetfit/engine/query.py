@@ -430,19 +430,24 @@ def hides_narrow(query: Query) -> bool:
     return query.route == "top" or query.group == "base" or query.use_case in NEVER_IN_USE_CASES
 
 
-def keeper(query: Query) -> Callable[[Fit], bool]:
-    """The row-level filters of one query: fit level (min_fit, perfect, too_tight rules), runtime, narrow
-    models; its rules read once (a ranking filters twelve thousand rows with it)."""
+def _row_rule(query: Query) -> tuple[frozenset[str], bool, str]:
+    """The row-level filters of one query as (fit levels kept: min_fit, perfect and the too_tight rules; whether
+    never_ranked models are left out: narrow listings of a use case that hides them; the runtime asked for)."""
     least = FIT_ORDER["perfect" if query.perfect else query.min_fit]
     drop_too_tight = query.route == "top" or query.include_too_tight is False
-    narrow = hides_narrow(query) and hides_never_ranked(query.use_case)  # then a row's kind decides
-    runtime = query.runtime
+    levels = frozenset(
+        level for level, order in FIT_ORDER.items() if order >= least and not (level == "too_tight" and drop_too_tight)
+    )
+    return levels, hides_narrow(query) and hides_never_ranked(query.use_case), query.runtime
+
+
+def keeper(query: Query) -> Callable[[Fit], bool]:
+    """The row-level filters of one query (_row_rule), its rules read once (a ranking filters twelve thousand
+    rows with it)."""
+    levels, narrow, runtime = _row_rule(query)
 
     def kept(fit: Fit) -> bool:
-        level = fit.fit_level
-        if FIT_ORDER[level] < least:
-            return False
-        if level == "too_tight" and drop_too_tight:
+        if fit.fit_level not in levels:
             return False
         if narrow:
             profile = fit.profile
@@ -484,19 +489,44 @@ def tie_order(catalog: Catalog) -> list[int]:
     return found
 
 
-_ROW_GROUPS: dict[str, tuple[tuple[str, ...], tuple[bool, ...]]] = {}
+@dataclass(frozen=True, eq=False)
+class RowFacts:
+    """What a ranking's row filter and fold read of each of profiles(catalog) alone, once per catalog."""
+
+    groups: tuple[str, ...]  # group_of
+    representative: tuple[bool, ...]  # the group's representative
+    never_ranked: tuple[bool, ...]  # never_ranked_kind: left out where a use case hides such models
+    mlx_only: tuple[bool, ...]
+    _visible: dict[tuple[bool, bool], tuple[bool, ...]] = field(default_factory=dict, compare=False)
+
+    def visible(self, narrow: bool, apple: bool) -> tuple[bool, ...]:
+        """Rows a filter keeps whatever their analysis: not hidden as narrow (`narrow`: the query hides them),
+        and runnable here (MLX-only builds on Apple only)."""
+        found = self._visible.get((narrow, apple))
+        if found is None:
+            pairs = zip(self.never_ranked, self.mlx_only, strict=True)
+            found = self._visible[(narrow, apple)] = tuple(
+                not (narrow and hidden) and (apple or not mlx) for hidden, mlx in pairs
+            )
+        return found
 
 
-def row_groups(catalog: Catalog) -> tuple[tuple[str, ...], tuple[bool, ...]]:
-    """Each of profiles(catalog)'s variant group (group_of) and whether it is the representative, once per
-    catalog."""
-    found = _ROW_GROUPS.get(catalog.version)
+_ROW_FACTS: dict[str, RowFacts] = {}
+
+
+def row_facts(catalog: Catalog) -> RowFacts:
+    found = _ROW_FACTS.get(catalog.version)
     if found is None:
         every = profiles(catalog)
         groups = tuple(group_of(p) for p in every)
-        found = (groups, tuple(g == p.name for g, p in zip(groups, every, strict=True)))
-        _ROW_GROUPS.clear()  # one catalog at a time, as the profiles
-        _ROW_GROUPS[catalog.version] = found
+        found = RowFacts(
+            groups,
+            tuple(g == p.name for g, p in zip(groups, every, strict=True)),
+            tuple(never_ranked_kind(p.entry.get("kind") or "chat", p.category) for p in every),
+            tuple(p.mlx_only for p in every),
+        )
+        _ROW_FACTS.clear()  # one catalog at a time, as the profiles
+        _ROW_FACTS[catalog.version] = found
     return found
 
 
@@ -574,8 +604,8 @@ class Ranking:
     # Positions of `fits` in order_key's tiebreak order (tie_order), when the catalog's is known: then a sort
     # compares only the key's head, over rows already in tiebreak order (a stable sort keeps it for ties).
     tie_order: list[int] | None = None
-    # With tie_order: each row's variant group (group_of) and whether it is the group's representative.
-    row_groups: tuple[tuple[str, ...], tuple[bool, ...]] | None = None
+    # With tie_order: what the row filter and fold read of each row's catalog entry (row_facts).
+    facts: RowFacts | None = None
 
     counts: dict[tuple[str, bool, bool | None, str, bool], int] = field(default_factory=dict)
     groups: dict[tuple[Any, ...], list[tuple[Fit, int]]] = field(default_factory=dict)
@@ -613,17 +643,20 @@ class Ranking:
         found = self.groups.get(key)
         if found is not None:
             return found[:n], len(found)
-        if query.sort in self.orders or self.tie_order is None or self.row_groups is None:
+        if query.sort in self.orders or self.tie_order is None or self.facts is None:
             rows = self._kept(self.ordered(query), query)
             groups = [group_of(fit.profile) for fit in rows]
             with_representative = {group for fit, group in zip(rows, groups, strict=True) if group == fit.profile.name}
-        else:  # filtered first, fewer rows to sort (stable, from tiebreak order: ordered's order), groups read off
-            fits, head, (group_at, representative_at) = self.fits, SORT_KEYS[query.sort], self.row_groups
-            kept, apple = keeper(query), self.apple
-            at = [i for i in self.tie_order if kept(fits[i]) and (apple or not fits[i].profile.mlx_only)]
+        else:  # filtered first, fewer rows to sort (stable, from tiebreak order: ordered's order), facts read off
+            fits, head, facts = self.fits, SORT_KEYS[query.sort], self.facts
+            levels, narrow, runtime = _row_rule(query)
+            visible = facts.visible(narrow, self.apple)
+            at = [i for i in self.tie_order if visible[i] and fits[i].fit_level in levels]
+            if runtime != "any":
+                at = [i for i in at if fits[i].runtime == runtime]
             at.sort(key=lambda i: (fits[i].fit_level == "too_tight", head(fits[i])))
-            rows, groups = [fits[i] for i in at], [group_at[i] for i in at]
-            with_representative = {group_at[i] for i in at if representative_at[i]}
+            rows, groups = [fits[i] for i in at], [facts.groups[i] for i in at]
+            with_representative = {facts.groups[i] for i in at if facts.representative[i]}
         sizes = Counter(groups)
         out: list[tuple[Fit, int]] = []
         seen: set[str] = set()
@@ -697,8 +730,8 @@ def ranking(system: System, catalog: Catalog, query: Query) -> Ranking:
     chosen = [p for p in every if runs_forced(p, query.force_runtime)]
     # Every profile chosen (no forced runtime): the rows are the catalog's, whose tiebreak order is known.
     ties = tie_order(catalog) if len(chosen) == len(every) else None
-    groups = row_groups(catalog) if ties is not None else None
-    built = Ranking(analyze_all(chosen, hw, options), hw.apple, tie_order=ties, row_groups=groups)
+    facts = row_facts(catalog) if ties is not None else None
+    built = Ranking(analyze_all(chosen, hw, options), hw.apple, tie_order=ties, facts=facts)
     global _BUILT
     with _RANKINGS_LOCK:
         _BUILT += 1
