@@ -99,12 +99,6 @@ def _fork_worker(catalog: Catalog, indexes: list[int], hw: Hardware, options: Op
     return pid, read_end
 
 
-def envelope_json_parallel(
-    system: System, catalog: Catalog, query: Query, node: Node, workers: int | None = None
-) -> str:
-    return "".join(envelope_json_pieces(system, catalog, query, node, workers))
-
-
 def envelope_json_pieces(
     system: System, catalog: Catalog, query: Query, node: Node, workers: int | None = None
 ) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from fleetfit.contract import Envelope, System
@@ -48,14 +48,7 @@ class EnginePort:
 
 
 def real_engine() -> EnginePort:
-    from fleetfit.catalog import (
-        BUNDLED_DIGEST_PATH,
-        BUNDLED_DOCUMENT_PATH,
-        BUNDLED_INVARIANTS_PATH,
-        CatalogError,
-        load_bundled,
-        load_catalog_bytes,
-    )
+    from fleetfit.catalog import BUNDLED_DIGEST_PATH, CatalogError, load_bundled, load_catalog_bytes
     from fleetfit.engine import QueryError, envelope_json, fit_envelope, parse_query
     from fleetfit.engine.calibration import run_shape
     from fleetfit.engine.fleet import class_system
@@ -67,15 +60,11 @@ def real_engine() -> EnginePort:
 
     def load_published(data: bytes, source: str) -> CatalogLike:
         """A published object byte-identical to the bundled file (validated when it was built and shipped
-        with this code) is read as the bundled one is: not validated again, from its parsed document and with
-        the engine's prepared invariants shipped beside it (each checks that it is these bytes'). Any other
-        object is validated in full, and its profiles are built."""
-        if trusted is None:
-            return load_catalog_bytes(data, source)
-        if hashlib.sha256(data).hexdigest() != trusted:
-            return load_catalog_bytes(data, source, trusted_digest=trusted)
-        shipped = [path.read_bytes() if path.exists() else b"" for path in (BUNDLED_INVARIANTS_PATH, BUNDLED_DOCUMENT_PATH)]
-        return load_catalog_bytes(data, source, trusted_digest=trusted, invariants=shipped[0], document=shipped[1])
+        with this code) is the bundled catalog, loaded once per process with its parsed document and the
+        engine's prepared invariants; any other object is validated in full, and its profiles are built."""
+        if trusted is not None and hashlib.sha256(data).hexdigest() == trusted:
+            return replace(load_bundled(), loaded_from=source)
+        return load_catalog_bytes(data, source)
 
     def estimate_tps(system: System, catalog: Any, model: str, quant: str) -> tuple[float, str] | None:
         try:

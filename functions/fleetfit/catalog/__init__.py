@@ -183,9 +183,8 @@ def encode_document(data: bytes) -> bytes:
     """The document of the validated catalog `data` as load_catalog_bytes makes it, in marshal's format, after a
     header line naming the bytes' SHA-256 (decode_document reads it back)."""
     digest = hashlib.sha256(data).hexdigest()
-    parsed = json.loads(gunzip_bounded(data, MAX_CATALOG_JSON_BYTES))
-    _restore_defaults(parsed["models"])
-    document = {key: parsed[key] for key in ("models", "built_from", "built_at")}
+    catalog = load_catalog_bytes(data, "encode_document", trusted_digest=digest)  # parsed, not validated again
+    document = {"models": list(catalog.entries), "built_from": catalog.built_from, "built_at": catalog.built_at}
     header = {"format": DOCUMENT_FORMAT, "catalog": digest, "marshal": marshal.version}
     return json.dumps(header, sort_keys=True).encode() + b"\n" + marshal.dumps(document, marshal.version)
 

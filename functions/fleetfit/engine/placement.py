@@ -80,11 +80,18 @@ def _gpu_quant(profile: ModelProfile, ladder: tuple[str, ...], budget: float) ->
     return None
 
 
-def _on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement:
-    """The best rung that fits entirely on this pool; when none does, the smallest rung with fits=False."""
+def _pool_terms(profile: ModelProfile, pool: GpuPool, kv: float) -> tuple[float, float, float]:
+    """(overhead, memory, the weights' budget) of the model entirely on this pool: one compute buffer per card
+    that runs layers (one on unified memory)."""
     extra = overhead(profile, pool.backend, 1 if pool.unified else pool.count)
     available = pool.usable * GIB
-    quant = _gpu_quant(profile, ladder, available - kv - extra)
+    return extra, available, available - kv - extra
+
+
+def _on_pool(profile: ModelProfile, pool: GpuPool, ladder: tuple[str, ...], kv: float) -> Placement:
+    """The best rung that fits entirely on this pool; when none does, the smallest rung with fits=False."""
+    extra, available, budget = _pool_terms(profile, pool, kv)
+    quant = _gpu_quant(profile, ladder, budget)
     chosen = quant or ladder[-1]
     return Placement("gpu", chosen, quant is not None, pool, weights(profile, chosen), kv, extra, available)
 
@@ -283,7 +290,7 @@ def walk_in_place(
         return in_pool
     # An offload (never on unified memory): a rung goes on a pool if it fits one (_on_pool), else to the MoE
     # offload if it has experts, else to the layer offload, on the largest pool (run_mode's order).
-    budgets = [p.usable * GIB - kv - overhead(profile, p.backend, 1 if p.unified else p.count) for p in hw.pools]
+    budgets = [_pool_terms(profile, p, kv)[2] for p in hw.pools]
     ram = hw.ram_available * GIB
     moe = _MoeOffload(profile, hw.pools[0], ram, kv) if profile.moe else None
     layers = _CpuOffload(profile, hw.pools[0], ram, kv)

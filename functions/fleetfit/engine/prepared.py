@@ -179,7 +179,10 @@ def profiles_of(data: bytes, catalog: Catalog, indexes: Sequence[int] | None = N
     share) made from a prepared file, if it is this catalog's and this engine's; None otherwise (the caller
     builds them). Entries of one physics share one physics tuple and weights cache, as build_profile's do."""
     at_index = range(len(catalog)) if indexes is None else indexes
-    head = data[: data.find(b"\n")]  # the header line (the payload after it is read in place)
+    end = data.find(b"\n")
+    if end < 0:
+        return None
+    head = data[:end]  # the header line (the payload after it is read in place)
     try:
         header = json.loads(head)
     except ValueError:
@@ -196,7 +199,7 @@ def profiles_of(data: bytes, catalog: Catalog, indexes: Sequence[int] | None = N
     ):
         return None
     count, rows = len(catalog), int(header["rows"])
-    payload = memoryview(data)[len(head) + 1 :]  # not a copy of the payload
+    payload = memoryview(data)[end + 1 :]  # not a copy of the payload
     row_of, quality, values = array("i"), array("d"), array("d")
     row_bytes, quality_bytes = count * row_of.itemsize, count * quality.itemsize
     values_end = row_bytes + quality_bytes + rows * len(RUNGS) * WEIGHT_FIELDS * values.itemsize

@@ -441,6 +441,11 @@ def _row_rule(query: Query) -> tuple[frozenset[str], bool, str]:
     return levels, hides_narrow(query) and hides_never_ranked(query.use_case), query.runtime
 
 
+def _never_ranked(profile: ModelProfile) -> bool:
+    """Whether the model is of a kind that the use cases hiding narrow models leave out (scoring.never_ranked)."""
+    return never_ranked_kind(profile.entry.get("kind") or "chat", profile.category)
+
+
 def keeper(query: Query) -> Callable[[Fit], bool]:
     """The row-level filters of one query (_row_rule), its rules read once (a ranking filters twelve thousand
     rows with it)."""
@@ -449,10 +454,8 @@ def keeper(query: Query) -> Callable[[Fit], bool]:
     def kept(fit: Fit) -> bool:
         if fit.fit_level not in levels:
             return False
-        if narrow:
-            profile = fit.profile
-            if never_ranked_kind(profile.entry.get("kind") or "chat", profile.category):
-                return False
+        if narrow and _never_ranked(fit.profile):
+            return False
         return runtime == "any" or fit.runtime == runtime
 
     return kept
@@ -522,7 +525,7 @@ def row_facts(catalog: Catalog) -> RowFacts:
         found = RowFacts(
             groups,
             tuple(g == p.name for g, p in zip(groups, every, strict=True)),
-            tuple(never_ranked_kind(p.entry.get("kind") or "chat", p.category) for p in every),
+            tuple(map(_never_ranked, every)),
             tuple(p.mlx_only for p in every),
         )
         _ROW_FACTS.clear()  # one catalog at a time, as the profiles
